@@ -1,0 +1,1 @@
+int cw_center_placeholder_(void); int cw_center_placeholder_(void) { return 0; }

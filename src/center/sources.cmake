@@ -1,0 +1,1 @@
+set(CW_CENTER_SOURCES src/center/placeholder.c)

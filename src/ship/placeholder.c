@@ -1,0 +1,1 @@
+int cw_ship_placeholder_(void); int cw_ship_placeholder_(void) { return 0; }

@@ -1,0 +1,1 @@
+set(CW_SHIP_SOURCES src/ship/placeholder.c)
