@@ -72,6 +72,7 @@ enum cw_ftype { CW_FT_STR = 1, CW_FT_INT = 2 };
     X(HTTP_REFERER, "http.referer", STR, "Referer header")                                   \
     X(HTTP_CONTENT_TYPE, "http.content_type", STR, "response content type")                  \
     X(HTTP_USER, "http.user", STR, "authenticated user (access log)")                        \
+    X(SRC_HOST, "src.host", STR, "client host name where a log names it instead of its address")\
     X(ALERT_SIGNATURE_ID, "alert.signature_id", INT, "IDS signature id")                     \
     X(ALERT_GID, "alert.gid", INT, "IDS generator id")                                       \
     X(ALERT_REV, "alert.rev", INT, "signature revision")                                     \

@@ -62,6 +62,10 @@ static int make_us(int y, int mo, int d, int h, int mi, int se, int64_t frac_us,
         se = 59; /* leap second: clamp, never reject a real log line for it */
     int64_t days = cw_days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)off_min * 60;
+    /* An offset can move 1970-01-01 before the epoch or 9999-12-31 past year 9999;
+     * cw_time_format_iso() cannot write those back, so they are out of range too. */
+    if (secs < 0 || secs > 253402300799LL)
+        return -1;
     *out = secs * 1000000 + frac_us;
     return 0;
 }

@@ -1,1 +1,0 @@
-int cw_ship_placeholder_(void); int cw_ship_placeholder_(void) { return 0; }
