@@ -1,1 +1,1 @@
-set(CW_CENTER_SOURCES src/center/placeholder.c)
+set(CW_CENTER_SOURCES src/center/store_sqlite.c src/center/http.c src/center/api_ingest.c src/center/api_admin.c src/center/center.c)

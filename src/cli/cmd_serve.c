@@ -1,10 +1,90 @@
+/* cmd_serve.c - `crosswatch serve`: run the center until SIGINT/SIGTERM. */
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
+#include "center/center.h"
 #include "cli/cli.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/banned.h"
+
+static const struct cw_option serve_options[] = {
+    {"listen", 'l', "listen", "ADDR:PORT", "address of the HTTP API (default 127.0.0.1:8080)"},
+    {"data-dir", 'd', "data_dir", "DIR",
+     "state and records (default /var/lib/crosswatch as root, else ~/.local/state/crosswatch)"},
+    {"tls-cert", 0, "tls_cert", "FILE", "PEM certificate: serve HTTPS"},
+    {"tls-key", 0, "tls_key", "FILE", "PEM private key for --tls-cert"},
+    {"user", 'u', "user", "USER", "drop root privileges to USER after binding"},
+    {"threads", 't', "threads", "N", "HTTP worker threads (default 4)"},
+    {"max-body", 0, "max_body", "SIZE", "largest ingest body, compressed or not (default 64M)"},
+    {"max-line", 0, "max_line", "SIZE", "longest input line (default 1M)"},
+    {"retention-days", 0, "retention_days", "DAYS", "keep records this long (default 90, 0 = forever)"},
+    {"verbose", 'v', "verbose", NULL, "log debug messages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "crosswatch serve: not implemented yet\n");
-    return 1;
+    struct cw_config cfg;
+    char err[512];
+    bool help, verbose = false;
+    const char *pos[1];
+    size_t npos;
+    cw_config_init(&cfg);
+    if (cw_options_parse(serve_options, "serve", argc, argv, &cfg, &help, pos, 0, &npos, err,
+                         sizeof(err))) {
+        fprintf(stderr, "crosswatch serve: %s\n", err);
+        cw_config_release(&cfg);
+        return 2;
+    }
+    if (help) {
+        cw_options_help(stdout, "crosswatch serve [options]",
+                        "Run the center: the ingest API for member sensors, durable storage\n"
+                        "of records, and the admin API. Stops cleanly on SIGINT/SIGTERM.",
+                        serve_options);
+        cw_config_release(&cfg);
+        return 0;
+    }
+    struct cw_center_config cc;
+    if (cw_center_config_load(&cc, &cfg, err, sizeof(err)) ||
+        cw_config_bool(&cfg, "serve", "verbose", false, &verbose, err, sizeof(err))) {
+        fprintf(stderr, "crosswatch serve: %s\n", err);
+        cw_config_release(&cfg);
+        return 2;
+    }
+    cw_config_release(&cfg);
+    if (verbose)
+        cw_log_set_level(CW_LOG_DEBUG);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct cw_center *c;
+    if (cw_center_start(&c, &cc, err, sizeof(err))) {
+        cw_error("cannot start the center: %s", err);
+        return 1;
+    }
+    cw_info("center listening on %s (data in %s, admin token in %s)", cw_center_url(c),
+            cc.data_dir, cw_center_admin_token_path(c));
+    while (!stop_requested) {
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        cw_center_tick(c);
+    }
+    cw_info("stopping: finishing in-flight requests");
+    cw_center_stop(c);
+    cw_info("stopped");
+    return 0;
 }

@@ -1,0 +1,328 @@
+/* api_admin.c - members, sensors, totals and record export for administrators.
+ *
+ * Only admin tokens reach these handlers (checked by the dispatcher in http.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "center/http.h"
+#include "center/store.h"
+#include "common/json.h"
+#include "common/timefmt.h"
+#include "common/utf8.h"
+#include "common/banned.h"
+
+#define NAME_MAX_LEN 100
+
+static void health(struct cw_center *c, struct cw_http_request *req,
+                   struct cw_http_response *resp)
+{
+    (void)c;
+    (void)req;
+    cw_buf_adds(&resp->body, "{\"status\":\"ok\"}\n");
+}
+
+static void add_time(struct cw_buf *o, const char *key, int64_t us)
+{
+    cw_buf_addf(o, ",\"%s\":", key);
+    if (!us) {
+        cw_buf_adds(o, "null");
+        return;
+    }
+    char ts[32];
+    size_t n = cw_time_format_iso(us, ts);
+    cw_buf_add_json_str(o, ts, n);
+}
+
+/* A name is 1..100 bytes of valid UTF-8 without control characters. */
+static const char *check_name(const char *s, size_t n)
+{
+    if (n == 0 || n > NAME_MAX_LEN)
+        return "name must be 1 to 100 bytes";
+    if (!cw_utf8_valid(s, n))
+        return "name must be valid UTF-8";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return "name must not contain control characters";
+    return NULL;
+}
+
+/* Parse the JSON request body and fetch string fields; 400 on any problem. */
+struct body_fields {
+    struct cw_arena arena;
+    struct cw_json j;
+    jsmntok_t tok[64];
+};
+
+static int body_parse(struct body_fields *bf, struct cw_http_request *req,
+                      struct cw_http_response *resp)
+{
+    const char *err = NULL;
+    cw_arena_init(&bf->arena, 4096, 1 << 20);
+    if (!req->body.len) {
+        cw_http_json_error(resp, 400, "a JSON object body is required");
+        return -1;
+    }
+    if (cw_json_parse(&bf->j, req->body.data, req->body.len, bf->tok, 64, &err) ||
+        !cw_json_is(&bf->j, 0, JSMN_OBJECT)) {
+        cw_http_json_error(resp, 400, "body: %s", err ? err : "expected a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
+static int body_str(struct body_fields *bf, const char *key, char *out, size_t cap,
+                    struct cw_http_response *resp, bool required)
+{
+    int t = cw_json_get(&bf->j, 0, key);
+    const char *s;
+    size_t n;
+    out[0] = '\0';
+    if (t < 0) {
+        if (required)
+            cw_http_json_error(resp, 400, "missing field '%s'", key);
+        return required ? -1 : 0;
+    }
+    if (cw_json_is(&bf->j, t, JSMN_PRIMITIVE) && !cw_json_is_null(&bf->j, t)) {
+        cw_json_raw(&bf->j, t, &n); /* numbers are accepted as ids */
+        s = bf->j.src + bf->j.tok[t].start;
+    } else if (cw_json_str(&bf->j, t, &bf->arena, &s, &n)) {
+        cw_http_json_error(resp, 400, "field '%s' must be a string", key);
+        return -1;
+    }
+    const char *bad = check_name(s, n);
+    if (bad) {
+        cw_http_json_error(resp, 400, "field '%s': %s", key, bad);
+        return -1;
+    }
+    if (n >= cap) {
+        cw_http_json_error(resp, 400, "field '%s' too long", key);
+        return -1;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static void member_json(struct cw_buf *o, const struct cw_member_info *m)
+{
+    cw_buf_addf(o, "{\"id\":%u,\"name\":", m->id);
+    cw_buf_add_json_str(o, m->name, strlen(m->name));
+    add_time(o, "created", m->created_us);
+    cw_buf_addf(o, ",\"records\":%lld,\"sensors\":%lld}", (long long)m->records,
+                (long long)m->sensors);
+}
+
+static int member_cb(void *ctx, const struct cw_member_info *m)
+{
+    struct cw_buf *o = ctx;
+    if (o->data[o->len - 1] != '[')
+        cw_buf_addc(o, ',');
+    member_json(o, m);
+    return 0;
+}
+
+static void members_list(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    (void)req;
+    char err[256];
+    cw_buf_adds(&resp->body, "{\"members\":[");
+    if (cw_store_member_list(cw_center_store(c), member_cb, &resp->body, err, sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
+    cw_buf_adds(&resp->body, "]}\n");
+}
+
+static void members_add(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct body_fields bf;
+    char name[NAME_MAX_LEN + 1], err[256], idref[16];
+    if (body_parse(&bf, req, resp) == 0 &&
+        body_str(&bf, "name", name, sizeof(name), resp, true) == 0) {
+        if (strspn(name, "0123456789") == strlen(name)) {
+            cw_http_json_error(resp, 400, "a member name cannot be only digits (ids are)");
+            cw_arena_release(&bf.arena);
+            return;
+        }
+        uint32_t id;
+        int r = cw_store_member_add(cw_center_store(c), name, &id, err, sizeof(err));
+        struct cw_member_info m;
+        if (r == CW_STORE_EXISTS)
+            cw_http_json_error(resp, 409, "%s", err);
+        else if (r)
+            cw_http_json_error(resp, 503, "%s", err);
+        else if (snprintf(idref, sizeof(idref), "%u", id) > 0 &&
+                 cw_store_member_find(cw_center_store(c), idref, &m) == 0) {
+            resp->status = 201;
+            member_json(&resp->body, &m);
+            cw_buf_addc(&resp->body, '\n');
+        }
+    }
+    cw_arena_release(&bf.arena);
+}
+
+static void sensor_json(struct cw_buf *o, const struct cw_sensor_info *si, const char *key)
+{
+    cw_buf_addf(o, "{\"id\":%u,\"member_id\":%u,\"member\":", si->id, si->member_id);
+    cw_buf_add_json_str(o, si->member, strlen(si->member));
+    cw_buf_adds(o, ",\"name\":");
+    cw_buf_add_json_str(o, si->name, strlen(si->name));
+    add_time(o, "created", si->created_us);
+    add_time(o, "last_seen", si->last_seen_us);
+    cw_buf_addf(o, ",\"records\":%lld,\"batches\":%lld,\"rejected\":%lld,\"duplicates\":%lld,"
+                   "\"revoked\":%s",
+                (long long)si->records, (long long)si->batches, (long long)si->rejected,
+                (long long)si->duplicates, si->revoked_us ? "true" : "false");
+    if (key) {
+        cw_buf_adds(o, ",\"key\":");
+        cw_buf_add_json_str(o, key, strlen(key));
+    }
+    cw_buf_addc(o, '}');
+}
+
+static int sensor_cb(void *ctx, const struct cw_sensor_info *si)
+{
+    struct cw_buf *o = ctx;
+    if (o->data[o->len - 1] != '[')
+        cw_buf_addc(o, ',');
+    sensor_json(o, si, NULL);
+    return 0;
+}
+
+static int member_ref(struct cw_center *c, const char *ref, uint32_t *id,
+                      struct cw_http_response *resp)
+{
+    struct cw_member_info m;
+    if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
+        cw_http_json_error(resp, 404, "no member '%s'", ref);
+        return -1;
+    }
+    *id = m.id;
+    return 0;
+}
+
+static void sensors_list(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    char err[256];
+    uint32_t member = 0;
+    const char *ref = cw_http_query(req, "member");
+    if (ref && member_ref(c, ref, &member, resp))
+        return;
+    cw_buf_adds(&resp->body, "{\"sensors\":[");
+    if (cw_store_sensor_list(cw_center_store(c), member, sensor_cb, &resp->body, err,
+                             sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
+    cw_buf_adds(&resp->body, "]}\n");
+}
+
+static void sensors_add(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct body_fields bf;
+    char name[NAME_MAX_LEN + 1], mref[NAME_MAX_LEN + 1], err[256], key[128];
+    uint32_t member;
+    if (body_parse(&bf, req, resp) == 0 &&
+        body_str(&bf, "member", mref, sizeof(mref), resp, true) == 0 &&
+        body_str(&bf, "name", name, sizeof(name), resp, true) == 0 &&
+        member_ref(c, mref, &member, resp) == 0) {
+        struct cw_sensor_info si;
+        int r = cw_store_sensor_add(cw_center_store(c), member, name, &si, key, sizeof(key), err,
+                                    sizeof(err));
+        if (r == CW_STORE_EXISTS)
+            cw_http_json_error(resp, 409, "%s", err);
+        else if (r == CW_STORE_NOT_FOUND)
+            cw_http_json_error(resp, 404, "%s", err);
+        else if (r)
+            cw_http_json_error(resp, 503, "%s", err);
+        else {
+            resp->status = 201;
+            sensor_json(&resp->body, &si, key);
+            cw_buf_addc(&resp->body, '\n');
+        }
+        memset(key, 0, sizeof(key));
+    }
+    cw_arena_release(&bf.arena);
+}
+
+static void sensors_revoke(struct cw_center *c, struct cw_http_request *req,
+                           struct cw_http_response *resp)
+{
+    char err[256];
+    uint32_t id = (uint32_t)strtoul(req->path_arg, NULL, 10);
+    int r = cw_store_sensor_revoke(cw_center_store(c), id, err, sizeof(err));
+    if (r == CW_STORE_NOT_FOUND)
+        cw_http_json_error(resp, 404, "%s", err);
+    else if (r)
+        cw_http_json_error(resp, 503, "%s", err);
+    else
+        cw_buf_addf(&resp->body, "{\"id\":%u,\"revoked\":true}\n", id);
+}
+
+static void stats(struct cw_center *c, struct cw_http_request *req,
+                  struct cw_http_response *resp)
+{
+    (void)req;
+    struct cw_totals t;
+    char err[256];
+    if (cw_store_totals(cw_center_store(c), &t, err, sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
+    cw_buf_addf(&resp->body,
+                "{\"records\":%lld,\"batches\":%lld,\"rejected\":%lld,\"duplicates\":%lld,"
+                "\"members\":%lld,\"sensors\":%lld}\n",
+                (long long)t.records, (long long)t.batches, (long long)t.rejected,
+                (long long)t.duplicates, (long long)t.members, (long long)t.sensors);
+}
+
+static int export_cb(void *ctx, int64_t batch_id, const char *nd, size_t len)
+{
+    (void)batch_id;
+    cw_buf_add(ctx, nd, len);
+    return cw_buf_ok(ctx) ? 0 : -1;
+}
+
+/* GET /api/v1/records?after=BATCH&batches=N[&member=REF]: NDJSON of stored records,
+ * paged by batch id (X-Crosswatch-Last-Batch tells where to continue). */
+static void records_export(struct cw_center *c, struct cw_http_request *req,
+                           struct cw_http_response *resp)
+{
+    const char *a = cw_http_query(req, "after"), *nb = cw_http_query(req, "batches"),
+               *ref = cw_http_query(req, "member");
+    int64_t after = a ? strtoll(a, NULL, 10) : 0, max = nb ? strtoll(nb, NULL, 10) : 100;
+    if (after < 0 || max < 1 || max > 10000) {
+        cw_http_json_error(resp, 400, "after must be >= 0 and batches between 1 and 10000");
+        return;
+    }
+    uint32_t member = 0;
+    if (ref && member_ref(c, ref, &member, resp))
+        return;
+    int64_t last;
+    char err[256];
+    resp->content_type = "application/x-ndjson";
+    if (cw_store_records_foreach(cw_center_store(c), member, after, max, export_cb, &resp->body,
+                                 &last, err, sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
+    snprintf(resp->extra_header[0], sizeof(resp->extra_header[0]),
+             "X-Crosswatch-Last-Batch: %lld", (long long)last);
+}
+
+const struct cw_route cw_api_admin_routes[] = {
+    {"GET", "/api/v1/health", CW_ACCESS_PUBLIC, health},
+    {"GET", "/api/v1/members", CW_ACCESS_ADMIN, members_list},
+    {"POST", "/api/v1/members", CW_ACCESS_ADMIN, members_add},
+    {"GET", "/api/v1/sensors", CW_ACCESS_ADMIN, sensors_list},
+    {"POST", "/api/v1/sensors", CW_ACCESS_ADMIN, sensors_add},
+    {"POST", "/api/v1/sensors/{id}/revoke", CW_ACCESS_ADMIN, sensors_revoke},
+    {"GET", "/api/v1/stats", CW_ACCESS_ADMIN, stats},
+    {"GET", "/api/v1/records", CW_ACCESS_ADMIN, records_export},
+    {NULL, NULL, 0, NULL},
+};

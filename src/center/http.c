@@ -1,0 +1,262 @@
+/* http.c - request dispatch: route, authenticate, authorise, limit, call handler. */
+#include "center/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/banned.h"
+
+static const struct cw_route *const route_tables[] = {
+    cw_api_ingest_routes,
+    cw_api_admin_routes,
+    NULL,
+};
+
+/* Match url (without query) against a pattern; {id} takes one run of digits. */
+static bool route_match(const char *pattern, const char *url, char *arg, size_t argcap)
+{
+    const char *p = pattern, *u = url;
+    arg[0] = '\0';
+    while (*p) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            size_t n = 0;
+            while (u[n] >= '0' && u[n] <= '9')
+                n++;
+            if (n == 0 || n >= argcap || n > 10)
+                return false;
+            memcpy(arg, u, n);
+            arg[n] = '\0';
+            u += n;
+            p += 4;
+            continue;
+        }
+        if (*p != *u)
+            return false;
+        p++;
+        u++;
+    }
+    return *u == '\0';
+}
+
+/* Finds the route; sets *path_known when the path exists with another method. */
+static const struct cw_route *route_find(const char *method, const char *url, char *arg,
+                                         size_t argcap, bool *path_known)
+{
+    *path_known = false;
+    for (size_t t = 0; route_tables[t]; t++)
+        for (const struct cw_route *r = route_tables[t]; r->fn; r++)
+            if (route_match(r->pattern, url, arg, argcap)) {
+                if (strcmp(r->method, method) == 0)
+                    return r;
+                *path_known = true;
+            }
+    return NULL;
+}
+
+void cw_http_json_error(struct cw_http_response *resp, unsigned status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    resp->status = status;
+    resp->content_type = "application/json";
+    cw_buf_clear(&resp->body);
+    cw_buf_adds(&resp->body, "{\"error\":");
+    cw_buf_add_json_str(&resp->body, msg, strlen(msg));
+    cw_buf_adds(&resp->body, "}\n");
+}
+
+const char *cw_http_header(struct cw_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *cw_http_query(struct cw_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result send_response(struct cw_http_request *req, struct cw_http_response *resp)
+{
+    size_t len = 0;
+    char *data = cw_buf_detach(&resp->body, &len);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type",
+                            resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < 2; i++) {
+        char *colon = strchr(resp->extra_header[i], ':');
+        if (resp->extra_header[i][0] && colon) {
+            *colon = '\0';
+            MHD_add_response_header(r, resp->extra_header[i], colon + 1 + (colon[1] == ' '));
+        }
+    }
+    if (resp->status == 401)
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"crosswatch\"");
+    enum MHD_Result ret = MHD_queue_response(req->conn, resp->status, r);
+    MHD_destroy_response(r);
+    req->answered = true;
+    return ret;
+}
+
+static enum MHD_Result answer_error(struct cw_http_request *req, unsigned status,
+                                    const char *msg)
+{
+    struct cw_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    cw_http_json_error(&resp, status, "%s", msg);
+    return send_response(req, &resp);
+}
+
+/* Authentication and authorisation of every route, in one place. */
+static unsigned authorise(struct cw_center *c, struct cw_http_request *req, const char **why)
+{
+    if (req->route->access == CW_ACCESS_PUBLIC)
+        return 0;
+    const char *auth = cw_http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+        *why = "missing bearer credential (Authorization: Bearer KEY)";
+        return 401;
+    }
+    const char *cred = auth + 7;
+    while (*cred == ' ')
+        cred++;
+    if (cw_store_authenticate(cw_center_store(c), cred, &req->who) != 0) {
+        *why = "unknown or revoked credential";
+        return 401;
+    }
+    bool ok = (req->route->access == CW_ACCESS_SENSOR && req->who.role == CW_PRINCIPAL_SENSOR) ||
+              (req->route->access == CW_ACCESS_ADMIN && req->who.role == CW_PRINCIPAL_ADMIN);
+    if (!ok) {
+        *why = req->who.role == CW_PRINCIPAL_SENSOR ? "a sensor key may only ingest"
+                                                    : "this credential may not call this endpoint";
+        return 403;
+    }
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct cw_center *c = cls;
+    struct cw_http_request *req = *con_cls;
+    (void)version;
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        req->conn = conn;
+        req->method = method;
+        req->url = url;
+        cw_buf_init(&req->body);
+        bool known;
+        req->route = route_find(method, url, req->path_arg, sizeof(req->path_arg), &known);
+        if (!req->route)
+            return answer_error(req, known ? 405 : 404,
+                                known ? "method not allowed" : "no such endpoint");
+        const char *why = NULL;
+        unsigned st = authorise(c, req, &why);
+        if (st)
+            return answer_error(req, st, why);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > cw_center_max_body(c))
+            return answer_error(req, 413, "request body larger than max_body");
+        return MHD_YES;
+    }
+    if (req->answered) {
+        *upload_data_size = 0; /* discard the rest of a refused upload */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->too_large) {
+            if (req->body.len + *upload_data_size > cw_center_max_body(c)) {
+                req->too_large = true;
+                cw_buf_release(&req->body);
+            } else {
+                cw_buf_add(&req->body, upload_data, *upload_data_size);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->too_large)
+        return answer_error(req, 413, "request body larger than max_body");
+    if (!cw_buf_ok(&req->body))
+        return answer_error(req, 503, "out of memory reading the request body");
+    struct cw_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    resp.content_type = "application/json";
+    req->route->fn(c, req, &resp);
+    return send_response(req, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct cw_http_request *req = *con_cls;
+    if (!req)
+        return;
+    cw_buf_release(&req->body);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    cw_warn("http: %s", msg);
+}
+
+struct MHD_Daemon *cw_http_start(struct cw_center *c, int listen_fd, unsigned threads,
+                                 const char *cert, const char *key, char *err, size_t errlen)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    if (cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            snprintf(err, errlen, "this libmicrohttpd was built without TLS support");
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, c},
+        {MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, 1000, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL},
+        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert},
+        {cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, c,
+                                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!d)
+        snprintf(err, errlen, "cannot start the HTTP server (see the messages above)");
+    return d;
+}

@@ -1,0 +1,80 @@
+/* http.h - the center's HTTP layer on libmicrohttpd: requests, routes, responses.
+ *
+ * Every request passes through one dispatcher (http.c) that, before any handler
+ * runs: finds the route, authenticates the bearer credential against the store and
+ * checks that the principal's role may call the route (401/403 otherwise), and
+ * enforces the body size limit (413). Handlers therefore never see an
+ * unauthenticated request, and the member scope of a request is decided here, once
+ * (req->who). Handlers fill a struct cw_http_response and return.
+ *
+ * Memory: req->body is owned by the request and freed after the response is sent;
+ * handlers may point into it. Handlers run on libmicrohttpd worker threads. */
+#ifndef CW_CENTER_HTTP_H
+#define CW_CENTER_HTTP_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "center/store.h"
+#include "common/buf.h"
+
+struct cw_center;
+
+struct cw_http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const struct cw_route *route;
+    char path_arg[64]; /* the {id} part of a route, if any */
+    struct cw_principal who;
+    struct cw_buf body;
+    bool too_large;
+    bool answered;
+};
+
+struct cw_http_response {
+    unsigned status;
+    const char *content_type;
+    struct cw_buf body;
+    char extra_header[2][128]; /* "Name: value" lines */
+};
+
+enum cw_route_access {
+    CW_ACCESS_PUBLIC = 0, /* no credential (health) */
+    CW_ACCESS_SENSOR,     /* sensor keys only */
+    CW_ACCESS_ADMIN,      /* admin tokens only */
+};
+
+typedef void (*cw_route_fn)(struct cw_center *c, struct cw_http_request *req,
+                            struct cw_http_response *resp);
+
+struct cw_route {
+    const char *method;
+    const char *pattern; /* literal path; "{id}" matches one decimal segment */
+    enum cw_route_access access;
+    cw_route_fn fn;
+};
+
+/* Route tables of the API modules (NULL-terminated by a route with fn NULL). */
+extern const struct cw_route cw_api_ingest_routes[];
+extern const struct cw_route cw_api_admin_routes[];
+
+/* Helpers for handlers. */
+void cw_http_json_error(struct cw_http_response *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *cw_http_header(struct cw_http_request *req, const char *name);
+const char *cw_http_query(struct cw_http_request *req, const char *name);
+
+/* Server lifecycle (used by center.c). listen_fd is an already bound, listening
+ * socket; tls cert/key are PEM text or NULL. */
+struct MHD_Daemon *cw_http_start(struct cw_center *c, int listen_fd, unsigned threads,
+                                 const char *tls_cert_pem, const char *tls_key_pem,
+                                 char *err, size_t errlen);
+
+/* Accessors center.c provides to the HTTP layer. */
+struct cw_store *cw_center_store(struct cw_center *c);
+uint64_t cw_center_max_body(const struct cw_center *c);
+uint64_t cw_center_max_line(const struct cw_center *c);
+
+#endif

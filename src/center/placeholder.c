@@ -1,1 +1,0 @@
-int cw_center_placeholder_(void); int cw_center_placeholder_(void) { return 0; }

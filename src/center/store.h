@@ -1,0 +1,134 @@
+/* store.h - the center's durable storage: state and records.
+ *
+ * One interface for every backend. The embedded default (store_sqlite.c) keeps
+ * everything in one SQLite database in WAL mode with synchronous=FULL:
+ *   - state: members, sensors (hashed keys, counters, last seen), admin tokens;
+ *   - records: one row per accepted ingest batch holding its normalised records as
+ *     a zstd-compressed NDJSON segment (raw line included), plus the batch's
+ *     Idempotency-Key and its answer.
+ * A batch, its idempotency key and the sensor's counters are written in one
+ * transaction, and cw_store_ingest() returns only after that transaction committed
+ * and the WAL was fsynced: what the center acknowledged is never lost, and a retried
+ * batch is stored once (docs/storage.md). A later PostgreSQL backend implements the
+ * same functions.
+ *
+ * Thread-safety: every function may be called from any thread; the store
+ * serialises writers internally and does the CPU work of an ingest (serialising and
+ * compressing records) outside its lock.
+ * Errors: functions return 0 on success, CW_STORE_EXISTS / CW_STORE_NOT_FOUND where
+ * stated, or -1 with a message in err (never containing a secret). */
+#ifndef CW_CENTER_STORE_H
+#define CW_CENTER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/record.h"
+
+#define CW_STORE_EXISTS (-2)
+#define CW_STORE_NOT_FOUND (-3)
+
+struct cw_store;
+
+struct cw_store_options {
+    int zstd_level;         /* segment compression level (default 1: speed first) */
+    int64_t retention_days; /* 0 = keep forever */
+};
+
+struct cw_member_info {
+    uint32_t id;
+    char name[128];
+    int64_t created_us;
+    int64_t records, sensors;
+};
+
+struct cw_sensor_info {
+    uint32_t id, member_id;
+    char member[128], name[128];
+    int64_t created_us, last_seen_us, revoked_us; /* 0 = never / not revoked */
+    int64_t records, batches, rejected, duplicates;
+};
+
+struct cw_totals {
+    int64_t records, batches, rejected, duplicates, members, sensors;
+};
+
+/* What the center learned about a sensor from its key. */
+struct cw_principal {
+    enum { CW_PRINCIPAL_NONE = 0, CW_PRINCIPAL_SENSOR, CW_PRINCIPAL_ADMIN } role;
+    uint32_t member_id, sensor_id, token_id;
+};
+
+struct cw_ingest_batch {
+    uint32_t member_id, sensor_id;
+    const char *idem_key; /* NULL: no idempotency */
+    const char *format;
+    int64_t received_us;
+    const struct cw_batch *batch;
+    const char *rejects_json; /* the "rejected" array of the answer, kept for replays */
+};
+
+struct cw_ingest_result {
+    int64_t batch_id;
+    uint32_t accepted, rejected;
+    bool duplicate;
+    char *rejects_json; /* on duplicate: the stored array (heap, caller frees) */
+};
+
+int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_store_options *opt,
+                  char *err, size_t errlen);
+void cw_store_close(struct cw_store *s);
+
+/* Members. add: CW_STORE_EXISTS if the name is taken. find: NOT_FOUND. The
+ * reference is a name or a decimal id. */
+int cw_store_member_add(struct cw_store *s, const char *name, uint32_t *id, char *err,
+                        size_t errlen);
+int cw_store_member_find(struct cw_store *s, const char *ref, struct cw_member_info *out);
+typedef int (*cw_member_cb)(void *ctx, const struct cw_member_info *m);
+int cw_store_member_list(struct cw_store *s, cw_member_cb cb, void *ctx, char *err,
+                         size_t errlen);
+
+/* Sensors. add creates a key: the clear key is written to key_out (>= 96 bytes) and
+ * only its hash is stored. CW_STORE_EXISTS if the member already has a sensor of that
+ * name, NOT_FOUND if the member does not exist. */
+int cw_store_sensor_add(struct cw_store *s, uint32_t member_id, const char *name,
+                        struct cw_sensor_info *out, char *key_out, size_t key_len, char *err,
+                        size_t errlen);
+typedef int (*cw_sensor_cb)(void *ctx, const struct cw_sensor_info *si);
+/* member_id 0 = all members */
+int cw_store_sensor_list(struct cw_store *s, uint32_t member_id, cw_sensor_cb cb, void *ctx,
+                         char *err, size_t errlen);
+int cw_store_sensor_get(struct cw_store *s, uint32_t id, struct cw_sensor_info *out);
+int cw_store_sensor_revoke(struct cw_store *s, uint32_t id, char *err, size_t errlen);
+
+/* Admin tokens. ensure: when no admin token exists yet, create one and write the clear
+ * token to token_out (returns 1); returns 0 when one already exists. */
+int cw_store_admin_token_ensure(struct cw_store *s, char *token_out, size_t len, char *err,
+                                size_t errlen);
+
+/* Authenticate a bearer credential (constant-time compare of hashes). */
+int cw_store_authenticate(struct cw_store *s, const char *credential, struct cw_principal *out);
+
+/* Make an ingest batch durable (see the header comment). When the sensor already
+ * stored a batch with the same idempotency key, nothing is written and result says
+ * duplicate with the first answer's counts and rejects. */
+int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
+                    struct cw_ingest_result *result, char *err, size_t errlen);
+
+int cw_store_totals(struct cw_store *s, struct cw_totals *t, char *err, size_t errlen);
+
+/* Stream stored records as NDJSON, batch by batch in arrival order, starting after
+ * batch id `after` (0 = from the start), at most max_batches batches (0 = all).
+ * member_id 0 = all members. cb gets one segment (many lines) at a time; *last_batch
+ * is the id of the last batch delivered. */
+typedef int (*cw_segment_cb)(void *ctx, int64_t batch_id, const char *ndjson, size_t len);
+int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t after,
+                             int64_t max_batches, cw_segment_cb cb, void *ctx,
+                             int64_t *last_batch, char *err, size_t errlen);
+
+/* Delete record segments older than the retention period; returns batches removed. */
+int64_t cw_store_apply_retention(struct cw_store *s, int64_t now_us);
+
+#endif

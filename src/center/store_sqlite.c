@@ -1,0 +1,744 @@
+/* store_sqlite.c - the embedded storage backend (see store.h).
+ *
+ * Two connections to one WAL database: `w` for writes (ingest, admin changes) and `r`
+ * for reads (authentication, listings, export), each behind its own mutex; WAL lets
+ * readers proceed while a batch commits. Ingest does all CPU work (NDJSON
+ * serialisation, zstd) before taking the write lock, so the lock covers only the
+ * INSERTs and the commit. */
+#include "center/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/codec.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/banned.h"
+
+#define KEY_ID_BYTES 8
+#define KEY_SECRET_BYTES 32
+#define HASH_BYTES 32
+
+struct cw_store {
+    sqlite3 *w, *r;
+    pthread_mutex_t wlock, rlock;
+    struct cw_store_options opt;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS members("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_us INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sensors("
+    "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id),"
+    "  name TEXT NOT NULL, key_id TEXT NOT NULL UNIQUE, key_hash BLOB NOT NULL,"
+    "  created_us INTEGER NOT NULL, revoked_us INTEGER, last_seen_us INTEGER,"
+    "  records INTEGER NOT NULL DEFAULT 0, batches INTEGER NOT NULL DEFAULT 0,"
+    "  rejected INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE(member_id, name));"
+    "CREATE TABLE IF NOT EXISTS admin_tokens("
+    "  id INTEGER PRIMARY KEY, key_id TEXT NOT NULL UNIQUE, key_hash BLOB NOT NULL,"
+    "  created_us INTEGER NOT NULL, revoked_us INTEGER);"
+    "CREATE TABLE IF NOT EXISTS batches("
+    "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, sensor_id INTEGER NOT NULL,"
+    "  idem_key TEXT, format TEXT NOT NULL, received_us INTEGER NOT NULL,"
+    "  first_ts_us INTEGER, last_ts_us INTEGER, accepted INTEGER NOT NULL,"
+    "  rejected INTEGER NOT NULL, rejects TEXT, codec TEXT, raw_bytes INTEGER, segment BLOB,"
+    "  UNIQUE(sensor_id, idem_key));"
+    "CREATE INDEX IF NOT EXISTS batches_received ON batches(received_us);"
+    "CREATE INDEX IF NOT EXISTS batches_member ON batches(member_id, id);";
+
+static int open_conn(sqlite3 **db, const char *path, char *err, size_t errlen)
+{
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        return -1;
+    }
+    sqlite3_busy_timeout(*db, 10000);
+    /* WAL + synchronous=FULL: a commit returns after the WAL is fsynced, which is
+     * the point where the center may acknowledge a batch. */
+    char *msg = NULL;
+    rc = sqlite3_exec(*db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;",
+                      NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure database: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_store_options *opt,
+                  char *err, size_t errlen)
+{
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium initialisation failed");
+        return -1;
+    }
+    if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", data_dir, strerror(errno));
+        return -1;
+    }
+    struct cw_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (opt)
+        s->opt = *opt;
+    if (s->opt.zstd_level == 0)
+        s->opt.zstd_level = 1;
+    pthread_mutex_init(&s->wlock, NULL);
+    pthread_mutex_init(&s->rlock, NULL);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/crosswatch.db", data_dir);
+    if (open_conn(&s->w, path, err, errlen))
+        goto fail;
+    char *msg = NULL;
+    if (sqlite3_exec(s->w, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create schema: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    if (open_conn(&s->r, path, err, errlen))
+        goto fail;
+    chmod(path, 0600);
+    *out = s;
+    return 0;
+fail:
+    cw_store_close(s);
+    return -1;
+}
+
+void cw_store_close(struct cw_store *s)
+{
+    if (!s)
+        return;
+    if (s->r)
+        sqlite3_close(s->r);
+    if (s->w)
+        sqlite3_close(s->w);
+    pthread_mutex_destroy(&s->wlock);
+    pthread_mutex_destroy(&s->rlock);
+    free(s);
+}
+
+static void copy_str(char *dst, size_t cap, const unsigned char *src)
+{
+    snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+/* -- keys --------------------------------------------------------------------
+ * A credential is "<prefix>_<key id, 16 hex>_<secret, base64url>". The key id
+ * finds the row; the stored hash (BLAKE2b-256 of the whole credential) is compared
+ * in constant time. Keys carry 256 random bits, so a fast hash is right here:
+ * a slow password hash would only slow every ingest down. */
+static void make_credential(const char *prefix, char *key_id, size_t key_id_cap, char *out,
+                            size_t out_cap, unsigned char hash[HASH_BYTES])
+{
+    unsigned char id[KEY_ID_BYTES], secret[KEY_SECRET_BYTES];
+    char secret_b64[64];
+    randombytes_buf(id, sizeof(id));
+    randombytes_buf(secret, sizeof(secret));
+    sodium_bin2hex(key_id, key_id_cap, id, sizeof(id));
+    sodium_bin2base64(secret_b64, sizeof(secret_b64), secret, sizeof(secret),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    snprintf(out, out_cap, "%s_%s_%s", prefix, key_id, secret_b64);
+    crypto_generichash(hash, HASH_BYTES, (const unsigned char *)out, strlen(out), NULL, 0);
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(secret_b64, sizeof(secret_b64));
+}
+
+static int split_credential(const char *cred, char prefix[8], char key_id[2 * KEY_ID_BYTES + 1])
+{
+    size_t n = strlen(cred);
+    if (n < 8 || n > 200 || cred[3] != '_' || cred[4 + 2 * KEY_ID_BYTES] != '_')
+        return -1;
+    memcpy(prefix, cred, 3);
+    prefix[3] = '\0';
+    for (int i = 0; i < 2 * KEY_ID_BYTES; i++) {
+        char c = cred[4 + i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return -1;
+        key_id[i] = c;
+    }
+    key_id[2 * KEY_ID_BYTES] = '\0';
+    return 0;
+}
+
+int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_principal *out)
+{
+    char prefix[8], key_id[2 * KEY_ID_BYTES + 1];
+    memset(out, 0, sizeof(*out));
+    if (!cred || split_credential(cred, prefix, key_id))
+        return -1;
+    bool sensor = strcmp(prefix, "cwk") == 0;
+    if (!sensor && strcmp(prefix, "cwa") != 0)
+        return -1;
+    unsigned char want[HASH_BYTES];
+    crypto_generichash(want, HASH_BYTES, (const unsigned char *)cred, strlen(cred), NULL, 0);
+    const char *sql = sensor ? "SELECT id, member_id, key_hash FROM sensors "
+                               "WHERE key_id = ? AND revoked_us IS NULL"
+                             : "SELECT id, 0, key_hash FROM admin_tokens "
+                               "WHERE key_id = ? AND revoked_us IS NULL";
+    int rc = -1;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 2) == HASH_BYTES &&
+            sodium_memcmp(sqlite3_column_blob(st, 2), want, HASH_BYTES) == 0) {
+            if (sensor) {
+                out->role = CW_PRINCIPAL_SENSOR;
+                out->sensor_id = (uint32_t)sqlite3_column_int64(st, 0);
+                out->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+            } else {
+                out->role = CW_PRINCIPAL_ADMIN;
+                out->token_id = (uint32_t)sqlite3_column_int64(st, 0);
+            }
+            rc = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+/* -- members ---------------------------------------------------------------- */
+int cw_store_member_add(struct cw_store *s, const char *name, uint32_t *id, char *err,
+                        size_t errlen)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->w, "INSERT INTO members(name, created_us) VALUES(?, ?)", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, cw_now_us());
+        int r = sqlite3_step(st);
+        if (r == SQLITE_DONE) {
+            *id = (uint32_t)sqlite3_last_insert_rowid(s->w);
+            rc = 0;
+        } else if (sqlite3_extended_errcode(s->w) == SQLITE_CONSTRAINT_UNIQUE) {
+            rc = CW_STORE_EXISTS;
+            snprintf(err, errlen, "member '%s' already exists", name);
+        } else {
+            snprintf(err, errlen, "cannot add member: %s", sqlite3_errmsg(s->w));
+        }
+    } else {
+        snprintf(err, errlen, "cannot add member: %s", sqlite3_errmsg(s->w));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+static const char member_cols[] =
+    "SELECT m.id, m.name, m.created_us,"
+    " (SELECT COALESCE(SUM(records),0) FROM sensors WHERE member_id = m.id),"
+    " (SELECT COUNT(*) FROM sensors WHERE member_id = m.id) FROM members m ";
+
+static void member_row(sqlite3_stmt *st, struct cw_member_info *m)
+{
+    m->id = (uint32_t)sqlite3_column_int64(st, 0);
+    copy_str(m->name, sizeof(m->name), sqlite3_column_text(st, 1));
+    m->created_us = sqlite3_column_int64(st, 2);
+    m->records = sqlite3_column_int64(st, 3);
+    m->sensors = sqlite3_column_int64(st, 4);
+}
+
+int cw_store_member_find(struct cw_store *s, const char *ref, struct cw_member_info *out)
+{
+    char sql[512];
+    char *end;
+    long long id = strtoll(ref, &end, 10);
+    bool by_id = *ref && !*end && id > 0;
+    snprintf(sql, sizeof(sql), "%s WHERE %s = ?", member_cols, by_id ? "m.id" : "m.name");
+    int rc = CW_STORE_NOT_FOUND;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (by_id)
+            sqlite3_bind_int64(st, 1, id);
+        else
+            sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            member_row(st, out);
+            rc = 0;
+        }
+    } else {
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+int cw_store_member_list(struct cw_store *s, cw_member_cb cb, void *ctx, char *err,
+                         size_t errlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s ORDER BY m.id", member_cols);
+    int rc = 0;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot list members: %s", sqlite3_errmsg(s->r));
+        rc = -1;
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        struct cw_member_info m;
+        member_row(st, &m);
+        rc = cb(ctx, &m);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+/* -- sensors ---------------------------------------------------------------- */
+static const char sensor_cols[] =
+    "SELECT s.id, s.member_id, m.name, s.name, s.created_us, COALESCE(s.last_seen_us,0),"
+    " COALESCE(s.revoked_us,0), s.records, s.batches, s.rejected, s.duplicates"
+    " FROM sensors s JOIN members m ON m.id = s.member_id ";
+
+static void sensor_row(sqlite3_stmt *st, struct cw_sensor_info *si)
+{
+    si->id = (uint32_t)sqlite3_column_int64(st, 0);
+    si->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+    copy_str(si->member, sizeof(si->member), sqlite3_column_text(st, 2));
+    copy_str(si->name, sizeof(si->name), sqlite3_column_text(st, 3));
+    si->created_us = sqlite3_column_int64(st, 4);
+    si->last_seen_us = sqlite3_column_int64(st, 5);
+    si->revoked_us = sqlite3_column_int64(st, 6);
+    si->records = sqlite3_column_int64(st, 7);
+    si->batches = sqlite3_column_int64(st, 8);
+    si->rejected = sqlite3_column_int64(st, 9);
+    si->duplicates = sqlite3_column_int64(st, 10);
+}
+
+int cw_store_sensor_get(struct cw_store *s, uint32_t id, struct cw_sensor_info *out)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s WHERE s.id = ?", sensor_cols);
+    int rc = CW_STORE_NOT_FOUND;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            sensor_row(st, out);
+            rc = 0;
+        }
+    } else {
+        rc = -1;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+int cw_store_sensor_add(struct cw_store *s, uint32_t member_id, const char *name,
+                        struct cw_sensor_info *out, char *key_out, size_t key_len, char *err,
+                        size_t errlen)
+{
+    char key_id[2 * KEY_ID_BYTES + 1];
+    unsigned char hash[HASH_BYTES];
+    make_credential("cwk", key_id, sizeof(key_id), key_out, key_len, hash);
+    int rc = -1;
+    int64_t id = 0;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->w,
+                           "INSERT INTO sensors(member_id, name, key_id, key_hash, created_us)"
+                           " SELECT id, ?, ?, ?, ? FROM members WHERE id = ?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, key_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 3, hash, HASH_BYTES, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, cw_now_us());
+        sqlite3_bind_int64(st, 5, member_id);
+        int r = sqlite3_step(st);
+        if (r == SQLITE_DONE && sqlite3_changes(s->w) == 1) {
+            id = sqlite3_last_insert_rowid(s->w);
+            rc = 0;
+        } else if (r == SQLITE_DONE) {
+            rc = CW_STORE_NOT_FOUND;
+            snprintf(err, errlen, "member %u does not exist", member_id);
+        } else if (sqlite3_extended_errcode(s->w) == SQLITE_CONSTRAINT_UNIQUE) {
+            rc = CW_STORE_EXISTS;
+            snprintf(err, errlen, "the member already has a sensor named '%s'", name);
+        } else {
+            snprintf(err, errlen, "cannot add sensor: %s", sqlite3_errmsg(s->w));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    if (rc != 0) {
+        sodium_memzero(key_out, key_len);
+        return rc;
+    }
+    return cw_store_sensor_get(s, (uint32_t)id, out) == 0 ? 0 : -1;
+}
+
+int cw_store_sensor_list(struct cw_store *s, uint32_t member_id, cw_sensor_cb cb, void *ctx,
+                         char *err, size_t errlen)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "%s %s ORDER BY s.id", sensor_cols,
+             member_id ? "WHERE s.member_id = ?" : "");
+    int rc = 0;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot list sensors: %s", sqlite3_errmsg(s->r));
+        rc = -1;
+    } else if (member_id) {
+        sqlite3_bind_int64(st, 1, member_id);
+    }
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        struct cw_sensor_info si;
+        sensor_row(st, &si);
+        rc = cb(ctx, &si);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+int cw_store_sensor_revoke(struct cw_store *s, uint32_t id, char *err, size_t errlen)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->w,
+                           "UPDATE sensors SET revoked_us = COALESCE(revoked_us, ?) WHERE id = ?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, cw_now_us());
+        sqlite3_bind_int64(st, 2, id);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            rc = sqlite3_changes(s->w) == 1 ? 0 : CW_STORE_NOT_FOUND;
+    }
+    if (rc == -1)
+        snprintf(err, errlen, "cannot revoke sensor: %s", sqlite3_errmsg(s->w));
+    else if (rc == CW_STORE_NOT_FOUND)
+        snprintf(err, errlen, "sensor %u does not exist", id);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+int cw_store_admin_token_ensure(struct cw_store *s, char *token_out, size_t len, char *err,
+                                size_t errlen)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->w, "SELECT COUNT(*) FROM admin_tokens WHERE revoked_us IS NULL",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int64(st, 0) > 0)
+            rc = 0;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == -1) {
+        char key_id[2 * KEY_ID_BYTES + 1];
+        unsigned char hash[HASH_BYTES];
+        make_credential("cwa", key_id, sizeof(key_id), token_out, len, hash);
+        if (sqlite3_prepare_v2(s->w,
+                               "INSERT INTO admin_tokens(key_id, key_hash, created_us)"
+                               " VALUES(?, ?, ?)",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, key_id, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 2, hash, HASH_BYTES, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, cw_now_us());
+            if (sqlite3_step(st) == SQLITE_DONE)
+                rc = 1;
+        }
+        if (rc != 1)
+            snprintf(err, errlen, "cannot create admin token: %s", sqlite3_errmsg(s->w));
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+/* -- ingest ----------------------------------------------------------------- */
+static int lookup_duplicate(sqlite3 *db, const struct cw_ingest_batch *in,
+                            struct cw_ingest_result *res)
+{
+    int found = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, accepted, rejected, rejects FROM batches"
+                           " WHERE sensor_id = ? AND idem_key = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, in->sensor_id);
+    sqlite3_bind_text(st, 2, in->idem_key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        res->batch_id = sqlite3_column_int64(st, 0);
+        res->accepted = (uint32_t)sqlite3_column_int64(st, 1);
+        res->rejected = (uint32_t)sqlite3_column_int64(st, 2);
+        const unsigned char *rj = sqlite3_column_text(st, 3);
+        res->rejects_json = strdup(rj ? (const char *)rj : "[]");
+        res->duplicate = true;
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int bump_sensor(sqlite3 *db, const struct cw_ingest_batch *in, int64_t accepted,
+                       int64_t rejected, int64_t dup)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE sensors SET records = records + ?, batches = batches + ?,"
+                           " rejected = rejected + ?, duplicates = duplicates + ?,"
+                           " last_seen_us = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, accepted);
+    sqlite3_bind_int64(st, 2, dup ? 0 : 1);
+    sqlite3_bind_int64(st, 3, rejected);
+    sqlite3_bind_int64(st, 4, dup);
+    sqlite3_bind_int64(st, 5, in->received_us);
+    sqlite3_bind_int64(st, 6, in->sensor_id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
+                    struct cw_ingest_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof(*res));
+    const struct cw_batch *b = in->batch;
+    /* CPU work first, outside the lock */
+    struct cw_buf nd = CW_BUF_INIT;
+    int64_t first = 0, last = 0;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const struct cw_record *r = &b->recs[i];
+        cw_record_to_json(r, &nd, true);
+        cw_buf_addc(&nd, '\n');
+        if (i == 0 || r->ts_us < first)
+            first = r->ts_us;
+        if (i == 0 || r->ts_us > last)
+            last = r->ts_us;
+    }
+    if (!cw_buf_ok(&nd)) {
+        cw_buf_release(&nd);
+        snprintf(err, errlen, "out of memory serialising batch");
+        return -1;
+    }
+    char *z = NULL;
+    size_t zn = 0;
+    if (b->n && cw_zstd_compress(nd.data, nd.len, s->opt.zstd_level, &z, &zn) != CW_CODEC_OK) {
+        cw_buf_release(&nd);
+        snprintf(err, errlen, "out of memory compressing batch");
+        return -1;
+    }
+    size_t raw_bytes = nd.len;
+    cw_buf_release(&nd);
+
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    if (exec(s->w, "BEGIN IMMEDIATE")) {
+        snprintf(err, errlen, "storage busy: %s", sqlite3_errmsg(s->w));
+        goto unlock;
+    }
+    if (in->idem_key) {
+        int d = lookup_duplicate(s->w, in, res);
+        if (d < 0) {
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+            goto rollback;
+        }
+        if (d == 1) {
+            if (bump_sensor(s->w, in, 0, 0, 1) || exec(s->w, "COMMIT")) {
+                snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+                goto rollback;
+            }
+            rc = 0;
+            goto unlock;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->w,
+                           "INSERT INTO batches(member_id, sensor_id, idem_key, format,"
+                           " received_us, first_ts_us, last_ts_us, accepted, rejected, rejects,"
+                           " codec, raw_bytes, segment) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    sqlite3_bind_int64(st, 1, in->member_id);
+    sqlite3_bind_int64(st, 2, in->sensor_id);
+    if (in->idem_key)
+        sqlite3_bind_text(st, 3, in->idem_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, in->format, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, in->received_us);
+    if (b->n) {
+        sqlite3_bind_int64(st, 6, first);
+        sqlite3_bind_int64(st, 7, last);
+    }
+    sqlite3_bind_int64(st, 8, b->n);
+    sqlite3_bind_int64(st, 9, b->nrej);
+    sqlite3_bind_text(st, 10, in->rejects_json ? in->rejects_json : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, "zstd-ndjson", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, (int64_t)raw_bytes);
+    if (z)
+        sqlite3_bind_blob(st, 13, z, (int)zn, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    res->batch_id = sqlite3_last_insert_rowid(s->w);
+    res->accepted = b->n;
+    res->rejected = b->nrej;
+    if (bump_sensor(s->w, in, b->n, b->nrej, 0) || exec(s->w, "COMMIT")) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    rc = 0;
+    goto unlock;
+rollback:
+    exec(s->w, "ROLLBACK");
+unlock:
+    pthread_mutex_unlock(&s->wlock);
+    free(z);
+    return rc;
+}
+
+int cw_store_totals(struct cw_store *s, struct cw_totals *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    int rc = -1;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r,
+                           "SELECT COALESCE(SUM(records),0), COALESCE(SUM(batches),0),"
+                           " COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0),"
+                           " (SELECT COUNT(*) FROM members), COUNT(*) FROM sensors",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        t->records = sqlite3_column_int64(st, 0);
+        t->batches = sqlite3_column_int64(st, 1);
+        t->rejected = sqlite3_column_int64(st, 2);
+        t->duplicates = sqlite3_column_int64(st, 3);
+        t->members = sqlite3_column_int64(st, 4);
+        t->sensors = sqlite3_column_int64(st, 5);
+        rc = 0;
+    } else {
+        snprintf(err, errlen, "cannot read totals: %s", sqlite3_errmsg(s->r));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t after,
+                             int64_t max_batches, cw_segment_cb cb, void *ctx,
+                             int64_t *last_batch, char *err, size_t errlen)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT id, segment, raw_bytes FROM batches WHERE id > ? %s AND segment IS NOT NULL"
+             " ORDER BY id LIMIT ?",
+             member_id ? "AND member_id = ?" : "");
+    int rc = 0;
+    *last_batch = after;
+    /* Segments are decompressed outside the read lock: copy each blob first. */
+    int64_t done = 0;
+    while (rc == 0 && (max_batches == 0 || done < max_batches)) {
+        pthread_mutex_lock(&s->rlock);
+        sqlite3_stmt *st = NULL;
+        int64_t id = 0, raw = 0;
+        char *blob = NULL;
+        size_t bn = 0;
+        int have = 0;
+        if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "cannot read records: %s", sqlite3_errmsg(s->r));
+            rc = -1;
+        } else {
+            int k = 1;
+            sqlite3_bind_int64(st, k++, *last_batch);
+            if (member_id)
+                sqlite3_bind_int64(st, k++, member_id);
+            sqlite3_bind_int64(st, k, 1);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                id = sqlite3_column_int64(st, 0);
+                bn = (size_t)sqlite3_column_bytes(st, 1);
+                raw = sqlite3_column_int64(st, 2);
+                blob = malloc(bn ? bn : 1);
+                if (blob) {
+                    memcpy(blob, sqlite3_column_blob(st, 1), bn);
+                    have = 1;
+                } else {
+                    rc = -1;
+                }
+            }
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&s->rlock);
+        if (!have)
+            break;
+        char *out = NULL;
+        size_t on = 0;
+        int d = cw_decompress(CW_ENC_ZSTD, blob, bn, (size_t)raw + 1, &out, &on);
+        free(blob);
+        if (d != CW_CODEC_OK) {
+            snprintf(err, errlen, "segment of batch %lld unreadable: %s", (long long)id,
+                     cw_codec_strerror(d));
+            return -1;
+        }
+        rc = cb(ctx, id, out, on);
+        free(out);
+        *last_batch = id;
+        done++;
+    }
+    return rc;
+}
+
+int64_t cw_store_apply_retention(struct cw_store *s, int64_t now_us)
+{
+    if (s->opt.retention_days <= 0)
+        return 0;
+    int64_t cutoff = now_us - s->opt.retention_days * 86400LL * 1000000;
+    int64_t n = 0;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    /* keep the row (its idempotency key still deduplicates late retries), drop data */
+    if (sqlite3_prepare_v2(s->w,
+                           "UPDATE batches SET segment = NULL WHERE received_us < ?"
+                           " AND segment IS NOT NULL",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, cutoff);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            n = sqlite3_changes(s->w);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    if (n)
+        cw_info("retention: dropped the records of %lld batches older than %lld days",
+                (long long)n, (long long)s->opt.retention_days);
+    return n;
+}
