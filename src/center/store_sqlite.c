@@ -162,7 +162,8 @@ static void make_credential(const char *prefix, char *key_id, size_t key_id_cap,
 static int split_credential(const char *cred, char prefix[8], char key_id[2 * KEY_ID_BYTES + 1])
 {
     size_t n = strlen(cred);
-    if (n < 8 || n > 200 || cred[3] != '_' || cred[4 + 2 * KEY_ID_BYTES] != '_')
+    if (n < 4 + 2 * KEY_ID_BYTES + 2 || n > 200 || cred[3] != '_' ||
+        cred[4 + 2 * KEY_ID_BYTES] != '_')
         return -1;
     memcpy(prefix, cred, 3);
     prefix[3] = '\0';
