@@ -7,7 +7,7 @@
 
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libmicrohttpd-dev libsqlite3-dev libsodium-dev libzstd-dev zlib1g-dev \
-	libjsmn-dev libcurl4-openssl-dev python3 goaccess curl
+	libjsmn-dev libcurl4-openssl-dev python3 goaccess curl openssl zstd
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR ?= build

@@ -1,1 +1,2 @@
 cw_unit_test(test_store cw_center)
+cw_integration_test(test_serve_security test_serve_security.py)
