@@ -129,6 +129,12 @@ static int ship_all(const char *url)
         if (s->pid < 0)
             return -1;
         if (s->pid == 0) {
+            /* ship's own log goes to a file beside its state: the story is on stdout */
+            char logpath[4300];
+            snprintf(logpath, sizeof(logpath), "%s.log", s->state);
+            int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                dup2(fd, 2);
             const char *self = cli_self_path();
             execl(self, "crosswatch", "ship", "--once", "--center", url, "--key-file",
                   s->keyfile, "--state-dir", s->state, "--file", file, (char *)NULL);
@@ -141,8 +147,8 @@ static int ship_all(const char *url)
         waitpid(sensors[i].pid, &status, 0);
         sensors[i].status = status;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "demo: ship for %s/%s failed (status %d)\n", sensors[i].member,
-                    sensors[i].name, status);
+            fprintf(stderr, "demo: ship for %s/%s failed (status %d); its log: %s.log\n",
+                    sensors[i].member, sensors[i].name, status, sensors[i].state);
             failed++;
         }
     }
