@@ -299,6 +299,12 @@ int cw_config_duration_ms(const struct cw_config *c, const char *section, const 
     strtoll(e->value, &end, 10);
     while (*end == ' ')
         end++;
+    if (!*end && v > INT64_MAX / 1000) {
+        /* a bare number is seconds: v * 1000 would overflow (undefined behaviour) */
+        snprintf(err, errlen, "%s: %s = '%s' is not a duration (e.g. 500ms, 30s, 5m, 1h)",
+                 e->origin, key, e->value);
+        return -1;
+    }
     *out = *end ? v : v * 1000;
     return 0;
 }

@@ -179,14 +179,17 @@ int cw_time_parse_bsd(const char *s, size_t n, int64_t now_us, int64_t *out_us)
     int y;
     unsigned cm, cd;
     civil_from_days(now_us / 1000000 / 86400, &y, &cm, &cd);
-    if (mo == 2 && d == 29 && days_in_month(y, 2) == 28)
-        y--; /* Feb 29 in a non-leap current year: must be last leap year or earlier */
+    /* Feb 29 in a non-leap current year: the most recent leap year (one step back
+     * is not enough: 2023 -> 2022 is not a leap year either) */
+    while (mo == 2 && d == 29 && days_in_month(y, 2) == 28 && y > 1970)
+        y--;
     if (make_us(y, mo, d, h, mi, se, 0, 0, out_us))
         return -1;
     if (*out_us > now_us + 86400LL * 1000000) {
-        if (mo == 2 && d == 29)
-            return -1;
-        return make_us(y - 1, mo, d, h, mi, se, 0, 0, out_us);
+        y--;
+        while (mo == 2 && d == 29 && days_in_month(y, 2) == 28 && y > 1970)
+            y--;
+        return make_us(y, mo, d, h, mi, se, 0, 0, out_us);
     }
     return 0;
 }
