@@ -128,8 +128,10 @@ bool cw_input_take_lines(struct cw_input *in)
             paused = cw_input_add_line(in, b->data + i, n);
         i += n + 1;
     }
-    memmove(b->data, b->data + i, b->len - i);
-    b->len -= i;
+    if (i > 0) {
+        memmove(b->data, b->data + i, b->len - i);
+        b->len -= i;
+    }
     if (b->len > CW_SHIP_MAX_LINE && !in->skipping) {
         cw_warn("%s: line longer than %u bytes dropped (the center refuses such lines)",
                 in->id, CW_SHIP_MAX_LINE);
