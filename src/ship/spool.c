@@ -58,7 +58,7 @@ static int field(struct cursor *c, const char *key, const char **v, size_t *vn)
     return 0;
 }
 
-static int parse_u64(const char *s, size_t n, uint64_t *out)
+static int parse_digits(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 20)
         return -1;
@@ -73,6 +73,12 @@ static int parse_u64(const char *s, size_t n, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+/* Header numbers have one spelling: no leading zeros. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    return n > 1 && s[0] == '0' ? -1 : parse_digits(s, n, out);
 }
 
 static int num_field(struct cursor *c, const char *key, uint64_t *out)
@@ -131,7 +137,7 @@ int cw_spool_hdr_parse(const char *data, size_t n, struct cw_spool_hdr *h, size_
 
 static bool seq_from_name(const char *name, uint64_t *seq)
 {
-    return strlen(name) == 22 && !strcmp(name + 16, ".batch") && parse_u64(name, 16, seq) == 0;
+    return strlen(name) == 22 && !strcmp(name + 16, ".batch") && parse_digits(name, 16, seq) == 0;
 }
 
 int cw_spool_open(struct cw_spool *s, const char *state_dir)

@@ -87,8 +87,8 @@ static int take_u64(const char **p, const char *end, uint64_t *out)
         v = v * 10 + d;
         s++;
     }
-    if (digits == 0)
-        return -1;
+    if (digits == 0 || (digits > 1 && **p == '0'))
+        return -1; /* one spelling per number: no leading zeros */
     *out = v;
     *p = s;
     return 0;
