@@ -351,6 +351,25 @@ class TestEnv:
     def path(self, *p):
         return os.path.join(self.dir, *p)
 
+    def sanitizer_reports(self):
+        """Lines of AddressSanitizer/LeakSanitizer/UBSan reports in any *.log of the
+        work directory (process output), as "file: line" strings."""
+        found = []
+        marks = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+        for root, _, files in os.walk(self.dir):
+            for n in files:
+                if not n.endswith(".log"):
+                    continue
+                try:
+                    with open(os.path.join(root, n), "rb") as f:
+                        for ln in f:
+                            if any(m in ln for m in marks):
+                                found.append("%s: %s" % (n, ln.decode("utf-8", "replace")
+                                                         .strip()[:200]))
+                except OSError:
+                    pass
+        return found
+
     def __enter__(self):
         print("%s: work directory %s" % (self.name, self.dir), flush=True)
         return self

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
@@ -295,6 +296,26 @@ def main():
         X.raws += nd_body(1, "/idem128").splitlines()
         stats_are("after idempotent retries")
 
+        # concurrent retries of one keyed batch (a retry racing the original)
+        body = nd_body(5, "/race")
+        answers = []
+
+        def send():
+            r = c.ingest(ka, body, headers={"Idempotency-Key": "race-0001"})
+            answers.append((r.status, r.json().get("accepted"), r.json().get("duplicate")))
+        ts = [threading.Thread(target=send) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        ck.eq(sorted(answers), [(200, 5, False)] + [(200, 5, True)] * 7,
+              "8 concurrent sends of one keyed batch: one new, 7 duplicates")
+        X.records += 5
+        X.batches += 1
+        X.duplicates += 7
+        X.raws += body.splitlines()
+        stats_are("after concurrent retries")
+
         # ------------------------------------------------------------ line-level rejects
         print("[good and bad lines in one batch]")
         long_line = eve(2)[:-1] + ',"pad":"' + "y" * MAX_LINE + '"}'
@@ -461,6 +482,7 @@ def main():
             ("object name", b'{"name":{"a":1}}'),
             ("null name", b'{"name":null}'),
             ("boolean name", b'{"name":true}'),
+            ("float name", b'{"name":1.5e3}'),
             ("missing name", b'{"nome":"x"}'),
             ("trailing garbage", b'{"name":"ok-name"} trailing'),
             ("deep nesting", b'{"name":"x","a":' + b"[" * 5000 + b"]" * 5000 + b"}"),
@@ -477,7 +499,8 @@ def main():
                            ("control char", json.dumps({"member": "alpha",
                                                         "name": "s\u001bx"}).encode()),
                            ("long name", json.dumps({"member": "alpha",
-                                                     "name": "s" * 101}).encode())]:
+                                                     "name": "s" * 101}).encode()),
+                           ("boolean name", b'{"member":"alpha","name":false}')]:
             r = c.req("POST", "/api/v1/sensors", body)
             ck.eq(r.status, 400, "sensor add with %s" % what)
         ck.eq(c.members(), members_before, "members unchanged by hostile bodies")
@@ -636,6 +659,8 @@ def main():
             log = f.read()
         ck.check(ka.encode() not in log and c.token.encode() not in log,
                  "no key or token in the center's log")
+        ck.eq(c.stop(), 0, "second SIGTERM stop: exit 0")
+        ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's log")
     return 0
 
 

@@ -114,6 +114,7 @@ def main():
         ck.check(kinds.get("ids_alert", 0) > 0 and kinds.get("http", 0) > 0,
                  "store: records of several kinds %s" % sorted(kinds.items()))
         ck.eq(c.stop(), 0, "center on the demo's data stops cleanly")
+        ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's log")
     return 0
 
 

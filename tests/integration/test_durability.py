@@ -154,8 +154,10 @@ def main():
             s = c.add_sensor(m, "web-gw")
             ships.append(Ship(env, args.binary, c, i, s["key"]))
         t0 = time.monotonic()
-        writers = [Writer(m, ships[i].logfile, (LINES * (3 + i) // 10) // CHUNK * CHUNK, t0)
-                   for i, m in enumerate(MEMBERS)]
+        # rotation at a burst boundary, at a different time for each member
+        rotate_at = [(LINES * (3 + i) // 10) // BURST * BURST for i in range(len(MEMBERS))]
+        rotate_t = [WRITE_SECONDS * r / LINES for r in rotate_at]
+        writers = [Writer(m, ships[i].logfile, rotate_at[i], t0) for i, m in enumerate(MEMBERS)]
         for w in writers:
             w.start()
         time.sleep(0.3)
@@ -183,7 +185,7 @@ def main():
 
         def kill_center(what):
             st = center_stats_note("before center SIGKILL (%s)" % what)
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 3
             while sum(s.spooled() for s in ships) < 3 and time.monotonic() < deadline:
                 time.sleep(0.01)
             ck.note("ships hold %s spooled batches" % [s.spooled() for s in ships])
@@ -197,24 +199,29 @@ def main():
         at(6)
         st1 = kill_center("1st")
         c.restart()
-        at(9)
-        ships[0].kill9(ck, "(1st)")
+        for i in range(3):
+            at(8 + 1.5 * i)
+            ships[i].kill9(ck, "(1st)")
+            ships[i].start()
+        # ship 0 and 1 are down while their file is rotated (restart finds the old file)
+        at(rotate_t[0] - 1.0)
+        ships[0].kill9(ck, "(2nd, across the rotation)", busy=False)
+        at(rotate_t[0] + 1.0)
+        ck.note("m0's log rotated while its ship was down: %s" % writers[0].rotated)
         ships[0].start()
-        at(11)
-        ships[1].kill9(ck, "(1st)")
+        at(rotate_t[1] - 1.0)
+        ships[1].kill9(ck, "(2nd, across the rotation)", busy=False)
+        at(rotate_t[1] + 1.0)
+        ck.note("m1's log rotated while its ship was down: %s" % writers[1].rotated)
         ships[1].start()
-        at(13)
-        ships[2].kill9(ck, "(1st)")
-        ships[2].start()
-        at(17)
+        at(22)
         st2 = kill_center("2nd")
         ck.check(st1 is not None and st2 is not None and st2["records"] > st1["records"],
                  "records kept arriving between the two center kills")
         c.restart()
-        for i in range(3):
-            at(20 + 1.5 * i)
-            ships[i].kill9(ck, "(2nd)")
-            ships[i].start()
+        at(24)
+        ships[2].kill9(ck, "(2nd)")
+        ships[2].start()
 
         # ---- an outage of the center under load
         print("[center outage of %.0f s]" % OUTAGE_SECONDS)
@@ -316,6 +323,7 @@ def main():
         per_member = {x["name"]: x["records"] for x in c.members()}
         ck.eq(per_member, {m: LINES for m in MEMBERS}, "member list record counts")
         ck.eq(c.stop(), 0, "center stops cleanly (exit 0)")
+        ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's and ships' logs")
     return 0
 
 

@@ -174,6 +174,7 @@ def main():
         ck.check(all(isinstance(r.get("alert.signature_id"), int) for r in alerts),
                  "every ids_alert has an integer alert.signature_id")
         ck.eq(c.stop(), 0, "center stops cleanly (exit 0)")
+        ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's log")
     return 0
 
 
