@@ -71,8 +71,9 @@ static int body_parse(struct body_fields *bf, struct cw_http_request *req,
     return 0;
 }
 
+/* A string field; with allow_id also a positive integer (a member given by id). */
 static int body_str(struct body_fields *bf, const char *key, char *out, size_t cap,
-                    struct cw_http_response *resp, bool required)
+                    struct cw_http_response *resp, bool required, bool allow_id)
 {
     int t = cw_json_get(&bf->j, 0, key);
     const char *s;
@@ -83,9 +84,9 @@ static int body_str(struct body_fields *bf, const char *key, char *out, size_t c
             cw_http_json_error(resp, 400, "missing field '%s'", key);
         return required ? -1 : 0;
     }
-    if (cw_json_is(&bf->j, t, JSMN_PRIMITIVE) && !cw_json_is_null(&bf->j, t)) {
-        cw_json_raw(&bf->j, t, &n); /* numbers are accepted as ids */
-        s = bf->j.src + bf->j.tok[t].start;
+    int64_t id;
+    if (allow_id && cw_json_int(&bf->j, t, &id) == 0 && id > 0) {
+        s = cw_json_raw(&bf->j, t, &n);
     } else if (cw_json_str(&bf->j, t, &bf->arena, &s, &n)) {
         cw_http_json_error(resp, 400, "field '%s' must be a string", key);
         return -1;
@@ -141,7 +142,7 @@ static void members_add(struct cw_center *c, struct cw_http_request *req,
     struct body_fields bf;
     char name[NAME_MAX_LEN + 1], err[256], idref[16];
     if (body_parse(&bf, req, resp) == 0 &&
-        body_str(&bf, "name", name, sizeof(name), resp, true) == 0) {
+        body_str(&bf, "name", name, sizeof(name), resp, true, false) == 0) {
         if (strspn(name, "0123456789") == strlen(name)) {
             cw_http_json_error(resp, 400, "a member name cannot be only digits (ids are)");
             cw_arena_release(&bf.arena);
@@ -228,8 +229,8 @@ static void sensors_add(struct cw_center *c, struct cw_http_request *req,
     char name[NAME_MAX_LEN + 1], mref[NAME_MAX_LEN + 1], err[256], key[128];
     uint32_t member;
     if (body_parse(&bf, req, resp) == 0 &&
-        body_str(&bf, "member", mref, sizeof(mref), resp, true) == 0 &&
-        body_str(&bf, "name", name, sizeof(name), resp, true) == 0 &&
+        body_str(&bf, "member", mref, sizeof(mref), resp, true, true) == 0 &&
+        body_str(&bf, "name", name, sizeof(name), resp, true, false) == 0 &&
         member_ref(c, mref, &member, resp) == 0) {
         struct cw_sensor_info si;
         int r = cw_store_sensor_add(cw_center_store(c), member, name, &si, key, sizeof(key), err,

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "formats/format.h"
+#include "triage/triage.h"
 #include "common/banned.h"
 
 /* Listing every reject of a hostile million-line body would make the answer as big
@@ -61,6 +62,19 @@ static void answer(struct cw_http_response *resp, uint32_t accepted, uint32_t re
     cw_buf_adds(o, "}\n");
 }
 
+struct aggregate_ctx {
+    struct cw_triage *t;
+    const struct cw_batch *b;
+    struct cw_triage_result *r;
+};
+
+/* Called by the store under its write lock, once the batch is known to be new. */
+static int aggregate(void *ctx)
+{
+    struct aggregate_ctx *a = ctx;
+    return cw_triage_aggregate(a->t, a->b, a->r);
+}
+
 static void ingest(struct cw_center *c, struct cw_http_request *req,
                    struct cw_http_response *resp)
 {
@@ -101,11 +115,19 @@ static void ingest(struct cw_center *c, struct cw_http_request *req,
     struct cw_batch b;
     cw_batch_init(&b);
     struct cw_parse_ctx ctx = {req->who.member_id, req->who.sensor_id, cw_now_us()};
+    struct cw_triage_result tr;
+    cw_triage_result_init(&tr);
     struct cw_parse_stats ps = {0, 0, 0};
     if (cw_format_parse_body(fmt, &b, &ctx, body, body_len, cw_center_max_line(c), &ps)) {
         cw_http_json_error(resp, 503, "out of memory parsing the batch");
         goto out;
     }
+    /* detection and noise removal need no lock: do them before the store's */
+    if (cw_triage_detect(cw_center_triage(c), &b, &tr)) {
+        cw_http_json_error(resp, 503, "out of memory in triage");
+        goto out;
+    }
+    struct aggregate_ctx agg = {cw_center_triage(c), &b, &tr};
     struct cw_buf rj = CW_BUF_INIT;
     rejects_to_json(&b, &rj);
     struct cw_ingest_batch in = {
@@ -116,6 +138,9 @@ static void ingest(struct cw_center *c, struct cw_http_request *req,
         .received_us = ctx.now_us,
         .batch = &b,
         .rejects_json = rj.data ? rj.data : "[]",
+        .triage = &tr,
+        .aggregate = aggregate,
+        .aggregate_ctx = &agg,
     };
     struct cw_ingest_result res;
     char err[256];
@@ -131,6 +156,7 @@ static void ingest(struct cw_center *c, struct cw_http_request *req,
     }
     cw_buf_release(&rj);
 out:
+    cw_triage_result_release(&tr);
     cw_batch_release(&b);
     free(plain);
 }

@@ -17,12 +17,14 @@
 #include "center/http.h"
 #include "center/store.h"
 #include "common/log.h"
+#include "triage/triage.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
 struct cw_center {
     struct cw_center_config cfg;
     struct cw_store *store;
+    struct cw_triage *triage;
     struct MHD_Daemon *http;
     int listen_fd;
     uint16_t port;
@@ -35,6 +37,7 @@ struct cw_store *cw_center_store(struct cw_center *c) { return c->store; }
 uint64_t cw_center_max_body(const struct cw_center *c) { return c->cfg.max_body; }
 uint64_t cw_center_max_line(const struct cw_center *c) { return c->cfg.max_line; }
 uint16_t cw_center_port(const struct cw_center *c) { return c->port; }
+struct cw_triage *cw_center_triage(struct cw_center *c) { return c->triage; }
 const char *cw_center_url(const struct cw_center *c) { return c->url; }
 const char *cw_center_admin_token_path(const struct cw_center *c) { return c->token_path; }
 
@@ -80,13 +83,21 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
         copy_setting(cc->tls_key, sizeof(cc->tls_key), cw_config_str(cfg, S, "tls_key", ""),
                      "tls_key", err, errlen) ||
         copy_setting(cc->user, sizeof(cc->user), cw_config_str(cfg, S, "user", ""), "user", err,
+                     errlen) ||
+        copy_setting(cc->warninglists_dir, sizeof(cc->warninglists_dir),
+                     cw_config_str(cfg, S, "warninglists_dir", ""), "warninglists_dir", err,
+                     errlen) ||
+        copy_setting(cc->scanner_ua_file, sizeof(cc->scanner_ua_file),
+                     cw_config_str(cfg, S, "scanner_ua_file", ""), "scanner_ua_file", err,
                      errlen))
         return -1;
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
         cw_config_int(cfg, S, "threads", 4, &cc->threads, err, errlen) ||
         cw_config_int(cfg, S, "retention_days", 90, &cc->retention_days, err, errlen) ||
-        cw_config_int(cfg, S, "zstd_level", 1, &cc->zstd_level, err, errlen))
+        cw_config_int(cfg, S, "zstd_level", 1, &cc->zstd_level, err, errlen) ||
+        cw_config_duration_ms(cfg, S, "event_window", 24LL * 3600 * 1000, &cc->event_window_ms,
+                              err, errlen))
         return -1;
     if (cc->threads < 1 || cc->threads > 256) {
         snprintf(err, errlen, "threads must be between 1 and 256");
@@ -255,6 +266,13 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
             goto fail;
         cw_info("created the admin token: %s (keep it secret)", c->token_path);
     }
+    struct cw_triage_config tc = {cc->warninglists_dir, cc->scanner_ua_file,
+                                  cc->event_window_ms * 1000, 0};
+    c->triage = cw_triage_new(&tc, cw_store_next_event_id(c->store), err, errlen);
+    if (!c->triage ||
+        cw_store_events_restore(c->store, c->triage, 1000000, err, errlen) ||
+        cw_store_knowledge_load(c->store, c->triage, err, errlen))
+        goto fail;
     if (cc->tls_cert[0]) {
         cert = read_small_file(cc->tls_cert, err, errlen);
         key = cert ? read_small_file(cc->tls_key, err, errlen) : NULL;
@@ -290,6 +308,7 @@ fail:
     free(key);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
+    cw_triage_free(c->triage);
     cw_store_close(c->store);
     free(c);
     return -1;
@@ -312,6 +331,7 @@ void cw_center_stop(struct cw_center *c)
         MHD_stop_daemon(c->http);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
+    cw_triage_free(c->triage);
     cw_store_close(c->store);
     free(c);
 }

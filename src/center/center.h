@@ -25,6 +25,9 @@ struct cw_center_config {
     int64_t threads;       /* HTTP worker threads */
     int64_t retention_days;
     int64_t zstd_level;
+    char warninglists_dir[4096]; /* MISP warninglists for scanner ranges ("" = none) */
+    char scanner_ua_file[4096];  /* scanner user agents ("" = none) */
+    int64_t event_window_ms;     /* bundling window of events */
 };
 
 /* Fill cc from cfg (section "serve") with defaults for anything unset. Returns 0 or

@@ -12,6 +12,7 @@
 static const struct cw_route *const route_tables[] = {
     cw_api_ingest_routes,
     cw_api_admin_routes,
+    cw_api_triage_routes,
     NULL,
 };
 

@@ -59,6 +59,7 @@ struct cw_route {
 /* Route tables of the API modules (NULL-terminated by a route with fn NULL). */
 extern const struct cw_route cw_api_ingest_routes[];
 extern const struct cw_route cw_api_admin_routes[];
+extern const struct cw_route cw_api_triage_routes[];
 
 /* Helpers for handlers. */
 void cw_http_json_error(struct cw_http_response *resp, unsigned status, const char *fmt, ...)
@@ -76,5 +77,6 @@ struct MHD_Daemon *cw_http_start(struct cw_center *c, int listen_fd, unsigned th
 struct cw_store *cw_center_store(struct cw_center *c);
 uint64_t cw_center_max_body(const struct cw_center *c);
 uint64_t cw_center_max_line(const struct cw_center *c);
+struct cw_triage *cw_center_triage(struct cw_center *c);
 
 #endif

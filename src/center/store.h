@@ -26,6 +26,7 @@
 
 #include "common/buf.h"
 #include "common/record.h"
+#include "triage/triage.h"
 
 #define CW_STORE_EXISTS (-2)
 #define CW_STORE_NOT_FOUND (-3)
@@ -68,6 +69,13 @@ struct cw_ingest_batch {
     int64_t received_us;
     const struct cw_batch *batch;
     const char *rejects_json; /* the "rejected" array of the answer, kept for replays */
+    /* Triage of this batch (optional). aggregate() is called under the store's write
+     * lock once the batch is known not to be a duplicate, so events change in commit
+     * order and a retried batch is never aggregated twice; then the detections,
+     * noise counts and changed events are written in the batch's transaction. */
+    struct cw_triage_result *triage;
+    int (*aggregate)(void *ctx);
+    void *aggregate_ctx;
 };
 
 struct cw_ingest_result {
@@ -127,6 +135,52 @@ typedef int (*cw_segment_cb)(void *ctx, int64_t batch_id, const char *ndjson, si
 int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t after,
                              int64_t max_batches, cw_segment_cb cb, void *ctx,
                              int64_t *last_batch, char *err, size_t errlen);
+
+/* -- triage state (store_triage.c) ------------------------------------------ */
+/* Called inside cw_store_ingest's transaction. */
+int cw_store_triage_write(struct cw_store *s, int64_t batch_id, const struct cw_batch *b,
+                          const struct cw_triage_result *t, char *err, size_t errlen);
+/* Next free event id, and the open events to restore into the aggregator. */
+int64_t cw_store_next_event_id(struct cw_store *s);
+int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max, char *err,
+                            size_t errlen);
+
+struct cw_event_filter {
+    uint32_t member_id;  /* 0 = all */
+    int attack_class;    /* -1 = all */
+    const char *state;   /* NULL = all */
+    int max_severity;    /* 0 = all; else severity <= this */
+    int64_t after_id;    /* paging: ids greater than this */
+    int limit;
+};
+/* JSON documents for the API (written into out). NOT_FOUND for a missing event. */
+int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
+                         char *err, size_t errlen);
+int cw_store_event_json(struct cw_store *s, int64_t id, struct cw_buf *out, char *err,
+                        size_t errlen);
+/* Change an event's state (new, investigating, notified, resolved, false_positive,
+ * duplicate); returns -4 (CW_STORE_BAD_TRANSITION) with a reason when the change
+ * is not allowed. Every change is kept in the event's history. */
+#define CW_STORE_BAD_TRANSITION (-4)
+int cw_store_event_set_state(struct cw_store *s, int64_t id, const char *state,
+                             const char *actor, const char *reason, char *err, size_t errlen);
+int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
+                        size_t errlen);
+int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t event_id,
+                             const char *noise, int limit, struct cw_buf *out, char *err,
+                             size_t errlen);
+int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+
+/* Assets and suppressions (the knowledge noise removal uses). */
+int cw_store_asset_add(struct cw_store *s, const struct cw_asset *a, int64_t *id, char *err,
+                       size_t errlen);
+int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp,
+                             const char *owner, const char *reason, int64_t *id, char *err,
+                             size_t errlen);
+int cw_store_assets_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+int cw_store_suppressions_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+/* Load all assets and live suppressions into t. */
+int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, size_t errlen);
 
 /* Delete record segments older than the retention period; returns batches removed. */
 int64_t cw_store_apply_retention(struct cw_store *s, int64_t now_us);

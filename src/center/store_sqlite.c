@@ -25,11 +25,7 @@
 #define KEY_SECRET_BYTES 32
 #define HASH_BYTES 32
 
-struct cw_store {
-    sqlite3 *w, *r;
-    pthread_mutex_t wlock, rlock;
-    struct cw_store_options opt;
-};
+#include "center/store_impl.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS members("
@@ -51,7 +47,39 @@ static const char schema[] =
     "  rejected INTEGER NOT NULL, rejects TEXT, codec TEXT, raw_bytes INTEGER, segment BLOB,"
     "  UNIQUE(sensor_id, idem_key));"
     "CREATE INDEX IF NOT EXISTS batches_received ON batches(received_us);"
-    "CREATE INDEX IF NOT EXISTS batches_member ON batches(member_id, id);";
+    "CREATE INDEX IF NOT EXISTS batches_member ON batches(member_id, id);"
+    "CREATE TABLE IF NOT EXISTS events("
+    "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, attack_class TEXT NOT NULL,"
+    "  severity INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'new', assignee TEXT,"
+    "  first_us INTEGER NOT NULL, last_us INTEGER NOT NULL, count INTEGER NOT NULL,"
+    "  distinct_sources INTEGER NOT NULL, distinct_targets INTEGER NOT NULL,"
+    "  key_source TEXT, key_target TEXT, sources TEXT, targets TEXT,"
+    "  created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_member ON events(member_id, id);"
+    "CREATE TABLE IF NOT EXISTS event_sources("
+    "  event_id INTEGER NOT NULL, member_id INTEGER NOT NULL, attack_class TEXT NOT NULL,"
+    "  source TEXT NOT NULL, PRIMARY KEY(event_id, source));"
+    "CREATE INDEX IF NOT EXISTS event_sources_src ON event_sources(attack_class, source);"
+    "CREATE TABLE IF NOT EXISTS event_history("
+    "  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, at_us INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL, change TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS detections("
+    "  id INTEGER PRIMARY KEY, batch_id INTEGER NOT NULL, member_id INTEGER NOT NULL,"
+    "  event_id INTEGER, noise TEXT NOT NULL, detail TEXT, rule_id TEXT, rule_name TEXT,"
+    "  attack_class TEXT NOT NULL, severity INTEGER NOT NULL, ts_us INTEGER NOT NULL,"
+    "  record TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS detections_event ON detections(event_id);"
+    "CREATE INDEX IF NOT EXISTS detections_noise ON detections(member_id, noise, id);"
+    "CREATE TABLE IF NOT EXISTS noise_counts("
+    "  member_id INTEGER NOT NULL, day TEXT NOT NULL, reason TEXT NOT NULL,"
+    "  count INTEGER NOT NULL, PRIMARY KEY(member_id, day, reason));"
+    "CREATE TABLE IF NOT EXISTS assets("
+    "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, address TEXT, host TEXT,"
+    "  products TEXT NOT NULL, created_us INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS suppressions("
+    "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, attack_class TEXT, rule_id TEXT,"
+    "  source TEXT, owner TEXT NOT NULL, reason TEXT NOT NULL, expires_us INTEGER,"
+    "  created_us INTEGER NOT NULL);";
 
 static int open_conn(sqlite3 **db, const char *path, char *err, size_t errlen)
 {
@@ -615,6 +643,13 @@ int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
     res->batch_id = sqlite3_last_insert_rowid(s->w);
     res->accepted = b->n;
     res->rejected = b->nrej;
+    if (in->triage && in->aggregate && in->aggregate(in->aggregate_ctx)) {
+        snprintf(err, errlen, "out of memory aggregating events");
+        goto rollback;
+    }
+    if (in->triage &&
+        cw_store_triage_write(s, res->batch_id, b, in->triage, err, errlen))
+        goto rollback;
     if (bump_sensor(s->w, in, b->n, b->nrej, 0) || exec(s->w, "COMMIT")) {
         snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
         goto rollback;

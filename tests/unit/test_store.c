@@ -109,8 +109,9 @@ int main(void)
     parse_into(&b, sample, m1, si1.id);
     CHECK_EQ_INT(b.n, 2);
     CHECK_EQ_INT(b.nrej, 1);
-    struct cw_ingest_batch in = {m1, si1.id, "ship-1-1", "combined", cw_now_us(), &b,
-                                 "[{\"line\":2,\"reason\":\"x\"}]"};
+    struct cw_ingest_batch in = {.member_id = m1, .sensor_id = si1.id, .idem_key = "ship-1-1",
+                                 .format = "combined", .received_us = cw_now_us(), .batch = &b,
+                                 .rejects_json = "[{\"line\":2,\"reason\":\"x\"}]"};
     struct cw_ingest_result r;
     CHECK_EQ_INT(cw_store_ingest(s, &in, &r, err, sizeof(err)), 0);
     CHECK(!r.duplicate);
@@ -124,7 +125,9 @@ int main(void)
     /* the same idempotency key from another sensor is another batch */
     cw_batch_clear(&b);
     parse_into(&b, sample, m2, si2.id);
-    struct cw_ingest_batch in2 = {m2, si2.id, "ship-1-1", "combined", cw_now_us(), &b, "[]"};
+    struct cw_ingest_batch in2 = {.member_id = m2, .sensor_id = si2.id, .idem_key = "ship-1-1",
+                                  .format = "combined", .received_us = cw_now_us(), .batch = &b,
+                                  .rejects_json = "[]"};
     CHECK_EQ_INT(cw_store_ingest(s, &in2, &r, err, sizeof(err)), 0);
     CHECK(!r.duplicate);
     cw_batch_release(&b);

@@ -1,0 +1,364 @@
+/* api_triage.c - events, detections, noise, campaigns, assets, suppressions.
+ *
+ * Coordinator endpoints (admin token for now; per-member scoping of users arrives
+ * with roles). Every id in a URL is checked by the store: unknown ids are 404. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "center/http.h"
+#include "center/store.h"
+#include "common/json.h"
+#include "common/timefmt.h"
+#include "common/utf8.h"
+#include "detect/attack.h"
+#include "common/banned.h"
+
+static int member_param(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp, uint32_t *id)
+{
+    const char *ref = cw_http_query(req, "member");
+    *id = 0;
+    if (!ref)
+        return 0;
+    struct cw_member_info m;
+    if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
+        cw_http_json_error(resp, 404, "no member '%s'", ref);
+        return -1;
+    }
+    *id = m.id;
+    return 0;
+}
+
+static int int_param(struct cw_http_request *req, struct cw_http_response *resp,
+                     const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
+{
+    const char *v = cw_http_query(req, name);
+    *out = dflt;
+    if (!v)
+        return 0;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || x < lo || x > hi) {
+        cw_http_json_error(resp, 400, "%s must be an integer between %lld and %lld", name,
+                           (long long)lo, (long long)hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static void events_list(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct cw_event_filter f = {0, -1, NULL, 0, 0, 100};
+    int64_t after, limit, sev;
+    if (member_param(c, req, resp, &f.member_id) ||
+        int_param(req, resp, "after", 0, INT64_MAX, 0, &after) ||
+        int_param(req, resp, "limit", 1, 1000, 100, &limit) ||
+        int_param(req, resp, "severity", 1, 5, 0, &sev))
+        return;
+    f.after_id = after;
+    f.limit = (int)limit;
+    f.max_severity = (int)sev;
+    const char *cls = cw_http_query(req, "class");
+    if (cls) {
+        enum cw_attack_class ac = cw_attack_class_from_name(cls, strlen(cls));
+        if (ac == CW_AC__COUNT) {
+            cw_http_json_error(resp, 400, "unknown attack class '%s'", cls);
+            return;
+        }
+        f.attack_class = ac;
+    }
+    f.state = cw_http_query(req, "state");
+    char err[256];
+    if (cw_store_events_json(cw_center_store(c), &f, &resp->body, err, sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+static void event_show(struct cw_center *c, struct cw_http_request *req,
+                       struct cw_http_response *resp)
+{
+    char err[256];
+    int64_t id = strtoll(req->path_arg, NULL, 10);
+    int r = cw_store_event_json(cw_center_store(c), id, &resp->body, err, sizeof(err));
+    if (r == CW_STORE_NOT_FOUND)
+        cw_http_json_error(resp, 404, "no event %lld", (long long)id);
+    else if (r)
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+/* Copy a bounded, valid UTF-8 string field of the JSON body (control characters
+ * other than newline and tab refused). */
+static int text_field(struct cw_json *j, struct cw_arena *a, const char *key, size_t max,
+                      bool required, const char **out, struct cw_http_response *resp)
+{
+    int t = cw_json_get(j, 0, key);
+    size_t n;
+    *out = NULL;
+    if (t < 0 || cw_json_is_null(j, t)) {
+        if (required)
+            cw_http_json_error(resp, 400, "missing field '%s'", key);
+        return required ? -1 : 0;
+    }
+    if (cw_json_str(j, t, a, out, &n)) {
+        cw_http_json_error(resp, 400, "field '%s' must be a string", key);
+        return -1;
+    }
+    if (n > max || memchr(*out, '\0', n)) {
+        cw_http_json_error(resp, 400, "field '%s' longer than %zu bytes or has NUL", key, max);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)(*out)[i] < 0x20 && (*out)[i] != '\n' && (*out)[i] != '\t') {
+            cw_http_json_error(resp, 400, "field '%s' has control characters", key);
+            return -1;
+        }
+    char *copy = cw_arena_strndup(a, *out, n);
+    if (!copy) {
+        cw_http_json_error(resp, 503, "out of memory");
+        return -1;
+    }
+    *out = copy;
+    return 0;
+}
+
+struct body {
+    struct cw_arena arena;
+    struct cw_json j;
+    jsmntok_t tok[128];
+};
+
+static int parse_body(struct body *b, struct cw_http_request *req, struct cw_http_response *resp)
+{
+    const char *err = NULL;
+    cw_arena_init(&b->arena, 4096, 1 << 20);
+    if (!req->body.len || cw_json_parse(&b->j, req->body.data, req->body.len, b->tok, 128, &err) ||
+        !cw_json_is(&b->j, 0, JSMN_OBJECT)) {
+        cw_http_json_error(resp, 400, "body: %s", err ? err : "a JSON object is required");
+        return -1;
+    }
+    return 0;
+}
+
+static void event_state(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct body b;
+    const char *state, *reason;
+    char err[512];
+    int64_t id = strtoll(req->path_arg, NULL, 10);
+    if (parse_body(&b, req, resp) == 0 &&
+        text_field(&b.j, &b.arena, "state", 32, true, &state, resp) == 0 &&
+        text_field(&b.j, &b.arena, "reason", 2000, false, &reason, resp) == 0) {
+        int r = cw_store_event_set_state(cw_center_store(c), id, state, "admin", reason, err,
+                                         sizeof(err));
+        if (r == CW_STORE_NOT_FOUND)
+            cw_http_json_error(resp, 404, "%s", err);
+        else if (r == CW_STORE_BAD_TRANSITION)
+            cw_http_json_error(resp, 409, "%s", err);
+        else if (r)
+            cw_http_json_error(resp, 503, "%s", err);
+        else
+            cw_store_event_json(cw_center_store(c), id, &resp->body, err, sizeof(err));
+    }
+    cw_arena_release(&b.arena);
+}
+
+static void noise(struct cw_center *c, struct cw_http_request *req,
+                  struct cw_http_response *resp)
+{
+    uint32_t m;
+    char err[256];
+    if (member_param(c, req, resp, &m))
+        return;
+    if (cw_store_noise_json(cw_center_store(c), m, &resp->body, err, sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+static void detections(struct cw_center *c, struct cw_http_request *req,
+                       struct cw_http_response *resp)
+{
+    uint32_t m;
+    int64_t ev, limit;
+    char err[256];
+    if (member_param(c, req, resp, &m) ||
+        int_param(req, resp, "event", 1, INT64_MAX, 0, &ev) ||
+        int_param(req, resp, "limit", 1, 1000, 100, &limit))
+        return;
+    const char *reason = cw_http_query(req, "noise");
+    if (reason) {
+        bool ok = false;
+        for (int k = 0; k < CW_NOISE__COUNT; k++)
+            ok |= !strcmp(reason, cw_noise_reason_name((enum cw_noise_reason)k));
+        if (!ok) {
+            cw_http_json_error(resp, 400, "unknown noise reason '%s'", reason);
+            return;
+        }
+    }
+    if (cw_store_detections_json(cw_center_store(c), m, ev, reason, (int)limit, &resp->body, err,
+                                 sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+static void campaigns(struct cw_center *c, struct cw_http_request *req,
+                      struct cw_http_response *resp)
+{
+    (void)req;
+    char err[256];
+    if (cw_store_campaigns_json(cw_center_store(c), &resp->body, err, sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+static int member_field(struct cw_center *c, struct body *b, uint32_t *id, bool required,
+                        struct cw_http_response *resp)
+{
+    const char *ref;
+    *id = 0;
+    if (text_field(&b->j, &b->arena, "member", 100, required, &ref, resp))
+        return -1;
+    if (!ref)
+        return 0;
+    struct cw_member_info m;
+    if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
+        cw_http_json_error(resp, 404, "no member '%s'", ref);
+        return -1;
+    }
+    *id = m.id;
+    return 0;
+}
+
+static void reload_knowledge(struct cw_center *c)
+{
+    char err[256];
+    cw_store_knowledge_load(cw_center_store(c), cw_center_triage(c), err, sizeof(err));
+}
+
+static void assets_add(struct cw_center *c, struct cw_http_request *req,
+                       struct cw_http_response *resp)
+{
+    struct body b;
+    struct cw_asset a;
+    const char *addr, *host, *products;
+    char err[256];
+    memset(&a, 0, sizeof(a));
+    if (parse_body(&b, req, resp) == 0 && member_field(c, &b, &a.member_id, true, resp) == 0 &&
+        text_field(&b.j, &b.arena, "address", 45, false, &addr, resp) == 0 &&
+        text_field(&b.j, &b.arena, "host", sizeof(a.host) - 1, false, &host, resp) == 0 &&
+        text_field(&b.j, &b.arena, "products", sizeof(a.products) - 1, true, &products,
+                   resp) == 0) {
+        if (!addr && !host) {
+            cw_http_json_error(resp, 400, "an asset needs an address or a host");
+        } else if (addr && cw_ip_parse(&a.addr, addr, strlen(addr))) {
+            cw_http_json_error(resp, 400, "address '%s' is not an IP address", addr);
+        } else {
+            snprintf(a.host, sizeof(a.host), "%s", host ? host : "");
+            snprintf(a.products, sizeof(a.products), "%s", products);
+            int64_t id;
+            if (cw_store_asset_add(cw_center_store(c), &a, &id, err, sizeof(err))) {
+                cw_http_json_error(resp, 503, "%s", err);
+            } else {
+                reload_knowledge(c);
+                resp->status = 201;
+                cw_buf_addf(&resp->body, "{\"id\":%lld}\n", (long long)id);
+            }
+        }
+    }
+    cw_arena_release(&b.arena);
+}
+
+static void assets_list(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    (void)req;
+    char err[256];
+    if (cw_store_assets_json(cw_center_store(c), &resp->body, err, sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+static void suppressions_add(struct cw_center *c, struct cw_http_request *req,
+                             struct cw_http_response *resp)
+{
+    struct body b;
+    struct cw_suppression sp;
+    const char *cls, *rule, *src, *owner, *reason, *expires;
+    char err[256];
+    memset(&sp, 0, sizeof(sp));
+    sp.attack_class = CW_AC__COUNT;
+    if (parse_body(&b, req, resp) || member_field(c, &b, &sp.member_id, false, resp) ||
+        text_field(&b.j, &b.arena, "class", 32, false, &cls, resp) ||
+        text_field(&b.j, &b.arena, "rule_id", sizeof(sp.rule_id) - 1, false, &rule, resp) ||
+        text_field(&b.j, &b.arena, "source", 50, false, &src, resp) ||
+        text_field(&b.j, &b.arena, "owner", 100, true, &owner, resp) ||
+        text_field(&b.j, &b.arena, "reason", 2000, true, &reason, resp) ||
+        text_field(&b.j, &b.arena, "expires", 40, true, &expires, resp))
+        goto out;
+    if (cls) {
+        enum cw_attack_class ac = cw_attack_class_from_name(cls, strlen(cls));
+        if (ac == CW_AC__COUNT) {
+            cw_http_json_error(resp, 400, "unknown attack class '%s'", cls);
+            goto out;
+        }
+        sp.attack_class = (uint8_t)ac;
+    }
+    if (rule)
+        snprintf(sp.rule_id, sizeof(sp.rule_id), "%s", rule);
+    if (src) {
+        const char *slash = strchr(src, '/');
+        size_t n = slash ? (size_t)(slash - src) : strlen(src);
+        if (cw_ip_parse(&sp.net, src, n)) {
+            cw_http_json_error(resp, 400, "source must be an address or CIDR");
+            goto out;
+        }
+        unsigned max = sp.net.family == 4 ? 32 : 128;
+        long p = slash ? strtol(slash + 1, NULL, 10) : (long)max;
+        if (p < 0 || p > (long)max) {
+            cw_http_json_error(resp, 400, "bad prefix length in source");
+            goto out;
+        }
+        sp.prefix = (uint8_t)p;
+    }
+    if (cw_time_parse_iso(expires, strlen(expires), &sp.expires_us)) {
+        cw_http_json_error(resp, 400, "expires must be an ISO 8601 time (every suppression "
+                                      "expires)");
+        goto out;
+    }
+    if (sp.attack_class == CW_AC__COUNT && !sp.rule_id[0] && !sp.net.family) {
+        cw_http_json_error(resp, 400, "a suppression needs a scope: class, rule_id or source");
+        goto out;
+    }
+    int64_t id;
+    if (cw_store_suppression_add(cw_center_store(c), &sp, owner, reason, &id, err,
+                                 sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        goto out;
+    }
+    reload_knowledge(c);
+    resp->status = 201;
+    cw_buf_addf(&resp->body, "{\"id\":%lld}\n", (long long)id);
+out:
+    cw_arena_release(&b.arena);
+}
+
+static void suppressions_list(struct cw_center *c, struct cw_http_request *req,
+                              struct cw_http_response *resp)
+{
+    (void)req;
+    char err[256];
+    if (cw_store_suppressions_json(cw_center_store(c), &resp->body, err, sizeof(err)))
+        cw_http_json_error(resp, 503, "%s", err);
+}
+
+const struct cw_route cw_api_triage_routes[] = {
+    {"GET", "/api/v1/events", CW_ACCESS_ADMIN, events_list},
+    {"GET", "/api/v1/events/{id}", CW_ACCESS_ADMIN, event_show},
+    {"POST", "/api/v1/events/{id}/state", CW_ACCESS_ADMIN, event_state},
+    {"GET", "/api/v1/detections", CW_ACCESS_ADMIN, detections},
+    {"GET", "/api/v1/noise", CW_ACCESS_ADMIN, noise},
+    {"GET", "/api/v1/campaigns", CW_ACCESS_ADMIN, campaigns},
+    {"GET", "/api/v1/assets", CW_ACCESS_ADMIN, assets_list},
+    {"POST", "/api/v1/assets", CW_ACCESS_ADMIN, assets_add},
+    {"GET", "/api/v1/suppressions", CW_ACCESS_ADMIN, suppressions_list},
+    {"POST", "/api/v1/suppressions", CW_ACCESS_ADMIN, suppressions_add},
+    {NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,873 @@
+/* store_triage.c - events, detections, noise counts, assets and suppressions in the
+ * embedded store. Writes happen inside cw_store_ingest's transaction (writer
+ * connection, write lock held); reads use the reader connection. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "center/store_impl.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "detect/attack.h"
+#include "common/banned.h"
+
+static const char *const states[] = {"new", "investigating", "notified", "resolved",
+                                     "false_positive", "duplicate", NULL};
+
+static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
+static void ip_text(const struct cw_ip *ip, char *out)
+{
+    if (!ip->family)
+        out[0] = '\0';
+    else
+        cw_ip_format(ip, out);
+}
+
+static void ip_array(struct cw_buf *o, const struct cw_ip *ips, unsigned n)
+{
+    char t[64];
+    cw_buf_addc(o, '[');
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            cw_buf_addc(o, ',');
+        ip_text(&ips[i], t);
+        cw_buf_add_json_str(o, t, strlen(t));
+    }
+    cw_buf_addc(o, ']');
+}
+
+static int write_detections(struct cw_store *s, int64_t batch_id, const struct cw_batch *b,
+                            const struct cw_triage_result *t, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL, *nc = NULL;
+    if (prep(s->w, &st,
+             "INSERT INTO detections(batch_id, member_id, event_id, noise, detail, rule_id,"
+             " rule_name, attack_class, severity, ts_us, record) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+             err, errlen) ||
+        prep(s->w, &nc,
+             "INSERT INTO noise_counts(member_id, day, reason, count) VALUES(?,?,?,1)"
+             " ON CONFLICT(member_id, day, reason) DO UPDATE SET count = count + 1",
+             err, errlen)) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    struct cw_buf rec = CW_BUF_INIT;
+    int rc = 0;
+    for (uint32_t i = 0; i < t->ds.n && rc == 0; i++) {
+        const struct cw_detection *d = &t->ds.d[i];
+        const struct cw_record *r = &b->recs[d->rec];
+        const char *reason = cw_noise_reason_name((enum cw_noise_reason)d->noise);
+        const char *cls = cw_attack_class_name((enum cw_attack_class)d->attack_class);
+        cw_buf_clear(&rec);
+        cw_record_to_json(r, &rec, true);
+        sqlite3_bind_int64(st, 1, batch_id);
+        sqlite3_bind_int64(st, 2, r->member_id);
+        if (t->event_of && t->event_of[i])
+            sqlite3_bind_int64(st, 3, t->event_of[i]);
+        else
+            sqlite3_bind_null(st, 3);
+        sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+        if (t->detail && t->detail[i])
+            sqlite3_bind_text(st, 5, t->detail[i], -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, 5);
+        sqlite3_bind_text(st, 6, d->rule_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 7, d->rule_name, d->rule_name_len, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, cls, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 9, d->severity);
+        sqlite3_bind_int64(st, 10, r->ts_us);
+        sqlite3_bind_text(st, 11, rec.data ? rec.data : "{}", (int)rec.len, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = -1;
+        sqlite3_reset(st);
+        char day[32];
+        cw_time_format_iso(r->ts_us, day);
+        sqlite3_bind_int64(nc, 1, r->member_id);
+        sqlite3_bind_text(nc, 2, day, 10, SQLITE_TRANSIENT);
+        sqlite3_bind_text(nc, 3, reason, -1, SQLITE_STATIC);
+        if (rc == 0 && sqlite3_step(nc) != SQLITE_DONE)
+            rc = -1;
+        sqlite3_reset(nc);
+    }
+    if (rc)
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+    cw_buf_release(&rec);
+    sqlite3_finalize(st);
+    sqlite3_finalize(nc);
+    return rc;
+}
+
+static int write_events(struct cw_store *s, const struct cw_triage_result *t, char *err,
+                        size_t errlen)
+{
+    sqlite3_stmt *st = NULL, *src = NULL, *hist = NULL;
+    if (prep(s->w, &st,
+             "INSERT INTO events(id, member_id, attack_class, severity, first_us, last_us, count,"
+             " distinct_sources, distinct_targets, key_source, key_target, sources, targets,"
+             " created_us, updated_us) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+             " ON CONFLICT(id) DO UPDATE SET severity=excluded.severity,"
+             " first_us=excluded.first_us, last_us=excluded.last_us, count=excluded.count,"
+             " distinct_sources=excluded.distinct_sources,"
+             " distinct_targets=excluded.distinct_targets, sources=excluded.sources,"
+             " targets=excluded.targets, updated_us=excluded.updated_us",
+             err, errlen) ||
+        prep(s->w, &src,
+             "INSERT OR IGNORE INTO event_sources(event_id, member_id, attack_class, source)"
+             " VALUES(?,?,?,?)",
+             err, errlen) ||
+        prep(s->w, &hist,
+             "INSERT INTO event_history(event_id, at_us, actor, change) VALUES(?,?,?,?)", err,
+             errlen)) {
+        sqlite3_finalize(st);
+        sqlite3_finalize(src);
+        return -1;
+    }
+    int rc = 0;
+    int64_t now = cw_now_us();
+    struct cw_buf a = CW_BUF_INIT, bt = CW_BUF_INIT;
+    for (size_t i = 0; i < t->nevents && rc == 0; i++) {
+        const struct cw_event *e = &t->events[i];
+        const char *cls = cw_attack_class_name((enum cw_attack_class)e->attack_class);
+        char ks[64], kt[64];
+        ip_text(&e->key_source, ks);
+        ip_text(&e->key_target, kt);
+        cw_buf_clear(&a);
+        cw_buf_clear(&bt);
+        ip_array(&a, e->sources, e->nsrc_kept);
+        ip_array(&bt, e->targets, e->ntgt_kept);
+        int k = 1;
+        sqlite3_bind_int64(st, k++, e->id);
+        sqlite3_bind_int64(st, k++, e->member_id);
+        sqlite3_bind_text(st, k++, cls, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, k++, e->severity);
+        sqlite3_bind_int64(st, k++, e->first_us);
+        sqlite3_bind_int64(st, k++, e->last_us);
+        sqlite3_bind_int64(st, k++, (int64_t)e->count);
+        sqlite3_bind_int64(st, k++, e->distinct_sources);
+        sqlite3_bind_int64(st, k++, e->distinct_targets);
+        sqlite3_bind_text(st, k++, ks, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, k++, kt, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, k++, a.data, (int)a.len, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, k++, bt.data, (int)bt.len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, k++, now);
+        sqlite3_bind_int64(st, k++, now);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = -1;
+        sqlite3_reset(st);
+        for (unsigned j = 0; j < e->nsrc_kept && rc == 0; j++) {
+            char ip[64];
+            ip_text(&e->sources[j], ip);
+            sqlite3_bind_int64(src, 1, e->id);
+            sqlite3_bind_int64(src, 2, e->member_id);
+            sqlite3_bind_text(src, 3, cls, -1, SQLITE_STATIC);
+            sqlite3_bind_text(src, 4, ip, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(src) != SQLITE_DONE)
+                rc = -1;
+            sqlite3_reset(src);
+        }
+        if (e->is_new && rc == 0) {
+            sqlite3_bind_int64(hist, 1, e->id);
+            sqlite3_bind_int64(hist, 2, now);
+            sqlite3_bind_text(hist, 3, "triage", -1, SQLITE_STATIC);
+            sqlite3_bind_text(hist, 4, "created", -1, SQLITE_STATIC);
+            if (sqlite3_step(hist) != SQLITE_DONE)
+                rc = -1;
+            sqlite3_reset(hist);
+        }
+    }
+    if (rc)
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+    cw_buf_release(&a);
+    cw_buf_release(&bt);
+    sqlite3_finalize(st);
+    sqlite3_finalize(src);
+    sqlite3_finalize(hist);
+    return rc;
+}
+
+int cw_store_triage_write(struct cw_store *s, int64_t batch_id, const struct cw_batch *b,
+                          const struct cw_triage_result *t, char *err, size_t errlen)
+{
+    if (t->ds.n == 0)
+        return 0;
+    if (write_detections(s, batch_id, b, t, err, errlen))
+        return -1;
+    return write_events(s, t, err, errlen);
+}
+
+int64_t cw_store_next_event_id(struct cw_store *s)
+{
+    int64_t id = 1;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->r, "SELECT COALESCE(MAX(id), 0) + 1 FROM events", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return id;
+}
+
+static unsigned parse_ips(const unsigned char *txt, struct cw_ip *out, unsigned max)
+{
+    if (!txt)
+        return 0;
+    struct cw_json j;
+    jsmntok_t tok[CW_EVENT_SAMPLE_ADDRS + 4];
+    const char *err;
+    size_t n = strlen((const char *)txt);
+    if (cw_json_parse(&j, (const char *)txt, n, tok, CW_EVENT_SAMPLE_ADDRS + 4, &err) ||
+        !cw_json_is(&j, 0, JSMN_ARRAY))
+        return 0;
+    unsigned k = 0;
+    for (int i = 1; i < j.ntok && k < max; i++)
+        if (j.tok[i].type == JSMN_STRING &&
+            cw_ip_parse(&out[k], j.src + j.tok[i].start,
+                        (size_t)(j.tok[i].end - j.tok[i].start)) == 0)
+            k++;
+    return k;
+}
+
+int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max, char *err,
+                            size_t errlen)
+{
+    int rc = 0;
+    size_t n = 0;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st,
+             "SELECT id, member_id, attack_class, severity, first_us, last_us, count,"
+             " distinct_sources, distinct_targets, key_source, key_target, sources, targets"
+             " FROM events WHERE state IN ('new','investigating','notified')"
+             " ORDER BY last_us DESC LIMIT ?",
+             err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, (int64_t)max);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        struct cw_event e;
+        memset(&e, 0, sizeof(e));
+        e.id = sqlite3_column_int64(st, 0);
+        e.member_id = (uint32_t)sqlite3_column_int64(st, 1);
+        const char *cls = (const char *)sqlite3_column_text(st, 2);
+        enum cw_attack_class c = cw_attack_class_from_name(cls, cls ? strlen(cls) : 0);
+        e.attack_class = (uint8_t)(c == CW_AC__COUNT ? CW_AC_OTHER : c);
+        e.severity = (uint8_t)sqlite3_column_int(st, 3);
+        e.first_us = sqlite3_column_int64(st, 4);
+        e.last_us = sqlite3_column_int64(st, 5);
+        e.count = (uint64_t)sqlite3_column_int64(st, 6);
+        e.distinct_sources = (uint32_t)sqlite3_column_int64(st, 7);
+        e.distinct_targets = (uint32_t)sqlite3_column_int64(st, 8);
+        const char *ks = (const char *)sqlite3_column_text(st, 9);
+        const char *kt = (const char *)sqlite3_column_text(st, 10);
+        if (ks && *ks)
+            cw_ip_parse(&e.key_source, ks, strlen(ks));
+        if (kt && *kt)
+            cw_ip_parse(&e.key_target, kt, strlen(kt));
+        e.nsrc_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 11), e.sources,
+                                         CW_EVENT_SAMPLE_ADDRS);
+        e.ntgt_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 12), e.targets,
+                                         CW_EVENT_SAMPLE_ADDRS);
+        if (cw_triage_restore_event(t, &e)) {
+            snprintf(err, errlen, "cannot restore event %lld", (long long)e.id);
+            rc = -1;
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    if (rc == 0 && n)
+        cw_info("triage: restored %zu open events", n);
+    return rc;
+}
+
+static void add_time(struct cw_buf *o, const char *key, int64_t us)
+{
+    char ts[32];
+    size_t n = cw_time_format_iso(us, ts);
+    cw_buf_addf(o, ",\"%s\":", key);
+    cw_buf_add_json_str(o, ts, n);
+}
+
+/* ,"key":"text" (or null); first = true leaves the comma out */
+static void col_str_at(struct cw_buf *o, bool first, const char *key, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    cw_buf_addf(o, "%s\"%s\":", first ? "" : ",", key);
+    if (!v)
+        cw_buf_adds(o, "null");
+    else
+        cw_buf_add_json_str(o, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void col_str(struct cw_buf *o, const char *key, sqlite3_stmt *st, int col)
+{
+    col_str_at(o, false, key, st, col);
+}
+
+static const char event_cols[] =
+    "SELECT e.id, e.member_id, m.name, e.attack_class, e.severity, e.state, e.assignee,"
+    " e.first_us, e.last_us, e.count, e.distinct_sources, e.distinct_targets, e.key_source,"
+    " e.key_target, e.sources, e.targets FROM events e JOIN members m ON m.id = e.member_id ";
+
+static void event_row(struct cw_buf *o, sqlite3_stmt *st)
+{
+    cw_buf_addf(o, "{\"id\":%lld,\"member_id\":%lld", (long long)sqlite3_column_int64(st, 0),
+                (long long)sqlite3_column_int64(st, 1));
+    col_str(o, "member", st, 2);
+    col_str(o, "attack_class", st, 3);
+    cw_buf_addf(o, ",\"severity\":%d", sqlite3_column_int(st, 4));
+    col_str(o, "state", st, 5);
+    col_str(o, "assignee", st, 6);
+    add_time(o, "first_seen", sqlite3_column_int64(st, 7));
+    add_time(o, "last_seen", sqlite3_column_int64(st, 8));
+    cw_buf_addf(o, ",\"count\":%lld,\"distinct_sources\":%lld,\"distinct_targets\":%lld",
+                (long long)sqlite3_column_int64(st, 9), (long long)sqlite3_column_int64(st, 10),
+                (long long)sqlite3_column_int64(st, 11));
+    col_str(o, "key_source", st, 12);
+    col_str(o, "key_target", st, 13);
+    const unsigned char *srcs = sqlite3_column_text(st, 14), *tgts = sqlite3_column_text(st, 15);
+    cw_buf_adds(o, ",\"sources\":");
+    cw_buf_adds(o, srcs ? (const char *)srcs : "[]");
+    cw_buf_adds(o, ",\"targets\":");
+    cw_buf_adds(o, tgts ? (const char *)tgts : "[]");
+    cw_buf_addc(o, '}');
+}
+
+int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
+                         char *err, size_t errlen)
+{
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "%s WHERE e.id > ?1 AND (?2 = 0 OR e.member_id = ?2) AND (?3 IS NULL OR"
+             " e.attack_class = ?3) AND (?4 IS NULL OR e.state = ?4) AND (?5 = 0 OR"
+             " e.severity <= ?5) ORDER BY e.id LIMIT ?6",
+             event_cols);
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st, sql, err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, f->after_id);
+    sqlite3_bind_int64(st, 2, f->member_id);
+    if (f->attack_class >= 0)
+        sqlite3_bind_text(st, 3, cw_attack_class_name((enum cw_attack_class)f->attack_class), -1,
+                          SQLITE_STATIC);
+    if (f->state)
+        sqlite3_bind_text(st, 4, f->state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, f->max_severity);
+    sqlite3_bind_int(st, 6, f->limit > 0 ? f->limit : 100);
+    cw_buf_adds(out, "{\"events\":[");
+    int64_t last = f->after_id;
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++)
+            cw_buf_addc(out, ',');
+        event_row(out, st);
+        last = sqlite3_column_int64(st, 0);
+    }
+    cw_buf_addf(out, "],\"next_after\":%lld}\n", (long long)last);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}
+
+static void detections_rows(struct cw_buf *o, sqlite3_stmt *st)
+{
+    int n = 0;
+    cw_buf_addc(o, '[');
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++)
+            cw_buf_addc(o, ',');
+        cw_buf_addf(o, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 0));
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            cw_buf_adds(o, ",\"event_id\":null");
+        else
+            cw_buf_addf(o, ",\"event_id\":%lld", (long long)sqlite3_column_int64(st, 1));
+        cw_buf_addf(o, ",\"member_id\":%lld", (long long)sqlite3_column_int64(st, 2));
+        col_str(o, "noise", st, 3);
+        col_str(o, "detail", st, 4);
+        col_str(o, "rule_id", st, 5);
+        col_str(o, "rule_name", st, 6);
+        col_str(o, "attack_class", st, 7);
+        cw_buf_addf(o, ",\"severity\":%d", sqlite3_column_int(st, 8));
+        add_time(o, "ts", sqlite3_column_int64(st, 9));
+        /* the record column is JSON we wrote ourselves (cw_record_to_json) */
+        cw_buf_adds(o, ",\"record\":");
+        const unsigned char *rec = sqlite3_column_text(st, 10);
+        cw_buf_adds(o, rec ? (const char *)rec : "null");
+        cw_buf_addc(o, '}');
+    }
+    cw_buf_addc(o, ']');
+}
+
+static const char det_cols[] = "SELECT id, event_id, member_id, noise, detail, rule_id, rule_name,"
+                               " attack_class, severity, ts_us, record FROM detections ";
+
+int cw_store_event_json(struct cw_store *s, int64_t id, struct cw_buf *out, char *err,
+                        size_t errlen)
+{
+    char sql[1024];
+    int rc = CW_STORE_NOT_FOUND;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "%s WHERE e.id = ?", event_cols);
+    if (prep(s->r, &st, sql, err, errlen))
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    event_row(out, st);
+    out->len--; /* reopen the object */
+    sqlite3_finalize(st);
+    st = NULL;
+    if (prep(s->r, &st,
+             "SELECT rule_id, rule_name, COUNT(*) FROM detections WHERE event_id = ?"
+             " GROUP BY rule_id, rule_name ORDER BY COUNT(*) DESC LIMIT 20",
+             err, errlen))
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    cw_buf_adds(out, ",\"rules\":[");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_adds(out, n ? ",{" : "{");
+        col_str_at(out, true, "rule_id", st, 0);
+        col_str(out, "rule_name", st, 1);
+        cw_buf_addf(out, ",\"count\":%lld}", (long long)sqlite3_column_int64(st, 2));
+    }
+    cw_buf_addc(out, ']');
+    sqlite3_finalize(st);
+    st = NULL;
+    snprintf(sql, sizeof(sql), "%s WHERE event_id = ? ORDER BY id LIMIT 10", det_cols);
+    if (prep(s->r, &st, sql, err, errlen))
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    cw_buf_adds(out, ",\"samples\":");
+    detections_rows(out, st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (prep(s->r, &st,
+             "SELECT at_us, actor, change FROM event_history WHERE event_id = ? ORDER BY id",
+             err, errlen))
+        goto out;
+    sqlite3_bind_int64(st, 1, id);
+    cw_buf_adds(out, ",\"history\":[");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_adds(out, n ? ",{" : "{");
+        col_str_at(out, true, "actor", st, 1);
+        add_time(out, "at", sqlite3_column_int64(st, 0));
+        col_str(out, "change", st, 2);
+        cw_buf_addc(out, '}');
+    }
+    cw_buf_adds(out, "]}\n");
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+static int state_index(const char *st)
+{
+    for (int i = 0; states[i]; i++)
+        if (!strcmp(states[i], st))
+            return i;
+    return -1;
+}
+
+/* Allowed moves. Closing states (resolved, false_positive, duplicate) may be reopened
+ * to investigating only with a reason; nothing goes back to new. */
+static const char *transition_problem(const char *from, const char *to, const char *reason)
+{
+    int f = state_index(from), t = state_index(to);
+    if (t < 0)
+        return "unknown state (new, investigating, notified, resolved, false_positive, "
+               "duplicate)";
+    if (f == t)
+        return "the event is already in that state";
+    if (t == 0)
+        return "an event cannot go back to new";
+    bool closed = f >= 3;
+    if (closed && t != 1)
+        return "a closed event can only be reopened to investigating";
+    if (closed && (!reason || !*reason))
+        return "reopening a closed event needs a reason";
+    if (f == 0 && t == 2)
+        return "notify only after investigating";
+    return NULL;
+}
+
+int cw_store_event_set_state(struct cw_store *s, int64_t id, const char *state,
+                             const char *actor, const char *reason, char *err, size_t errlen)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage busy");
+        goto unlock;
+    }
+    if (prep(s->w, &st, "SELECT state FROM events WHERE id = ?", err, errlen))
+        goto rollback;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = CW_STORE_NOT_FOUND;
+        snprintf(err, errlen, "no event %lld", (long long)id);
+        goto rollback;
+    }
+    char from[32];
+    snprintf(from, sizeof(from), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    st = NULL;
+    const char *bad = transition_problem(from, state, reason);
+    if (bad) {
+        rc = CW_STORE_BAD_TRANSITION;
+        snprintf(err, errlen, "%s -> %s: %s", from, state, bad);
+        goto rollback;
+    }
+    int64_t now = cw_now_us();
+    if (prep(s->w, &st, "UPDATE events SET state = ?, updated_us = ? WHERE id = ?", err, errlen))
+        goto rollback;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto rollback;
+    sqlite3_finalize(st);
+    st = NULL;
+    char change[600];
+    snprintf(change, sizeof(change), "state %s -> %s%s%s", from, state,
+             reason && *reason ? ": " : "", reason ? reason : "");
+    if (prep(s->w, &st,
+             "INSERT INTO event_history(event_id, at_us, actor, change) VALUES(?,?,?,?)", err,
+             errlen))
+        goto rollback;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, change, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE ||
+        sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    rc = 0;
+    goto unlock;
+rollback:
+    sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+unlock:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
+                        size_t errlen)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st,
+             "SELECT n.member_id, m.name, n.day, n.reason, n.count FROM noise_counts n"
+             " JOIN members m ON m.id = n.member_id WHERE (?1 = 0 OR n.member_id = ?1)"
+             " ORDER BY n.day, n.member_id, n.reason",
+             err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, member_id);
+    int64_t tot[CW_NOISE__COUNT] = {0};
+    cw_buf_adds(out, "{\"counts\":[");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_addf(out, "%s{\"member_id\":%lld", n ? "," : "",
+                    (long long)sqlite3_column_int64(st, 0));
+        col_str(out, "member", st, 1);
+        col_str(out, "day", st, 2);
+        col_str(out, "reason", st, 3);
+        int64_t c = sqlite3_column_int64(st, 4);
+        cw_buf_addf(out, ",\"count\":%lld}", (long long)c);
+        const char *r = (const char *)sqlite3_column_text(st, 3);
+        for (int k = 0; k < CW_NOISE__COUNT; k++)
+            if (r && !strcmp(r, cw_noise_reason_name((enum cw_noise_reason)k)))
+                tot[k] += c;
+    }
+    cw_buf_adds(out, "],\"totals\":{");
+    for (int k = 0; k < CW_NOISE__COUNT; k++)
+        cw_buf_addf(out, "%s\"%s\":%lld", k ? "," : "",
+                    cw_noise_reason_name((enum cw_noise_reason)k), (long long)tot[k]);
+    cw_buf_adds(out, "}}\n");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}
+
+int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t event_id,
+                             const char *noise, int limit, struct cw_buf *out, char *err,
+                             size_t errlen)
+{
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "%s WHERE (?1 = 0 OR member_id = ?1) AND (?2 = 0 OR event_id = ?2) AND"
+             " (?3 IS NULL OR noise = ?3) ORDER BY id LIMIT ?4",
+             det_cols);
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st, sql, err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, member_id);
+    sqlite3_bind_int64(st, 2, event_id);
+    if (noise)
+        sqlite3_bind_text(st, 3, noise, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, limit > 0 ? limit : 100);
+    cw_buf_adds(out, "{\"detections\":");
+    detections_rows(out, st);
+    cw_buf_adds(out, "}\n");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}
+
+int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st,
+             "SELECT attack_class, source, COUNT(DISTINCT member_id), COUNT(*),"
+             " GROUP_CONCAT(DISTINCT member_id), GROUP_CONCAT(event_id) FROM event_sources"
+             " GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id) >= 2"
+             " ORDER BY COUNT(DISTINCT member_id) DESC, attack_class, source",
+             err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    cw_buf_adds(out, "{\"campaigns\":[");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_adds(out, n ? ",{" : "{");
+        col_str_at(out, true, "attack_class", st, 0);
+        col_str(out, "source", st, 1);
+        cw_buf_addf(out, ",\"members\":%lld,\"events\":%lld",
+                    (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+        cw_buf_adds(out, ",\"member_ids\":[");
+        cw_buf_adds(out, (const char *)sqlite3_column_text(st, 4));
+        cw_buf_adds(out, "],\"event_ids\":[");
+        cw_buf_adds(out, (const char *)sqlite3_column_text(st, 5));
+        cw_buf_adds(out, "]}");
+    }
+    cw_buf_adds(out, "]}\n");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}
+
+int cw_store_asset_add(struct cw_store *s, const struct cw_asset *a, int64_t *id, char *err,
+                       size_t errlen)
+{
+    char ip[64];
+    ip_text(&a->addr, ip);
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->w, &st,
+             "INSERT INTO assets(member_id, address, host, products, created_us)"
+             " VALUES(?,?,?,?,?)",
+             err, errlen) == 0) {
+        sqlite3_bind_int64(st, 1, a->member_id);
+        if (ip[0])
+            sqlite3_bind_text(st, 2, ip, -1, SQLITE_TRANSIENT);
+        if (a->host[0])
+            sqlite3_bind_text(st, 3, a->host, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, a->products, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, cw_now_us());
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            *id = sqlite3_last_insert_rowid(s->w);
+            rc = 0;
+        } else {
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp,
+                             const char *owner, const char *reason, int64_t *id, char *err,
+                             size_t errlen)
+{
+    char net[80] = "";
+    if (sp->net.family) {
+        char ip[64];
+        ip_text(&sp->net, ip);
+        snprintf(net, sizeof(net), "%s/%u", ip, sp->prefix);
+    }
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->w, &st,
+             "INSERT INTO suppressions(member_id, attack_class, rule_id, source, owner, reason,"
+             " expires_us, created_us) VALUES(?,?,?,?,?,?,?,?)",
+             err, errlen) == 0) {
+        sqlite3_bind_int64(st, 1, sp->member_id);
+        if (sp->attack_class != CW_AC__COUNT)
+            sqlite3_bind_text(st, 2,
+                              cw_attack_class_name((enum cw_attack_class)sp->attack_class), -1,
+                              SQLITE_STATIC);
+        if (sp->rule_id[0])
+            sqlite3_bind_text(st, 3, sp->rule_id, -1, SQLITE_TRANSIENT);
+        if (net[0])
+            sqlite3_bind_text(st, 4, net, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, owner, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, reason, -1, SQLITE_TRANSIENT);
+        if (sp->expires_us)
+            sqlite3_bind_int64(st, 7, sp->expires_us);
+        sqlite3_bind_int64(st, 8, cw_now_us());
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            *id = sqlite3_last_insert_rowid(s->w);
+            rc = 0;
+        } else {
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        }
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+static int rows_json(struct cw_store *s, const char *sql, const char *key, const char *const *names,
+                     struct cw_buf *out, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st, sql, err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    cw_buf_addf(out, "{\"%s\":[", key);
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_addf(out, "%s{\"id\":%lld", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
+        for (int c = 1; names[c - 1]; c++) {
+            if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
+                cw_buf_addf(out, ",\"%s\":%lld", names[c - 1],
+                            (long long)sqlite3_column_int64(st, c));
+            else
+                col_str(out, names[c - 1], st, c);
+        }
+        cw_buf_addc(out, '}');
+    }
+    cw_buf_adds(out, "]}\n");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}
+
+int cw_store_assets_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
+{
+    static const char *const names[] = {"member_id", "address", "host", "products", NULL};
+    return rows_json(s, "SELECT id, member_id, address, host, products FROM assets ORDER BY id",
+                     "assets", names, out, err, errlen);
+}
+
+int cw_store_suppressions_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
+{
+    static const char *const names[] = {"member_id", "attack_class", "rule_id", "source",
+                                        "owner", "reason", "expires_us", NULL};
+    return rows_json(s,
+                     "SELECT id, member_id, attack_class, rule_id, source, owner, reason,"
+                     " expires_us FROM suppressions ORDER BY id",
+                     "suppressions", names, out, err, errlen);
+}
+
+int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, size_t errlen)
+{
+    struct cw_asset *assets = NULL;
+    struct cw_suppression *supp = NULL;
+    size_t na = 0, ns = 0, ca = 0, cs = 0;
+    int rc = 0;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st, "SELECT member_id, address, host, products FROM assets", err, errlen)) {
+        rc = -1;
+        goto out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (na == ca) {
+            ca = ca ? ca * 2 : 16;
+            struct cw_asset *n = realloc(assets, ca * sizeof(*n));
+            if (!n) {
+                rc = -1;
+                goto out;
+            }
+            assets = n;
+        }
+        struct cw_asset *a = &assets[na++];
+        memset(a, 0, sizeof(*a));
+        a->member_id = (uint32_t)sqlite3_column_int64(st, 0);
+        const char *ip = (const char *)sqlite3_column_text(st, 1);
+        if (ip)
+            cw_ip_parse(&a->addr, ip, strlen(ip));
+        snprintf(a->host, sizeof(a->host), "%s",
+                 sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+        snprintf(a->products, sizeof(a->products), "%s",
+                 (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (prep(s->r, &st,
+             "SELECT id, member_id, attack_class, rule_id, source, COALESCE(expires_us, 0)"
+             " FROM suppressions WHERE expires_us IS NULL OR expires_us > ?",
+             err, errlen)) {
+        rc = -1;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, cw_now_us());
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (ns == cs) {
+            cs = cs ? cs * 2 : 16;
+            struct cw_suppression *n = realloc(supp, cs * sizeof(*n));
+            if (!n) {
+                rc = -1;
+                goto out;
+            }
+            supp = n;
+        }
+        struct cw_suppression *p = &supp[ns++];
+        memset(p, 0, sizeof(*p));
+        p->id = sqlite3_column_int64(st, 0);
+        p->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+        const char *cls = (const char *)sqlite3_column_text(st, 2);
+        p->attack_class = (uint8_t)(cls ? cw_attack_class_from_name(cls, strlen(cls)) : CW_AC__COUNT);
+        snprintf(p->rule_id, sizeof(p->rule_id), "%s",
+                 sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "");
+        const char *net = (const char *)sqlite3_column_text(st, 4);
+        if (net) {
+            const char *slash = strchr(net, '/');
+            size_t n = slash ? (size_t)(slash - net) : strlen(net);
+            cw_ip_parse(&p->net, net, n);
+            p->prefix = (uint8_t)(slash ? atoi(slash + 1) : (p->net.family == 4 ? 32 : 128));
+        }
+        p->expires_us = sqlite3_column_int64(st, 5);
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    if (rc == 0 && cw_triage_set_knowledge(t, assets, na, supp, ns))
+        rc = -1;
+    if (rc && !err[0])
+        snprintf(err, errlen, "out of memory loading assets and suppressions");
+    free(assets);
+    free(supp);
+    return rc;
+}
