@@ -124,12 +124,17 @@ void cw_buf_add_json_str(struct cw_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     *o++ = '"';
     while (p < end) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *o++ = (char)c;
+        /* copy a run of bytes that need no escaping with one memcpy */
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
-            continue;
+        if (p > run) {
+            memcpy(o, run, (size_t)(p - run));
+            o += p - run;
+            if (p == end)
+                break;
         }
+        unsigned char c = *p;
         if (c >= 0x80) {
             size_t k = cw_utf8_valid_prefix(p, (size_t)(end - p));
             if (k) {
