@@ -35,12 +35,24 @@ import time
 _PROCS = []  # every Popen started through spawn()
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the test process dies, even by SIGKILL
+    (a CTest timeout), so no center or ship outlives its test (Linux prctl)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def spawn(argv, log_path=None, **kw):
-    """Start a process, registered for cleanup. Output goes to log_path (appended)."""
+    """Start a process, registered for cleanup. Output goes to log_path (appended).
+    Call from the main thread (the death signal follows the thread that spawned)."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     try:
         p = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT if log_path else
-                             subprocess.DEVNULL, stdin=subprocess.DEVNULL, **kw)
+                             subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             preexec_fn=_die_with_parent, **kw)
     finally:
         if log_path:
             out.close()
