@@ -171,6 +171,14 @@ int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t eve
                              size_t errlen);
 int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
 
+struct cw_triage_summary {
+    int64_t detections;
+    int64_t per_reason[CW_NOISE__COUNT];
+    int64_t events, campaigns;
+};
+int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, char *err,
+                            size_t errlen);
+
 /* Assets and suppressions (the knowledge noise removal uses). */
 int cw_store_asset_add(struct cw_store *s, const struct cw_asset *a, int64_t *id, char *err,
                        size_t errlen);

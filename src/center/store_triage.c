@@ -871,3 +871,40 @@ out:
     free(supp);
     return rc;
 }
+
+int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, char *err,
+                            size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (prep(s->r, &st, "SELECT reason, SUM(count) FROM noise_counts GROUP BY reason", err,
+             errlen))
+        goto out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        int64_t c = sqlite3_column_int64(st, 1);
+        out->detections += c;
+        for (int k = 0; k < CW_NOISE__COUNT; k++)
+            if (r && !strcmp(r, cw_noise_reason_name((enum cw_noise_reason)k)))
+                out->per_reason[k] += c;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (prep(s->r, &st,
+             "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM (SELECT 1 FROM"
+             " event_sources GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id)"
+             " >= 2))",
+             err, errlen))
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        out->events = sqlite3_column_int64(st, 0);
+        out->campaigns = sqlite3_column_int64(st, 1);
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return rc;
+}

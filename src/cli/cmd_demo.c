@@ -181,6 +181,43 @@ static void summary(struct cw_store *st)
                (long long)t.records, (long long)t.batches, (long long)t.duplicates);
 }
 
+/* Triage: what the center made of it. */
+static void triage_story(struct cw_store *st)
+{
+    struct cw_triage_summary t;
+    char err[256];
+    if (cw_store_triage_summary(st, &t, err, sizeof(err)))
+        return;
+    printf("\n  triage: %lld detections", (long long)t.detections);
+    printf(" -> dropped as noise: %lld", (long long)(t.detections - t.per_reason[CW_NOISE_KEPT]));
+    const char *sep = " (";
+    for (int k = 1; k < CW_NOISE__COUNT; k++)
+        if (t.per_reason[k]) {
+            printf("%s%s %lld", sep, cw_noise_reason_name((enum cw_noise_reason)k),
+                   (long long)t.per_reason[k]);
+            sep = ", ";
+        }
+    printf("%s\n          -> %lld kept -> %lld event%s requiring confirmation, %lld campaign%s "
+           "across members\n",
+           sep[0] == ',' ? ")" : "", (long long)t.per_reason[CW_NOISE_KEPT], (long long)t.events,
+           t.events == 1 ? "" : "s", (long long)t.campaigns, t.campaigns == 1 ? "" : "s");
+}
+
+/* Scanner knowledge for the demo center, when it is where `make demo` runs: the
+ * MISP warninglists beside the project (../shared) and the project's own list. */
+static void demo_knowledge(struct cw_config *ccfg)
+{
+    const char *shared = getenv("CW_SHARED_DIR");
+    char wl[4096];
+    snprintf(wl, sizeof(wl), "%s/data/misp/warninglists", shared && *shared ? shared : "../shared");
+    struct stat sb;
+    if (stat(wl, &sb) == 0 && S_ISDIR(sb.st_mode))
+        cw_config_add(ccfg, "serve", "warninglists_dir", wl, "demo", true);
+    if (stat("rules/scanner-user-agents.txt", &sb) == 0)
+        cw_config_add(ccfg, "serve", "scanner_ua_file", "rules/scanner-user-agents.txt", "demo",
+                      true);
+}
+
 static int mkdirs(const char *dir)
 {
     static const char *const sub[] = {"logs", "keys", "ship"};
@@ -259,6 +296,7 @@ int cmd_demo(int argc, char **argv)
     cw_config_add(&ccfg, "serve", "data_dir", center_dir, "demo", true);
     cw_config_add(&ccfg, "serve", "listen", cw_config_str(&cfg, "demo", "listen", "127.0.0.1:0"),
                   "--listen", true);
+    demo_knowledge(&ccfg);
     struct cw_center_config cc;
     struct cw_center *c = NULL;
     cw_log_set_level(CW_LOG_WARN); /* the story is on stdout; keep stderr for problems */
@@ -284,6 +322,7 @@ int cmd_demo(int argc, char **argv)
     int shipped = ship_all(cw_center_url(c));
     printf("[4/4] what arrived (%.1f s):", (double)(cw_monotonic_ms() - t0) / 1000.0);
     summary(cw_center_store(c));
+    triage_story(cw_center_store(c));
     printf("\n  Each sample access log holds one deliberately truncated line: it is rejected\n"
            "  with its line number and reason, never silently dropped.\n");
     printf("\nAPI: %s   admin token: %s\n", cw_center_url(c), cw_center_admin_token_path(c));
