@@ -131,7 +131,18 @@ enum cw_ftype { CW_FT_STR = 1, CW_FT_INT = 2 };
     X(LOG_MSGID, "log.msgid", STR, "message type (syslog MSGID)")                            \
     X(LOG_FACILITY, "log.facility", INT, "syslog facility 0..23")                            \
     X(LOG_SEVERITY, "log.severity", INT, "syslog severity 0..7")                             \
-    X(LOG_MESSAGE, "log.message", STR, "free-text message")
+    X(LOG_MESSAGE, "log.message", STR, "free-text message")                                 \
+    X(WIN_EVENT_ID, "win.event_id", INT, "Windows event id (Event.System.EventID)")          \
+    X(WIN_CHANNEL, "win.channel", STR, "Windows event log channel (Security, Sysmon ...)")   \
+    X(WIN_PROVIDER, "win.provider", STR, "Windows event provider name")                      \
+    X(WIN_EVENT_TYPE, "win.event_type", STR, "Sysmon EventType (SetValue, CreateKey ...)")   \
+    X(PROCESS_ORIGINAL_FILE_NAME, "process.original_file_name", STR, "PE original file name")\
+    X(PROCESS_CURRENT_DIRECTORY, "process.current_directory", STR, "working directory")      \
+    X(PROCESS_INTEGRITY_LEVEL, "process.integrity_level", STR, "Windows integrity level")    \
+    X(PROCESS_HASHES, "process.hashes", STR, "image hashes, Sysmon form (SHA256=...,MD5=...)")\
+    X(FILE_PATH, "file.path", STR, "full path of the file acted on (Sysmon TargetFilename)") \
+    X(REGISTRY_KEY, "registry.key", STR, "registry key path (Sysmon TargetObject)")          \
+    X(REGISTRY_VALUE, "registry.value", STR, "registry value data (Sysmon Details)")
 
 enum cw_field_id {
     CW_F_NONE = 0,

@@ -5,11 +5,12 @@
 #include "common/banned.h"
 
 extern const struct cw_format cw_format_ndjson, cw_format_eve, cw_format_combined,
-    cw_format_common, cw_format_nginx_json, cw_format_syslog;
+    cw_format_common, cw_format_nginx_json, cw_format_syslog, cw_format_winevent_json;
 
 static const struct cw_format *const formats[] = {
     &cw_format_ndjson, &cw_format_eve,        &cw_format_combined,
     &cw_format_common, &cw_format_nginx_json, &cw_format_syslog,
+    &cw_format_winevent_json,
     NULL,
 };
 

@@ -4,4 +4,6 @@ set(CW_FORMATS_SOURCES
   src/formats/fmt_eve.c
   src/formats/fmt_access.c
   src/formats/fmt_nginx_json.c
-  src/formats/fmt_syslog.c)
+  src/formats/fmt_syslog.c
+  src/formats/fmt_winevent_json.c
+  src/formats/json_docs.c)
