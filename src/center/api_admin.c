@@ -213,6 +213,8 @@ static void sensors_list(struct cw_center *c, struct cw_http_request *req,
     const char *ref = cw_http_query(req, "member");
     if (ref && member_ref(c, ref, &member, resp))
         return;
+    if (cw_http_scope(req, resp, member, &member))
+        return;
     cw_buf_adds(&resp->body, "{\"sensors\":[");
     if (cw_store_sensor_list(cw_center_store(c), member, sensor_cb, &resp->body, err,
                              sizeof(err))) {
@@ -320,7 +322,7 @@ const struct cw_route cw_api_admin_routes[] = {
     {"GET", "/api/v1/health", CW_ACCESS_PUBLIC, health},
     {"GET", "/api/v1/members", CW_ACCESS_ADMIN, members_list},
     {"POST", "/api/v1/members", CW_ACCESS_ADMIN, members_add},
-    {"GET", "/api/v1/sensors", CW_ACCESS_ADMIN, sensors_list},
+    {"GET", "/api/v1/sensors", CW_ACCESS_MEMBER_ADMIN, sensors_list},
     {"POST", "/api/v1/sensors", CW_ACCESS_ADMIN, sensors_add},
     {"POST", "/api/v1/sensors/{id}/revoke", CW_ACCESS_ADMIN, sensors_revoke},
     {"GET", "/api/v1/stats", CW_ACCESS_ADMIN, stats},

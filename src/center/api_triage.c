@@ -14,20 +14,21 @@
 #include "detect/attack.h"
 #include "common/banned.h"
 
+/* ?member=REF narrowed by the caller's scope (a member user sees only its own). */
 static int member_param(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp, uint32_t *id)
 {
     const char *ref = cw_http_query(req, "member");
-    *id = 0;
-    if (!ref)
-        return 0;
-    struct cw_member_info m;
-    if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
-        cw_http_json_error(resp, 404, "no member '%s'", ref);
-        return -1;
+    uint32_t wanted = 0;
+    if (ref) {
+        struct cw_member_info m;
+        if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
+            cw_http_json_error(resp, 404, "no such member");
+            return -1;
+        }
+        wanted = m.id;
     }
-    *id = m.id;
-    return 0;
+    return cw_http_scope(req, resp, wanted, id);
 }
 
 static int int_param(struct cw_http_request *req, struct cw_http_response *resp,
@@ -81,7 +82,8 @@ static void event_show(struct cw_center *c, struct cw_http_request *req,
 {
     char err[256];
     int64_t id = strtoll(req->path_arg, NULL, 10);
-    int r = cw_store_event_json(cw_center_store(c), id, &resp->body, err, sizeof(err));
+    int r = cw_store_event_json(cw_center_store(c), id, req->scope, &resp->body, err,
+                                sizeof(err));
     if (r == CW_STORE_NOT_FOUND)
         cw_http_json_error(resp, 404, "no event %lld", (long long)id);
     else if (r)
@@ -151,8 +153,8 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
     if (parse_body(&b, req, resp) == 0 &&
         text_field(&b.j, &b.arena, "state", 32, true, &state, resp) == 0 &&
         text_field(&b.j, &b.arena, "reason", 2000, false, &reason, resp) == 0) {
-        int r = cw_store_event_set_state(cw_center_store(c), id, state, "admin", reason, err,
-                                         sizeof(err));
+        int r = cw_store_event_set_state(cw_center_store(c), id, state, req->who.name, reason,
+                                         err, sizeof(err));
         if (r == CW_STORE_NOT_FOUND)
             cw_http_json_error(resp, 404, "%s", err);
         else if (r == CW_STORE_BAD_TRANSITION)
@@ -160,7 +162,7 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
         else if (r)
             cw_http_json_error(resp, 503, "%s", err);
         else
-            cw_store_event_json(cw_center_store(c), id, &resp->body, err, sizeof(err));
+            cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
     }
     cw_arena_release(&b.arena);
 }
@@ -210,22 +212,24 @@ static void campaigns(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 503, "%s", err);
 }
 
-static int member_field(struct cw_center *c, struct body *b, uint32_t *id, bool required,
-                        struct cw_http_response *resp)
+/* "member" of a JSON body, narrowed by the caller's scope: a member admin may name
+ * only its own member (or none: then its own). */
+static int member_field(struct cw_center *c, struct cw_http_request *req, struct body *b,
+                        uint32_t *id, bool required, struct cw_http_response *resp)
 {
     const char *ref;
-    *id = 0;
-    if (text_field(&b->j, &b->arena, "member", 100, required, &ref, resp))
+    uint32_t wanted = 0;
+    if (text_field(&b->j, &b->arena, "member", 100, required && req->scope == 0, &ref, resp))
         return -1;
-    if (!ref)
-        return 0;
-    struct cw_member_info m;
-    if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
-        cw_http_json_error(resp, 404, "no member '%s'", ref);
-        return -1;
+    if (ref) {
+        struct cw_member_info m;
+        if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
+            cw_http_json_error(resp, 404, "no such member");
+            return -1;
+        }
+        wanted = m.id;
     }
-    *id = m.id;
-    return 0;
+    return cw_http_scope(req, resp, wanted, id);
 }
 
 static void reload_knowledge(struct cw_center *c)
@@ -242,7 +246,7 @@ static void assets_add(struct cw_center *c, struct cw_http_request *req,
     const char *addr, *host, *products;
     char err[256];
     memset(&a, 0, sizeof(a));
-    if (parse_body(&b, req, resp) == 0 && member_field(c, &b, &a.member_id, true, resp) == 0 &&
+    if (parse_body(&b, req, resp) == 0 && member_field(c, req, &b, &a.member_id, true, resp) == 0 &&
         text_field(&b.j, &b.arena, "address", 45, false, &addr, resp) == 0 &&
         text_field(&b.j, &b.arena, "host", sizeof(a.host) - 1, false, &host, resp) == 0 &&
         text_field(&b.j, &b.arena, "products", sizeof(a.products) - 1, true, &products,
@@ -272,7 +276,7 @@ static void assets_list(struct cw_center *c, struct cw_http_request *req,
 {
     (void)req;
     char err[256];
-    if (cw_store_assets_json(cw_center_store(c), &resp->body, err, sizeof(err)))
+    if (cw_store_assets_json(cw_center_store(c), req->scope, &resp->body, err, sizeof(err)))
         cw_http_json_error(resp, 503, "%s", err);
 }
 
@@ -285,7 +289,7 @@ static void suppressions_add(struct cw_center *c, struct cw_http_request *req,
     char err[256];
     memset(&sp, 0, sizeof(sp));
     sp.attack_class = CW_AC__COUNT;
-    if (parse_body(&b, req, resp) || member_field(c, &b, &sp.member_id, false, resp) ||
+    if (parse_body(&b, req, resp) || member_field(c, req, &b, &sp.member_id, false, resp) ||
         text_field(&b.j, &b.arena, "class", 32, false, &cls, resp) ||
         text_field(&b.j, &b.arena, "rule_id", sizeof(sp.rule_id) - 1, false, &rule, resp) ||
         text_field(&b.j, &b.arena, "source", 50, false, &src, resp) ||
@@ -349,16 +353,18 @@ static void suppressions_list(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 503, "%s", err);
 }
 
+/* Reads are open to every signed-in person within their member scope; changing
+ * triage state and cross-member views are for the coordinator. */
 const struct cw_route cw_api_triage_routes[] = {
-    {"GET", "/api/v1/events", CW_ACCESS_ADMIN, events_list},
-    {"GET", "/api/v1/events/{id}", CW_ACCESS_ADMIN, event_show},
-    {"POST", "/api/v1/events/{id}/state", CW_ACCESS_ADMIN, event_state},
-    {"GET", "/api/v1/detections", CW_ACCESS_ADMIN, detections},
-    {"GET", "/api/v1/noise", CW_ACCESS_ADMIN, noise},
-    {"GET", "/api/v1/campaigns", CW_ACCESS_ADMIN, campaigns},
-    {"GET", "/api/v1/assets", CW_ACCESS_ADMIN, assets_list},
-    {"POST", "/api/v1/assets", CW_ACCESS_ADMIN, assets_add},
-    {"GET", "/api/v1/suppressions", CW_ACCESS_ADMIN, suppressions_list},
-    {"POST", "/api/v1/suppressions", CW_ACCESS_ADMIN, suppressions_add},
+    {"GET", "/api/v1/events", CW_ACCESS_USER, events_list},
+    {"GET", "/api/v1/events/{id}", CW_ACCESS_USER, event_show},
+    {"POST", "/api/v1/events/{id}/state", CW_ACCESS_COORD, event_state},
+    {"GET", "/api/v1/detections", CW_ACCESS_USER, detections},
+    {"GET", "/api/v1/noise", CW_ACCESS_USER, noise},
+    {"GET", "/api/v1/campaigns", CW_ACCESS_COORD, campaigns},
+    {"GET", "/api/v1/assets", CW_ACCESS_USER, assets_list},
+    {"POST", "/api/v1/assets", CW_ACCESS_MEMBER_ADMIN, assets_add},
+    {"GET", "/api/v1/suppressions", CW_ACCESS_COORD, suppressions_list},
+    {"POST", "/api/v1/suppressions", CW_ACCESS_COORD, suppressions_add},
     {NULL, NULL, 0, NULL},
 };

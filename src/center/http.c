@@ -13,6 +13,7 @@ static const struct cw_route *const route_tables[] = {
     cw_api_ingest_routes,
     cw_api_admin_routes,
     cw_api_triage_routes,
+    cw_api_users_routes,
     NULL,
 };
 
@@ -120,7 +121,24 @@ static enum MHD_Result answer_error(struct cw_http_request *req, unsigned status
     return send_response(req, &resp);
 }
 
-/* Authentication and authorisation of every route, in one place. */
+/* Which roles each access class admits. */
+static bool role_allowed(enum cw_route_access access, enum cw_role role)
+{
+    switch (access) {
+    case CW_ACCESS_PUBLIC: return true;
+    case CW_ACCESS_SENSOR: return role == CW_ROLE_SENSOR;
+    case CW_ACCESS_ADMIN: return role == CW_ROLE_COORD_ADMIN;
+    case CW_ACCESS_COORD: return role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_COORD_ANALYST;
+    case CW_ACCESS_MEMBER_ADMIN:
+        return role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_MEMBER_ADMIN;
+    case CW_ACCESS_USER:
+        return role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_COORD_ANALYST ||
+               role == CW_ROLE_MEMBER_ADMIN || role == CW_ROLE_MEMBER_USER;
+    }
+    return false;
+}
+
+/* Authentication, authorisation and member scope of every request, in one place. */
 static unsigned authorise(struct cw_center *c, struct cw_http_request *req, const char **why)
 {
     if (req->route->access == CW_ACCESS_PUBLIC)
@@ -134,16 +152,32 @@ static unsigned authorise(struct cw_center *c, struct cw_http_request *req, cons
     while (*cred == ' ')
         cred++;
     if (cw_store_authenticate(cw_center_store(c), cred, &req->who) != 0) {
-        *why = "unknown or revoked credential";
+        *why = "unknown, expired or revoked credential";
         return 401;
     }
-    bool ok = (req->route->access == CW_ACCESS_SENSOR && req->who.role == CW_PRINCIPAL_SENSOR) ||
-              (req->route->access == CW_ACCESS_ADMIN && req->who.role == CW_PRINCIPAL_ADMIN);
-    if (!ok) {
-        *why = req->who.role == CW_PRINCIPAL_SENSOR ? "a sensor key may only ingest"
-                                                    : "this credential may not call this endpoint";
+    if (!role_allowed(req->route->access, req->who.role)) {
+        *why = req->who.role == CW_ROLE_SENSOR ? "a sensor key may only ingest"
+                                               : "your role may not call this endpoint";
         return 403;
     }
+    bool member_role = req->who.role == CW_ROLE_MEMBER_ADMIN ||
+                       req->who.role == CW_ROLE_MEMBER_USER || req->who.role == CW_ROLE_SENSOR;
+    req->scope = member_role ? req->who.member_id : 0;
+    return 0;
+}
+
+int cw_http_scope(struct cw_http_request *req, struct cw_http_response *resp, uint32_t wanted,
+                  uint32_t *member)
+{
+    if (req->scope == 0) {
+        *member = wanted;
+        return 0;
+    }
+    if (wanted && wanted != req->scope) {
+        cw_http_json_error(resp, 404, "no such member");
+        return -1;
+    }
+    *member = req->scope;
     return 0;
 }
 

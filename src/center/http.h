@@ -28,6 +28,10 @@ struct cw_http_request {
     const struct cw_route *route;
     char path_arg[64]; /* the {id} part of a route, if any */
     struct cw_principal who;
+    /* Member scope of this request, decided by the dispatcher from `who`: 0 for
+     * coordinator roles (every member), else the caller's member. Handlers pass it
+     * to the store, which adds it to every query (cw_http_scope()). */
+    uint32_t scope;
     struct cw_buf body;
     bool too_large;
     bool answered;
@@ -40,10 +44,14 @@ struct cw_http_response {
     char extra_header[2][128]; /* "Name: value" lines */
 };
 
+/* Who may call a route. The dispatcher checks it before the handler runs. */
 enum cw_route_access {
-    CW_ACCESS_PUBLIC = 0, /* no credential (health) */
-    CW_ACCESS_SENSOR,     /* sensor keys only */
-    CW_ACCESS_ADMIN,      /* admin tokens only */
+    CW_ACCESS_PUBLIC = 0,     /* no credential (health, login) */
+    CW_ACCESS_SENSOR,         /* sensor keys only */
+    CW_ACCESS_ADMIN,          /* coordinator admins (incl. the bootstrap admin token) */
+    CW_ACCESS_COORD,          /* coordinator admins and analysts */
+    CW_ACCESS_MEMBER_ADMIN,   /* coordinator admins and member admins (scoped) */
+    CW_ACCESS_USER,           /* any signed-in person, scoped to their member */
 };
 
 typedef void (*cw_route_fn)(struct cw_center *c, struct cw_http_request *req,
@@ -60,12 +68,23 @@ struct cw_route {
 extern const struct cw_route cw_api_ingest_routes[];
 extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
+extern const struct cw_route cw_api_users_routes[];
 
 /* Helpers for handlers. */
 void cw_http_json_error(struct cw_http_response *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *cw_http_header(struct cw_http_request *req, const char *name);
 const char *cw_http_query(struct cw_http_request *req, const char *name);
+/* The member a scoped request may look at: `wanted` (0 = all) narrowed by the caller's
+ * scope. Returns 0 and sets *member, or -1 (and answers 404, never 403, so that other
+ * members' existence is not revealed) when a member user asks for another member. */
+int cw_http_scope(struct cw_http_request *req, struct cw_http_response *resp, uint32_t wanted,
+                  uint32_t *member);
+/* Is the record of `member_id` visible to this request? */
+static inline bool cw_http_visible(const struct cw_http_request *req, uint32_t member_id)
+{
+    return req->scope == 0 || req->scope == member_id;
+}
 
 /* Server lifecycle (used by center.c). listen_fd is an already bound, listening
  * socket; tls cert/key are PEM text or NULL. */

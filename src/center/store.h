@@ -30,6 +30,9 @@
 
 #define CW_STORE_EXISTS (-2)
 #define CW_STORE_NOT_FOUND (-3)
+#define CW_STORE_INVALID (-5)  /* a value the store refuses (message in err) */
+#define CW_STORE_DENIED (-6)   /* wrong credentials */
+#define CW_STORE_LOCKED (-7)   /* account locked after failed logins */
 
 struct cw_store;
 
@@ -56,10 +59,31 @@ struct cw_totals {
     int64_t records, batches, rejected, duplicates, members, sensors;
 };
 
-/* What the center learned about a sensor from its key. */
+/* Roles (docs/api.md). Coordinator roles see every member; member roles see only
+ * their own member; a sensor can only ingest. */
+enum cw_role {
+    CW_ROLE_NONE = 0,
+    CW_ROLE_SENSOR,
+    CW_ROLE_COORD_ADMIN,   /* also the bootstrap admin token */
+    CW_ROLE_COORD_ANALYST,
+    CW_ROLE_MEMBER_ADMIN,
+    CW_ROLE_MEMBER_USER,
+};
+#define CW_PRINCIPAL_NONE CW_ROLE_NONE
+#define CW_PRINCIPAL_SENSOR CW_ROLE_SENSOR
+#define CW_PRINCIPAL_ADMIN CW_ROLE_COORD_ADMIN
+
+const char *cw_role_name(enum cw_role r);
+enum cw_role cw_role_from_name(const char *s);
+
+/* Who is calling: decided from the bearer credential, once, by the dispatcher. */
 struct cw_principal {
-    enum { CW_PRINCIPAL_NONE = 0, CW_PRINCIPAL_SENSOR, CW_PRINCIPAL_ADMIN } role;
-    uint32_t member_id, sensor_id, token_id;
+    enum cw_role role;
+    uint32_t member_id;   /* member roles and sensors: their member; coordinator: 0 */
+    uint32_t sensor_id;   /* sensors */
+    uint32_t user_id;     /* users (0 for the bootstrap admin token) */
+    uint32_t token_id;
+    char name[64];        /* user name or "admin"/"sensor:<id>", for history and audit */
 };
 
 struct cw_ingest_batch {
@@ -136,6 +160,19 @@ int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t aft
                              int64_t max_batches, cw_segment_cb cb, void *ctx,
                              int64_t *last_batch, char *err, size_t errlen);
 
+/* -- users (store_users.c) ---------------------------------------------------- */
+/* Add a person. Coordinator roles have member_id 0, member roles a member.
+ * Passwords: 12..1024 bytes, stored as argon2id. INVALID / EXISTS / -1. */
+int cw_store_user_add(struct cw_store *s, const char *name, enum cw_role role, uint32_t member_id,
+                      const char *password, int64_t *id, char *err, size_t errlen);
+/* scope 0 = all users; else only that member's users. */
+int cw_store_users_json(struct cw_store *s, uint32_t scope, struct cw_buf *out, char *err,
+                        size_t errlen);
+/* Check a password and issue a bearer token valid for ttl_us. DENIED for a wrong
+ * name or password (same answer and timing for both), LOCKED after 5 failures. */
+int cw_store_login(struct cw_store *s, const char *name, const char *password, int64_t ttl_us,
+                   char *token_out, size_t token_len, char *err, size_t errlen);
+
 /* -- triage state (store_triage.c) ------------------------------------------ */
 /* Called inside cw_store_ingest's transaction. */
 int cw_store_triage_write(struct cw_store *s, int64_t batch_id, const struct cw_batch *b,
@@ -156,8 +193,9 @@ struct cw_event_filter {
 /* JSON documents for the API (written into out). NOT_FOUND for a missing event. */
 int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
                          char *err, size_t errlen);
-int cw_store_event_json(struct cw_store *s, int64_t id, struct cw_buf *out, char *err,
-                        size_t errlen);
+/* scope: 0 = any member; else NOT_FOUND unless the event belongs to that member. */
+int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct cw_buf *out,
+                        char *err, size_t errlen);
 /* Change an event's state (new, investigating, notified, resolved, false_positive,
  * duplicate); returns -4 (CW_STORE_BAD_TRANSITION) with a reason when the change
  * is not allowed. Every change is kept in the event's history. */
@@ -185,7 +223,8 @@ int cw_store_asset_add(struct cw_store *s, const struct cw_asset *a, int64_t *id
 int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp,
                              const char *owner, const char *reason, int64_t *id, char *err,
                              size_t errlen);
-int cw_store_assets_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+int cw_store_assets_json(struct cw_store *s, uint32_t scope, struct cw_buf *out, char *err,
+                         size_t errlen);
 int cw_store_suppressions_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
 /* Load all assets and live suppressions into t. */
 int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, size_t errlen);

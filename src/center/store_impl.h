@@ -13,4 +13,12 @@ struct cw_store {
     struct cw_store_options opt;
 };
 
+#define CW_KEY_ID_BYTES 8
+#define CW_KEY_HASH_BYTES 32
+
+/* A new random credential "<prefix>_<key id hex>_<secret>" into out, its key id
+ * (hex, 2*CW_KEY_ID_BYTES+1 bytes) and the BLAKE2b-256 hash to store. */
+void cw_store_make_credential(const char *prefix, char *key_id, size_t key_id_cap, char *out,
+                              size_t out_cap, unsigned char hash[CW_KEY_HASH_BYTES]);
+
 #endif

@@ -48,6 +48,15 @@ static const char schema[] =
     "  UNIQUE(sensor_id, idem_key));"
     "CREATE INDEX IF NOT EXISTS batches_received ON batches(received_us);"
     "CREATE INDEX IF NOT EXISTS batches_member ON batches(member_id, id);"
+    "CREATE TABLE IF NOT EXISTS users("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    "  member_id INTEGER REFERENCES members(id), password_hash TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until_us INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS user_tokens("
+    "  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  key_id TEXT NOT NULL UNIQUE, key_hash BLOB NOT NULL, created_us INTEGER NOT NULL,"
+    "  expires_us INTEGER, revoked_us INTEGER);"
     "CREATE TABLE IF NOT EXISTS events("
     "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, attack_class TEXT NOT NULL,"
     "  severity INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'new', assignee TEXT,"
@@ -171,7 +180,7 @@ static void copy_str(char *dst, size_t cap, const unsigned char *src)
  * finds the row; the stored hash (BLAKE2b-256 of the whole credential) is compared
  * in constant time. Keys carry 256 random bits, so a fast hash is right here:
  * a slow password hash would only slow every ingest down. */
-static void make_credential(const char *prefix, char *key_id, size_t key_id_cap, char *out,
+void cw_store_make_credential(const char *prefix, char *key_id, size_t key_id_cap, char *out,
                             size_t out_cap, unsigned char hash[HASH_BYTES])
 {
     unsigned char id[KEY_ID_BYTES], secret[KEY_SECRET_BYTES];
@@ -211,31 +220,45 @@ int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_princi
     memset(out, 0, sizeof(*out));
     if (!cred || split_credential(cred, prefix, key_id))
         return -1;
-    bool sensor = strcmp(prefix, "cwk") == 0;
-    if (!sensor && strcmp(prefix, "cwa") != 0)
+    int kind = !strcmp(prefix, "cwk") ? 1 : !strcmp(prefix, "cwa") ? 2 : !strcmp(prefix, "cwu") ? 3 : 0;
+    if (!kind)
         return -1;
     unsigned char want[HASH_BYTES];
     crypto_generichash(want, HASH_BYTES, (const unsigned char *)cred, strlen(cred), NULL, 0);
-    const char *sql = sensor ? "SELECT id, member_id, key_hash FROM sensors "
-                               "WHERE key_id = ? AND revoked_us IS NULL"
-                             : "SELECT id, 0, key_hash FROM admin_tokens "
-                               "WHERE key_id = ? AND revoked_us IS NULL";
+    static const char *const sql[] = {
+        NULL,
+        "SELECT id, member_id, key_hash, 'sensor', '' FROM sensors"
+        " WHERE key_id = ?1 AND revoked_us IS NULL",
+        "SELECT id, 0, key_hash, 'coordinator_admin', 'admin' FROM admin_tokens"
+        " WHERE key_id = ?1 AND revoked_us IS NULL",
+        "SELECT t.id, COALESCE(u.member_id, 0), t.key_hash, u.role, u.name, u.id"
+        " FROM user_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_id = ?1"
+        " AND t.revoked_us IS NULL AND (t.expires_us IS NULL OR t.expires_us > ?2)"
+        " AND u.disabled = 0",
+    };
     int rc = -1;
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->r, sql[kind], -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        if (kind == 3)
+            sqlite3_bind_int64(st, 2, cw_now_us());
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 2) == HASH_BYTES &&
             sodium_memcmp(sqlite3_column_blob(st, 2), want, HASH_BYTES) == 0) {
-            if (sensor) {
-                out->role = CW_PRINCIPAL_SENSOR;
-                out->sensor_id = (uint32_t)sqlite3_column_int64(st, 0);
-                out->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+            uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
+            out->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+            out->role = cw_role_from_name((const char *)sqlite3_column_text(st, 3));
+            copy_str(out->name, sizeof(out->name), sqlite3_column_text(st, 4));
+            if (kind == 1) {
+                out->sensor_id = id;
+                snprintf(out->name, sizeof(out->name), "sensor:%u", id);
+            } else if (kind == 2) {
+                out->token_id = id;
             } else {
-                out->role = CW_PRINCIPAL_ADMIN;
-                out->token_id = (uint32_t)sqlite3_column_int64(st, 0);
+                out->token_id = id;
+                out->user_id = (uint32_t)sqlite3_column_int64(st, 5);
             }
-            rc = 0;
+            rc = out->role == CW_ROLE_NONE ? -1 : 0;
         }
     }
     sqlite3_finalize(st);
@@ -383,7 +406,7 @@ int cw_store_sensor_add(struct cw_store *s, uint32_t member_id, const char *name
 {
     char key_id[2 * KEY_ID_BYTES + 1];
     unsigned char hash[HASH_BYTES];
-    make_credential("cwk", key_id, sizeof(key_id), key_out, key_len, hash);
+    cw_store_make_credential("cwk", key_id, sizeof(key_id), key_out, key_len, hash);
     int rc = -1;
     int64_t id = 0;
     pthread_mutex_lock(&s->wlock);
@@ -484,7 +507,7 @@ int cw_store_admin_token_ensure(struct cw_store *s, char *token_out, size_t len,
     if (rc == -1) {
         char key_id[2 * KEY_ID_BYTES + 1];
         unsigned char hash[HASH_BYTES];
-        make_credential("cwa", key_id, sizeof(key_id), token_out, len, hash);
+        cw_store_make_credential("cwa", key_id, sizeof(key_id), token_out, len, hash);
         if (sqlite3_prepare_v2(s->w,
                                "INSERT INTO admin_tokens(key_id, key_hash, created_us)"
                                " VALUES(?, ?, ?)",

@@ -417,17 +417,19 @@ static void detections_rows(struct cw_buf *o, sqlite3_stmt *st)
 static const char det_cols[] = "SELECT id, event_id, member_id, noise, detail, rule_id, rule_name,"
                                " attack_class, severity, ts_us, record FROM detections ";
 
-int cw_store_event_json(struct cw_store *s, int64_t id, struct cw_buf *out, char *err,
-                        size_t errlen)
+int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct cw_buf *out,
+                        char *err, size_t errlen)
 {
     char sql[1024];
     int rc = CW_STORE_NOT_FOUND;
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    snprintf(sql, sizeof(sql), "%s WHERE e.id = ?", event_cols);
+    snprintf(sql, sizeof(sql), "%s WHERE e.id = ?1 AND (?2 = 0 OR e.member_id = ?2)",
+             event_cols);
     if (prep(s->r, &st, sql, err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, scope);
     if (sqlite3_step(st) != SQLITE_ROW)
         goto out;
     event_row(out, st);
@@ -746,8 +748,9 @@ int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp
     return rc;
 }
 
-static int rows_json(struct cw_store *s, const char *sql, const char *key, const char *const *names,
-                     struct cw_buf *out, char *err, size_t errlen)
+/* Rows of a query with one optional bound parameter (?1 = scope). */
+static int rows_json(struct cw_store *s, const char *sql, uint32_t scope, const char *key,
+                     const char *const *names, struct cw_buf *out, char *err, size_t errlen)
 {
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
@@ -755,6 +758,8 @@ static int rows_json(struct cw_store *s, const char *sql, const char *key, const
         pthread_mutex_unlock(&s->rlock);
         return -1;
     }
+    if (sqlite3_bind_parameter_count(st) >= 1)
+        sqlite3_bind_int64(st, 1, scope);
     cw_buf_addf(out, "{\"%s\":[", key);
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         cw_buf_addf(out, "%s{\"id\":%lld", n ? "," : "", (long long)sqlite3_column_int64(st, 0));
@@ -773,11 +778,14 @@ static int rows_json(struct cw_store *s, const char *sql, const char *key, const
     return 0;
 }
 
-int cw_store_assets_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
+int cw_store_assets_json(struct cw_store *s, uint32_t scope, struct cw_buf *out, char *err,
+                         size_t errlen)
 {
     static const char *const names[] = {"member_id", "address", "host", "products", NULL};
-    return rows_json(s, "SELECT id, member_id, address, host, products FROM assets ORDER BY id",
-                     "assets", names, out, err, errlen);
+    return rows_json(s,
+                     "SELECT id, member_id, address, host, products FROM assets"
+                     " WHERE (?1 = 0 OR member_id = ?1) ORDER BY id",
+                     scope, "assets", names, out, err, errlen);
 }
 
 int cw_store_suppressions_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
@@ -787,7 +795,7 @@ int cw_store_suppressions_json(struct cw_store *s, struct cw_buf *out, char *err
     return rows_json(s,
                      "SELECT id, member_id, attack_class, rule_id, source, owner, reason,"
                      " expires_us FROM suppressions ORDER BY id",
-                     "suppressions", names, out, err, errlen);
+                     0, "suppressions", names, out, err, errlen);
 }
 
 int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, size_t errlen)
