@@ -12,6 +12,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_ship(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 /* Path of the running binary (for commands that start other crosswatch processes,
  * such as demo). Static buffer. */

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "run the center: ingest API, storage, admin API"},
     {"ship", cmd_ship, "follow logs at a member site and forward them to the center"},
     {"admin", cmd_admin, "manage members and sensor keys through the center's API"},
+    {"rules", cmd_rules, "check and test Sigma rules"},
     {"demo", cmd_demo, "a self-contained center with sample members and traffic"},
     {NULL, NULL, NULL},
 };
