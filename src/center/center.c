@@ -89,7 +89,11 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
                      errlen) ||
         copy_setting(cc->scanner_ua_file, sizeof(cc->scanner_ua_file),
                      cw_config_str(cfg, S, "scanner_ua_file", ""), "scanner_ua_file", err,
-                     errlen))
+                     errlen) ||
+        copy_setting(cc->sigma_dir, sizeof(cc->sigma_dir), cw_config_str(cfg, S, "sigma_dir", ""),
+                     "sigma_dir", err, errlen) ||
+        copy_setting(cc->sigma_fieldmap, sizeof(cc->sigma_fieldmap),
+                     cw_config_str(cfg, S, "sigma_fieldmap", ""), "sigma_fieldmap", err, errlen))
         return -1;
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
@@ -266,8 +270,8 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
             goto fail;
         cw_info("created the admin token: %s (keep it secret)", c->token_path);
     }
-    struct cw_triage_config tc = {cc->warninglists_dir, cc->scanner_ua_file,
-                                  cc->event_window_ms * 1000, 0};
+    struct cw_triage_config tc = {cc->warninglists_dir, cc->scanner_ua_file, cc->sigma_dir,
+                                  cc->sigma_fieldmap, cc->event_window_ms * 1000, 0};
     c->triage = cw_triage_new(&tc, cw_store_next_event_id(c->store), err, errlen);
     if (!c->triage ||
         cw_store_events_restore(c->store, c->triage, 1000000, err, errlen) ||

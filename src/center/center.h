@@ -27,6 +27,8 @@ struct cw_center_config {
     int64_t zstd_level;
     char warninglists_dir[4096]; /* MISP warninglists for scanner ranges ("" = none) */
     char scanner_ua_file[4096];  /* scanner user agents ("" = none) */
+    char sigma_dir[4096];        /* Sigma rules ("" = none) */
+    char sigma_fieldmap[4096];   /* Sigma field map ("" = built in) */
     int64_t event_window_ms;     /* bundling window of events */
 };
 

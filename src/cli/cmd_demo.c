@@ -216,6 +216,10 @@ static void demo_knowledge(struct cw_config *ccfg)
     if (stat("rules/scanner-user-agents.txt", &sb) == 0)
         cw_config_add(ccfg, "serve", "scanner_ua_file", "rules/scanner-user-agents.txt", "demo",
                       true);
+    if (stat("rules/sigma", &sb) == 0 && S_ISDIR(sb.st_mode))
+        cw_config_add(ccfg, "serve", "sigma_dir", "rules/sigma", "demo", true);
+    if (stat("rules/fieldmap.conf", &sb) == 0)
+        cw_config_add(ccfg, "serve", "sigma_fieldmap", "rules/fieldmap.conf", "demo", true);
 }
 
 static int mkdirs(const char *dir)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "detect/sigma_ruleset.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -19,6 +20,7 @@ struct knowledge {
 
 struct cw_triage {
     struct cw_recon *recon;
+    struct sigma_ruleset *sigma; /* NULL when no rules are configured */
     struct cw_events *events;
     pthread_mutex_t lock;     /* aggregation + commit */
     pthread_mutex_t klock;    /* knowledge pointer swap */
@@ -61,6 +63,23 @@ struct cw_triage *cw_triage_new(const struct cw_triage_config *cfg, int64_t next
         return NULL;
     }
     t->know->refs = 1;
+    if (cfg && cfg->sigma_dir && *cfg->sigma_dir) {
+        t->sigma = calloc(1, sizeof(*t->sigma));
+        const char *fm = cfg->sigma_fieldmap && *cfg->sigma_fieldmap ? cfg->sigma_fieldmap : NULL;
+        if (!t->sigma || sigma_ruleset_init(t->sigma, fm, err, errlen)) {
+            free(t->sigma);
+            t->sigma = NULL;
+            cw_triage_free(t);
+            return NULL;
+        }
+        if (sigma_ruleset_load_dir(t->sigma, cfg->sigma_dir, err, errlen)) {
+            cw_triage_free(t);
+            return NULL;
+        }
+        cw_info("triage: Sigma rules from %s: %u supported, %u skipped (see `crosswatch rules "
+                "check %s`)",
+                cfg->sigma_dir, t->sigma->nsupported, t->sigma->nskipped, cfg->sigma_dir);
+    }
     struct cw_recon_stats rs;
     cw_recon_stats(t->recon, &rs);
     cw_info("triage: %zu scanner lists (%zu IPv4 and %zu IPv6 ranges), %zu scanner user agents",
@@ -73,6 +92,10 @@ void cw_triage_free(struct cw_triage *t)
     if (!t)
         return;
     cw_recon_free(t->recon);
+    if (t->sigma) {
+        sigma_ruleset_release(t->sigma);
+        free(t->sigma);
+    }
     cw_events_free(t->events);
     knowledge_put(t->know);
     pthread_mutex_destroy(&t->lock);
@@ -137,6 +160,8 @@ void cw_triage_result_release(struct cw_triage_result *r)
 int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_triage_result *r)
 {
     if (cw_detect_ids_alerts(NULL, b, &r->ds))
+        return -1;
+    if (t->sigma && cw_detect_sigma(t->sigma, b, &r->ds))
         return -1;
     if (r->ds.n == 0)
         return 0;

@@ -25,6 +25,8 @@
 struct cw_triage_config {
     const char *warninglists_dir; /* MISP warninglists; NULL/"" = none */
     const char *scanner_ua_file;  /* rules/scanner-user-agents.txt; NULL/"" = none */
+    const char *sigma_dir;        /* Sigma rules, loaded recursively; NULL/"" = none */
+    const char *sigma_fieldmap;   /* rules/fieldmap.conf; NULL/"" = built-in fallback */
     int64_t window_us;            /* event window (default 24 h) */
     size_t max_open;              /* open events kept in memory (default 1M) */
 };
