@@ -17,6 +17,26 @@ static const struct cw_route *const route_tables[] = {
     NULL,
 };
 
+void cw_http_routes_foreach(cw_route_visit_fn fn, void *ctx)
+{
+    for (size_t t = 0; route_tables[t]; t++)
+        for (const struct cw_route *r = route_tables[t]; r->fn; r++)
+            fn(ctx, r);
+}
+
+const char *cw_route_access_name(enum cw_route_access a)
+{
+    switch (a) {
+    case CW_ACCESS_PUBLIC: return "public";
+    case CW_ACCESS_SENSOR: return "sensor";
+    case CW_ACCESS_ADMIN: return "coordinator_admin";
+    case CW_ACCESS_COORD: return "coordinator";
+    case CW_ACCESS_MEMBER_ADMIN: return "member_admin";
+    case CW_ACCESS_USER: return "user";
+    }
+    return "?";
+}
+
 /* Match url (without query) against a pattern; {id} takes one run of digits. */
 static bool route_match(const char *pattern, const char *url, char *arg, size_t argcap)
 {

@@ -70,6 +70,11 @@ extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 
+/* Every route of the API, in table order (for `serve --routes` and the OpenAPI check). */
+typedef void (*cw_route_visit_fn)(void *ctx, const struct cw_route *r);
+void cw_http_routes_foreach(cw_route_visit_fn fn, void *ctx);
+const char *cw_route_access_name(enum cw_route_access a);
+
 /* Helpers for handlers. */
 void cw_http_json_error(struct cw_http_response *resp, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

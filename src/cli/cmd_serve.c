@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "center/center.h"
+#include "center/http.h"
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -22,6 +23,7 @@ static const struct cw_option serve_options[] = {
     {"max-line", 0, "max_line", "SIZE", "longest input line (default 1M)"},
     {"retention-days", 0, "retention_days", "DAYS", "keep records this long (default 90, 0 = forever)"},
     {"verbose", 'v', "verbose", NULL, "log debug messages"},
+    {"routes", 0, "routes", NULL, "print every API route (method, path, access) and exit"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -31,6 +33,12 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void print_route(void *ctx, const struct cw_route *r)
+{
+    (void)ctx;
+    printf("%s %s %s\n", r->method, r->pattern, cw_route_access_name(r->access));
 }
 
 int cmd_serve(int argc, char **argv)
@@ -52,6 +60,12 @@ int cmd_serve(int argc, char **argv)
                         "Run the center: the ingest API for member sensors, durable storage\n"
                         "of records, and the admin API. Stops cleanly on SIGINT/SIGTERM.",
                         serve_options);
+        cw_config_release(&cfg);
+        return 0;
+    }
+    bool routes = false;
+    if (cw_config_bool(&cfg, "serve", "routes", false, &routes, err, sizeof(err)) == 0 && routes) {
+        cw_http_routes_foreach(print_route, NULL);
         cw_config_release(&cfg);
         return 0;
     }
