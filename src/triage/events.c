@@ -4,7 +4,9 @@
  * with backward-shift deletion keeps lookups to one or two cache lines and needs no
  * tombstones. Every address in an event's exact source/target samples is indexed
  * (first event to claim an address keeps it), which is what makes rules 1 and 2 of
- * events.h work for later detections. */
+ * events.h work for later detections. Beyond the sample, a 64-bit bitmap per event
+ * and direction (hashed addresses) keeps the distinct counts a true lower bound: an
+ * address raises the count only when it sets a new bit, so repeats never count. */
 #include "triage/events.h"
 
 #include <stdlib.h>
@@ -30,6 +32,7 @@ struct cw_events {
     struct cw_event *slab;
     uint32_t *free_list;
     uint32_t *dirty_list; /* slab indexes changed since the last take_dirty */
+    uint64_t *seen;       /* per slab slot: [source bits, target bits] beyond the sample */
     size_t nslab, cap, nfree, open, ndirty;
     struct slot *tab;
     size_t tabcap; /* power of two */
@@ -157,6 +160,7 @@ void cw_events_free(struct cw_events *ev)
     free(ev->slab);
     free(ev->free_list);
     free(ev->dirty_list);
+    free(ev->seen);
     free(ev->tab);
     free(ev);
 }
@@ -232,11 +236,16 @@ static int alloc_event(struct cw_events *ev, uint32_t *idx)
             if (!nd)
                 return -1;
             ev->dirty_list = nd;
+            uint64_t *nb = realloc(ev->seen, nc * 2 * sizeof(*nb));
+            if (!nb)
+                return -1;
+            ev->seen = nb;
             ev->cap = nc;
         }
         *idx = (uint32_t)ev->nslab++;
     }
     memset(&ev->slab[*idx], 0, sizeof(ev->slab[*idx]));
+    ev->seen[2 * *idx] = ev->seen[2 * *idx + 1] = 0;
     ev->open++;
     return 0;
 }
@@ -258,12 +267,17 @@ static int note_addr(struct cw_events *ev, uint32_t idx, uint8_t dir, const stru
         if (same_ip(&arr[i], addr))
             return 0;
     if (*n >= CW_EVENT_SAMPLE_ADDRS) {
-        /* not tracked exactly any more: count only addresses that are not indexed to
-         * this event already (cheap lower bound) */
+        /* not tracked exactly any more: count an address only when its hash bit is
+         * new (a repeated address never counts again; colliding ones count once:
+         * a lower bound) */
         struct key k;
         make_key(&k, e->member_id, e->attack_class, dir, addr);
-        if (tab_get(ev, &k) != idx + 1)
+        uint64_t bit = 1ULL << (hash_key(&k) >> 58);
+        uint64_t *seen = &ev->seen[2 * (size_t)idx + dir];
+        if (!(*seen & bit)) {
+            *seen |= bit;
             (*distinct)++;
+        }
         return 0;
     }
     arr[(*n)++] = *addr;
@@ -367,6 +381,10 @@ int cw_events_restore(struct cw_events *ev, const struct cw_event *src)
             return -1;
     e->distinct_sources = ds;
     e->distinct_targets = dt;
+    /* which addresses beyond the sample were counted is not stored: when there were
+     * any, count no more of them (the figure stays a lower bound) */
+    ev->seen[2 * (size_t)idx + DIR_SOURCE] = ds > e->nsrc_kept ? ~0ULL : 0;
+    ev->seen[2 * (size_t)idx + DIR_TARGET] = dt > e->ntgt_kept ? ~0ULL : 0;
     e->dirty = e->is_new = false;
     if (e->last_us > ev->clock_us)
         ev->clock_us = e->last_us;
@@ -407,8 +425,8 @@ int64_t cw_events_next_id(const struct cw_events *ev) { return ev->next_id; }
 
 size_t cw_events_bytes_per_event(void)
 {
-    /* slab entry + free-list entry + up to 2*CW_EVENT_SAMPLE_ADDRS index slots at
-     * 3/4 load */
-    return sizeof(struct cw_event) + sizeof(uint32_t) +
+    /* slab entry + free-list and dirty-list entries + the two beyond-sample bitmaps
+     * + up to 2*CW_EVENT_SAMPLE_ADDRS index slots at 3/4 load */
+    return sizeof(struct cw_event) + 2 * sizeof(uint32_t) + 2 * sizeof(uint64_t) +
            (2 * CW_EVENT_SAMPLE_ADDRS * sizeof(struct slot) * 4) / 3;
 }
