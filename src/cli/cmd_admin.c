@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/admin_client.h"
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/config.h"
@@ -28,6 +29,14 @@ static const struct cw_option admin_options[] = {
     {"member", 'm', "member", "MEMBER", "filter by member (sensor list, records)"},
     {"after", 0, "after", "BATCH", "records: start after this batch id"},
     {"batches", 0, "batches", "N", "records: at most N batches (default 100)"},
+    {"state", 0, "state", "STATE", "events: only this state"},
+    {"class", 0, "class", "CLASS", "events, suppress: attack class"},
+    {"event", 0, "event", "ID", "detections: of this event"},
+    {"noise", 0, "noise", "REASON", "detections: with this verdict (kept, failed, recon ...)"},
+    {"reason", 0, "reason", "TEXT", "event state: why"},
+    {"rule", 0, "rule", "RULE_ID", "suppress: this rule only"},
+    {"source", 0, "source", "CIDR", "suppress: this source range only"},
+    {"password-file", 0, "password_file", "FILE", "user add, login: read the password from FILE"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -40,132 +49,41 @@ static const char admin_usage[] =
     "  sensor list                list sensors (last seen, counts; --member filters)\n"
     "  sensor revoke ID           revoke a sensor's key at once\n"
     "  stats                      totals of the center\n"
-    "  records                    stored records as NDJSON (--after, --batches, --member)";
-
-struct client {
-    const char *center;
-    char token[256];
-    bool json;
-};
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-    cw_buf_add(ud, p, sz * n);
-    return sz * n;
-}
-
-/* One API call. Returns the HTTP status (0 on transport failure, message printed). */
-static long api_call(const struct client *cl, const char *method, const char *path,
-                     const char *body, struct cw_buf *out, struct cw_buf *hdrs)
-{
-    CURL *h = curl_easy_init();
-    if (!h)
-        return 0;
-    char url[2048], auth[300];
-    snprintf(url, sizeof(url), "%s%s", cl->center, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cl->token);
-    struct curl_slist *hl = curl_slist_append(NULL, auth);
-    hl = curl_slist_append(hl, "Content-Type: application/json");
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    if (hdrs) {
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, hdrs);
-    }
-    if (body)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK)
-        fprintf(stderr, "crosswatch admin: cannot reach the center at %s: %s\n", cl->center,
-                curl_easy_strerror(rc));
-    else
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(h);
-    return status;
-}
-
-/* Print the API's error message for a failed call; returns exit status 1. */
-static int api_failed(long status, const struct cw_buf *out)
-{
-    if (status == 0)
-        return 1;
-    struct cw_json j;
-    jsmntok_t tok[16];
-    const char *err;
-    int e;
-    if (out->data && cw_json_parse(&j, out->data, out->len, tok, 16, &err) == 0 &&
-        (e = cw_json_get(&j, 0, "error")) >= 0)
-        fprintf(stderr, "crosswatch admin: %ld: %.*s\n", status,
-                j.tok[e].end - j.tok[e].start, j.src + j.tok[e].start);
-    else
-        fprintf(stderr, "crosswatch admin: the center answered %ld\n", status);
-    if (status == 401)
-        fprintf(stderr, "  (check the admin token: --token-file, $CROSSWATCH_TOKEN)\n");
-    return 1;
-}
-
-/* Field of a JSON object as text (strings unquoted, escapes left as they are:
- * the table view is for people; --json is exact). */
-static void field(const struct cw_json *j, int obj, const char *key, char *out, size_t cap)
-{
-    int t = cw_json_get(j, obj, key);
-    if (t < 0 || cw_json_is_null(j, t)) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    snprintf(out, cap, "%.*s", j->tok[t].end - j->tok[t].start, j->src + j->tok[t].start);
-}
-
-typedef void (*row_fn)(const struct cw_json *j, int obj);
-
-static int print_list(const struct cw_buf *out, const char *key, const char *header, row_fn fn)
-{
-    struct cw_json j;
-    static jsmntok_t tok[1 << 16];
-    const char *err;
-    if (cw_json_parse(&j, out->data, out->len, tok, 1 << 16, &err) != 0) {
-        fprintf(stderr, "crosswatch admin: unreadable answer: %s\n", err);
-        return 1;
-    }
-    int arr = cw_json_get(&j, 0, key);
-    if (!cw_json_is(&j, arr, JSMN_ARRAY))
-        return 1;
-    printf("%s\n", header);
-    int k = arr + 1;
-    for (int i = 0; i < j.tok[arr].size; i++) {
-        fn(&j, k);
-        k = cw_json_next(&j, k);
-    }
-    return 0;
-}
+    "  records                    stored records as NDJSON (--after, --batches, --member)\n"
+    "  events                     events requiring confirmation (--member, --state, --class)\n"
+    "  event show ID              one event with samples, rules and history\n"
+    "  event state ID STATE       change state (--reason; reopening needs one)\n"
+    "  detections                 detections with records (--member, --event, --noise)\n"
+    "  noise                      dropped detections per member, day and reason\n"
+    "  campaigns                  (class, source) seen at two or more members\n"
+    "  asset add MEMBER ADDR|HOST PRODUCTS   register an asset (products comma separated)\n"
+    "  asset list                 assets\n"
+    "  suppress OWNER REASON EXPIRES  add a suppression (--member, --class, --rule, --source)\n"
+    "  suppressions               suppressions\n"
+    "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"
+    "  user list                  people\n"
+    "  login NAME                 sign in (password from --password-file or stdin); prints a token";
 
 static void member_row(const struct cw_json *j, int o)
 {
     char id[32], name[256], rec[32], sen[32];
-    field(j, o, "id", id, sizeof(id));
-    field(j, o, "name", name, sizeof(name));
-    field(j, o, "records", rec, sizeof(rec));
-    field(j, o, "sensors", sen, sizeof(sen));
+    admin_field(j, o, "id", id, sizeof(id));
+    admin_field(j, o, "name", name, sizeof(name));
+    admin_field(j, o, "records", rec, sizeof(rec));
+    admin_field(j, o, "sensors", sen, sizeof(sen));
     printf("%-5s %-30s %8s %12s\n", id, name, sen, rec);
 }
 
 static void sensor_row(const struct cw_json *j, int o)
 {
     char id[32], m[256], name[256], seen[64], rec[32], rej[32], rev[16];
-    field(j, o, "id", id, sizeof(id));
-    field(j, o, "member", m, sizeof(m));
-    field(j, o, "name", name, sizeof(name));
-    field(j, o, "last_seen", seen, sizeof(seen));
-    field(j, o, "records", rec, sizeof(rec));
-    field(j, o, "rejected", rej, sizeof(rej));
-    field(j, o, "revoked", rev, sizeof(rev));
+    admin_field(j, o, "id", id, sizeof(id));
+    admin_field(j, o, "member", m, sizeof(m));
+    admin_field(j, o, "name", name, sizeof(name));
+    admin_field(j, o, "last_seen", seen, sizeof(seen));
+    admin_field(j, o, "records", rec, sizeof(rec));
+    admin_field(j, o, "rejected", rej, sizeof(rej));
+    admin_field(j, o, "revoked", rev, sizeof(rev));
     printf("%-5s %-20s %-20s %-28s %12s %9s %s\n", id, m, name, seen, rec, rej,
            strcmp(rev, "true") == 0 ? "REVOKED" : "active");
 }
@@ -205,16 +123,16 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
     long st = 0;
     int rc = 2, list = 0;
     const char *listkey = NULL, *header = NULL;
-    row_fn fn = NULL;
+    admin_row_fn fn = NULL;
     char path[1024];
     const char *cmd = npos > 0 ? pos[0] : "", *sub = npos > 1 ? pos[1] : "";
     if (!strcmp(cmd, "member") && !strcmp(sub, "add") && npos == 3) {
         cw_buf_adds(&body, "{\"name\":");
         cw_buf_add_json_str(&body, pos[2], strlen(pos[2]));
         cw_buf_addc(&body, '}');
-        st = api_call(cl, "POST", "/api/v1/members", body.data, &out, NULL);
+        st = admin_api_call(cl, "POST", "/api/v1/members", body.data, &out, NULL);
     } else if (!strcmp(cmd, "member") && !strcmp(sub, "list") && npos == 2) {
-        st = api_call(cl, "GET", "/api/v1/members", NULL, &out, NULL);
+        st = admin_api_call(cl, "GET", "/api/v1/members", NULL, &out, NULL);
         list = 1, listkey = "members", fn = member_row;
         header = "id    name                            sensors      records";
     } else if (!strcmp(cmd, "sensor") && !strcmp(sub, "add") && npos == 4) {
@@ -223,14 +141,14 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
         cw_buf_adds(&body, ",\"name\":");
         cw_buf_add_json_str(&body, pos[3], strlen(pos[3]));
         cw_buf_addc(&body, '}');
-        st = api_call(cl, "POST", "/api/v1/sensors", body.data, &out, NULL);
+        st = admin_api_call(cl, "POST", "/api/v1/sensors", body.data, &out, NULL);
     } else if (!strcmp(cmd, "sensor") && !strcmp(sub, "list") && npos == 2) {
         const char *m = cw_config_str(cfg, "admin", "member", NULL);
         char *esc = m ? curl_easy_escape(NULL, m, 0) : NULL;
         snprintf(path, sizeof(path), "/api/v1/sensors%s%s", esc ? "?member=" : "",
                  esc ? esc : "");
         curl_free(esc);
-        st = api_call(cl, "GET", path, NULL, &out, NULL);
+        st = admin_api_call(cl, "GET", path, NULL, &out, NULL);
         list = 1, listkey = "sensors", fn = sensor_row;
         header = "id    member               name                 last seen                     "
                  "    records  rejected state";
@@ -240,9 +158,9 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
             goto out;
         }
         snprintf(path, sizeof(path), "/api/v1/sensors/%s/revoke", pos[2]);
-        st = api_call(cl, "POST", path, "", &out, NULL);
+        st = admin_api_call(cl, "POST", path, "", &out, NULL);
     } else if (!strcmp(cmd, "stats") && npos == 1) {
-        st = api_call(cl, "GET", "/api/v1/stats", NULL, &out, NULL);
+        st = admin_api_call(cl, "GET", "/api/v1/stats", NULL, &out, NULL);
         cl->json = true; /* the totals are already readable */
     } else if (!strcmp(cmd, "records") && npos == 1) {
         const char *m = cw_config_str(cfg, "admin", "member", NULL);
@@ -252,15 +170,20 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
                  cw_config_str(cfg, "admin", "batches", "100"), esc ? "&member=" : "",
                  esc ? esc : "");
         curl_free(esc);
-        st = api_call(cl, "GET", path, NULL, &out, &hdrs);
+        st = admin_api_call(cl, "GET", path, NULL, &out, &hdrs);
         cl->json = true;
     } else {
+        int more = admin_run_more(cl, cfg, pos, npos);
+        if (more >= 0) {
+            rc = more;
+            goto out;
+        }
         fprintf(stderr, "usage: %s\n", admin_usage);
         goto out;
     }
     rc = 1;
     if (st < 200 || st > 299) {
-        rc = api_failed(st, &out);
+        rc = admin_api_failed(st, &out);
         goto out;
     }
     if (cl->json || !list) {
@@ -270,7 +193,7 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
                             "(crosswatch ship --key-file).\n");
         rc = 0;
     } else {
-        rc = print_list(&out, listkey, header, fn);
+        rc = admin_print_list(&out, listkey, header, fn);
     }
 out:
     cw_buf_release(&out);
