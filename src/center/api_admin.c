@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "center/http.h"
+#include "center/http_body.h"
 #include "center/store.h"
-#include "common/json.h"
 #include "common/timefmt.h"
-#include "common/utf8.h"
 #include "common/banned.h"
 
 #define NAME_MAX_LEN 100
@@ -32,77 +31,6 @@ static void add_time(struct cw_buf *o, const char *key, int64_t us)
     char ts[32];
     size_t n = cw_time_format_iso(us, ts);
     cw_buf_add_json_str(o, ts, n);
-}
-
-/* A name is 1..100 bytes of valid UTF-8 without control characters. */
-static const char *check_name(const char *s, size_t n)
-{
-    if (n == 0 || n > NAME_MAX_LEN)
-        return "name must be 1 to 100 bytes";
-    if (!cw_utf8_valid(s, n))
-        return "name must be valid UTF-8";
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return "name must not contain control characters";
-    return NULL;
-}
-
-/* Parse the JSON request body and fetch string fields; 400 on any problem. */
-struct body_fields {
-    struct cw_arena arena;
-    struct cw_json j;
-    jsmntok_t tok[64];
-};
-
-static int body_parse(struct body_fields *bf, struct cw_http_request *req,
-                      struct cw_http_response *resp)
-{
-    const char *err = NULL;
-    cw_arena_init(&bf->arena, 4096, 1 << 20);
-    if (!req->body.len) {
-        cw_http_json_error(resp, 400, "a JSON object body is required");
-        return -1;
-    }
-    if (cw_json_parse(&bf->j, req->body.data, req->body.len, bf->tok, 64, &err) ||
-        !cw_json_is(&bf->j, 0, JSMN_OBJECT)) {
-        cw_http_json_error(resp, 400, "body: %s", err ? err : "expected a JSON object");
-        return -1;
-    }
-    return 0;
-}
-
-/* A string field; with allow_id also a positive integer (a member given by id). */
-static int body_str(struct body_fields *bf, const char *key, char *out, size_t cap,
-                    struct cw_http_response *resp, bool required, bool allow_id)
-{
-    int t = cw_json_get(&bf->j, 0, key);
-    const char *s;
-    size_t n;
-    out[0] = '\0';
-    if (t < 0) {
-        if (required)
-            cw_http_json_error(resp, 400, "missing field '%s'", key);
-        return required ? -1 : 0;
-    }
-    int64_t id;
-    if (allow_id && cw_json_int(&bf->j, t, &id) == 0 && id > 0) {
-        s = cw_json_raw(&bf->j, t, &n);
-    } else if (cw_json_str(&bf->j, t, &bf->arena, &s, &n)) {
-        cw_http_json_error(resp, 400, "field '%s' must be a string", key);
-        return -1;
-    }
-    const char *bad = check_name(s, n);
-    if (bad) {
-        cw_http_json_error(resp, 400, "field '%s': %s", key, bad);
-        return -1;
-    }
-    if (n >= cap) {
-        cw_http_json_error(resp, 400, "field '%s' too long", key);
-        return -1;
-    }
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return 0;
 }
 
 static void member_json(struct cw_buf *o, const struct cw_member_info *m)
@@ -139,13 +67,14 @@ static void members_list(struct cw_center *c, struct cw_http_request *req,
 static void members_add(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
-    struct body_fields bf;
-    char name[NAME_MAX_LEN + 1], err[256], idref[16];
-    if (body_parse(&bf, req, resp) == 0 &&
-        body_str(&bf, "name", name, sizeof(name), resp, true, false) == 0) {
+    struct cw_http_body bf;
+    const char *name;
+    char err[256], idref[16];
+    if (cw_http_body_parse(&bf, req, resp) == 0 &&
+        cw_http_body_str(&bf, "name", NAME_MAX_LEN, CW_FIELD_REQUIRED, &name, resp) == 0) {
         if (strspn(name, "0123456789") == strlen(name)) {
             cw_http_json_error(resp, 400, "a member name cannot be only digits (ids are)");
-            cw_arena_release(&bf.arena);
+            cw_http_body_release(&bf);
             return;
         }
         uint32_t id;
@@ -162,7 +91,7 @@ static void members_add(struct cw_center *c, struct cw_http_request *req,
             cw_buf_addc(&resp->body, '\n');
         }
     }
-    cw_arena_release(&bf.arena);
+    cw_http_body_release(&bf);
 }
 
 static void sensor_json(struct cw_buf *o, const struct cw_sensor_info *si, const char *key)
@@ -227,12 +156,14 @@ static void sensors_list(struct cw_center *c, struct cw_http_request *req,
 static void sensors_add(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
-    struct body_fields bf;
-    char name[NAME_MAX_LEN + 1], mref[NAME_MAX_LEN + 1], err[256], key[128];
+    struct cw_http_body bf;
+    const char *name, *mref;
+    char err[256], key[128];
     uint32_t member;
-    if (body_parse(&bf, req, resp) == 0 &&
-        body_str(&bf, "member", mref, sizeof(mref), resp, true, true) == 0 &&
-        body_str(&bf, "name", name, sizeof(name), resp, true, false) == 0 &&
+    if (cw_http_body_parse(&bf, req, resp) == 0 &&
+        cw_http_body_str(&bf, "member", NAME_MAX_LEN, CW_FIELD_REQUIRED | CW_FIELD_ALLOW_ID, &mref,
+                         resp) == 0 &&
+        cw_http_body_str(&bf, "name", NAME_MAX_LEN, CW_FIELD_REQUIRED, &name, resp) == 0 &&
         member_ref(c, mref, &member, resp) == 0) {
         struct cw_sensor_info si;
         int r = cw_store_sensor_add(cw_center_store(c), member, name, &si, key, sizeof(key), err,
@@ -250,7 +181,7 @@ static void sensors_add(struct cw_center *c, struct cw_http_request *req,
         }
         memset(key, 0, sizeof(key));
     }
-    cw_arena_release(&bf.arena);
+    cw_http_body_release(&bf);
 }
 
 static void sensors_revoke(struct cw_center *c, struct cw_http_request *req,

@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include "center/http.h"
+#include "center/http_body.h"
 #include "center/store.h"
-#include "common/json.h"
 #include "common/timefmt.h"
-#include "common/utf8.h"
 #include "detect/attack.h"
 #include "common/banned.h"
 
@@ -90,69 +89,16 @@ static void event_show(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 503, "%s", err);
 }
 
-/* Copy a bounded, valid UTF-8 string field of the JSON body (control characters
- * other than newline and tab refused). */
-static int text_field(struct cw_json *j, struct cw_arena *a, const char *key, size_t max,
-                      bool required, const char **out, struct cw_http_response *resp)
-{
-    int t = cw_json_get(j, 0, key);
-    size_t n;
-    *out = NULL;
-    if (t < 0 || cw_json_is_null(j, t)) {
-        if (required)
-            cw_http_json_error(resp, 400, "missing field '%s'", key);
-        return required ? -1 : 0;
-    }
-    if (cw_json_str(j, t, a, out, &n)) {
-        cw_http_json_error(resp, 400, "field '%s' must be a string", key);
-        return -1;
-    }
-    if (n > max || memchr(*out, '\0', n)) {
-        cw_http_json_error(resp, 400, "field '%s' longer than %zu bytes or has NUL", key, max);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)(*out)[i] < 0x20 && (*out)[i] != '\n' && (*out)[i] != '\t') {
-            cw_http_json_error(resp, 400, "field '%s' has control characters", key);
-            return -1;
-        }
-    char *copy = cw_arena_strndup(a, *out, n);
-    if (!copy) {
-        cw_http_json_error(resp, 503, "out of memory");
-        return -1;
-    }
-    *out = copy;
-    return 0;
-}
-
-struct body {
-    struct cw_arena arena;
-    struct cw_json j;
-    jsmntok_t tok[128];
-};
-
-static int parse_body(struct body *b, struct cw_http_request *req, struct cw_http_response *resp)
-{
-    const char *err = NULL;
-    cw_arena_init(&b->arena, 4096, 1 << 20);
-    if (!req->body.len || cw_json_parse(&b->j, req->body.data, req->body.len, b->tok, 128, &err) ||
-        !cw_json_is(&b->j, 0, JSMN_OBJECT)) {
-        cw_http_json_error(resp, 400, "body: %s", err ? err : "a JSON object is required");
-        return -1;
-    }
-    return 0;
-}
-
 static void event_state(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
-    struct body b;
+    struct cw_http_body b;
     const char *state, *reason;
     char err[512];
     int64_t id = strtoll(req->path_arg, NULL, 10);
-    if (parse_body(&b, req, resp) == 0 &&
-        text_field(&b.j, &b.arena, "state", 32, true, &state, resp) == 0 &&
-        text_field(&b.j, &b.arena, "reason", 2000, false, &reason, resp) == 0) {
+    if (cw_http_body_parse(&b, req, resp) == 0 &&
+        cw_http_body_str(&b, "state", 32, CW_FIELD_REQUIRED, &state, resp) == 0 &&
+        cw_http_body_str(&b, "reason", 2000, CW_FIELD_MULTILINE, &reason, resp) == 0) {
         int r = cw_store_event_set_state(cw_center_store(c), id, state, req->who.name, reason,
                                          err, sizeof(err));
         if (r == CW_STORE_NOT_FOUND)
@@ -164,7 +110,7 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
         else
             cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
     }
-    cw_arena_release(&b.arena);
+    cw_http_body_release(&b);
 }
 
 static void noise(struct cw_center *c, struct cw_http_request *req,
@@ -214,12 +160,14 @@ static void campaigns(struct cw_center *c, struct cw_http_request *req,
 
 /* "member" of a JSON body, narrowed by the caller's scope: a member admin may name
  * only its own member (or none: then its own). */
-static int member_field(struct cw_center *c, struct cw_http_request *req, struct body *b,
-                        uint32_t *id, bool required, struct cw_http_response *resp)
+static int member_field(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_body *b, uint32_t *id, bool required,
+                        struct cw_http_response *resp)
 {
     const char *ref;
     uint32_t wanted = 0;
-    if (text_field(&b->j, &b->arena, "member", 100, required && req->scope == 0, &ref, resp))
+    unsigned fl = CW_FIELD_ALLOW_ID | (required && req->scope == 0 ? CW_FIELD_REQUIRED : 0);
+    if (cw_http_body_str(b, "member", 100, fl, &ref, resp))
         return -1;
     if (ref) {
         struct cw_member_info m;
@@ -241,16 +189,17 @@ static void reload_knowledge(struct cw_center *c)
 static void assets_add(struct cw_center *c, struct cw_http_request *req,
                        struct cw_http_response *resp)
 {
-    struct body b;
+    struct cw_http_body b;
     struct cw_asset a;
     const char *addr, *host, *products;
     char err[256];
     memset(&a, 0, sizeof(a));
-    if (parse_body(&b, req, resp) == 0 && member_field(c, req, &b, &a.member_id, true, resp) == 0 &&
-        text_field(&b.j, &b.arena, "address", 45, false, &addr, resp) == 0 &&
-        text_field(&b.j, &b.arena, "host", sizeof(a.host) - 1, false, &host, resp) == 0 &&
-        text_field(&b.j, &b.arena, "products", sizeof(a.products) - 1, true, &products,
-                   resp) == 0) {
+    if (cw_http_body_parse(&b, req, resp) == 0 &&
+        member_field(c, req, &b, &a.member_id, true, resp) == 0 &&
+        cw_http_body_str(&b, "address", 45, 0, &addr, resp) == 0 &&
+        cw_http_body_str(&b, "host", sizeof(a.host) - 1, 0, &host, resp) == 0 &&
+        cw_http_body_str(&b, "products", sizeof(a.products) - 1, CW_FIELD_REQUIRED, &products,
+                         resp) == 0) {
         if (!addr && !host) {
             cw_http_json_error(resp, 400, "an asset needs an address or a host");
         } else if (addr && cw_ip_parse(&a.addr, addr, strlen(addr))) {
@@ -268,7 +217,7 @@ static void assets_add(struct cw_center *c, struct cw_http_request *req,
             }
         }
     }
-    cw_arena_release(&b.arena);
+    cw_http_body_release(&b);
 }
 
 static void assets_list(struct cw_center *c, struct cw_http_request *req,
@@ -283,19 +232,21 @@ static void assets_list(struct cw_center *c, struct cw_http_request *req,
 static void suppressions_add(struct cw_center *c, struct cw_http_request *req,
                              struct cw_http_response *resp)
 {
-    struct body b;
+    struct cw_http_body b;
     struct cw_suppression sp;
     const char *cls, *rule, *src, *owner, *reason, *expires;
     char err[256];
     memset(&sp, 0, sizeof(sp));
     sp.attack_class = CW_AC__COUNT;
-    if (parse_body(&b, req, resp) || member_field(c, req, &b, &sp.member_id, false, resp) ||
-        text_field(&b.j, &b.arena, "class", 32, false, &cls, resp) ||
-        text_field(&b.j, &b.arena, "rule_id", sizeof(sp.rule_id) - 1, false, &rule, resp) ||
-        text_field(&b.j, &b.arena, "source", 50, false, &src, resp) ||
-        text_field(&b.j, &b.arena, "owner", 100, true, &owner, resp) ||
-        text_field(&b.j, &b.arena, "reason", 2000, true, &reason, resp) ||
-        text_field(&b.j, &b.arena, "expires", 40, true, &expires, resp))
+    if (cw_http_body_parse(&b, req, resp) ||
+        member_field(c, req, &b, &sp.member_id, false, resp) ||
+        cw_http_body_str(&b, "class", 32, 0, &cls, resp) ||
+        cw_http_body_str(&b, "rule_id", sizeof(sp.rule_id) - 1, 0, &rule, resp) ||
+        cw_http_body_str(&b, "source", 50, 0, &src, resp) ||
+        cw_http_body_str(&b, "owner", 100, CW_FIELD_REQUIRED, &owner, resp) ||
+        cw_http_body_str(&b, "reason", 2000, CW_FIELD_REQUIRED | CW_FIELD_MULTILINE, &reason,
+                         resp) ||
+        cw_http_body_str(&b, "expires", 40, CW_FIELD_REQUIRED, &expires, resp))
         goto out;
     if (cls) {
         enum cw_attack_class ac = cw_attack_class_from_name(cls, strlen(cls));
@@ -341,7 +292,7 @@ static void suppressions_add(struct cw_center *c, struct cw_http_request *req,
     resp->status = 201;
     cw_buf_addf(&resp->body, "{\"id\":%lld}\n", (long long)id);
 out:
-    cw_arena_release(&b.arena);
+    cw_http_body_release(&b);
 }
 
 static void suppressions_list(struct cw_center *c, struct cw_http_request *req,

@@ -9,70 +9,22 @@
 #include <string.h>
 
 #include "center/http.h"
+#include "center/http_body.h"
 #include "center/store.h"
-#include "common/json.h"
 #include "common/timefmt.h"
-#include "common/utf8.h"
 #include "common/banned.h"
 
 #define LOGIN_TTL_US (12LL * 3600 * 1000000)
 
-struct body {
-    struct cw_arena arena;
-    struct cw_json j;
-    jsmntok_t tok[32];
-};
-
-/* String field, 1..max bytes of valid UTF-8 without control characters. */
-static int field(struct body *b, const char *key, size_t max, bool required, char *out,
-                 struct cw_http_response *resp)
-{
-    int t = cw_json_get(&b->j, 0, key);
-    const char *s;
-    size_t n;
-    out[0] = '\0';
-    if (t < 0 || cw_json_is_null(&b->j, t)) {
-        if (required)
-            cw_http_json_error(resp, 400, "missing field '%s'", key);
-        return required ? -1 : 0;
-    }
-    if (cw_json_str(&b->j, t, &b->arena, &s, &n)) {
-        cw_http_json_error(resp, 400, "field '%s' must be a string", key);
-        return -1;
-    }
-    if (n == 0 || n > max || !cw_utf8_valid(s, n)) {
-        cw_http_json_error(resp, 400, "field '%s' must be 1 to %zu bytes of UTF-8", key, max);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20) {
-            cw_http_json_error(resp, 400, "field '%s' has control characters", key);
-            return -1;
-        }
-    memcpy(out, s, n);
-    out[n] = '\0';
-    return 0;
-}
-
-static int parse(struct body *b, struct cw_http_request *req, struct cw_http_response *resp)
-{
-    const char *err = NULL;
-    cw_arena_init(&b->arena, 4096, 1 << 20);
-    if (!req->body.len || cw_json_parse(&b->j, req->body.data, req->body.len, b->tok, 32, &err) ||
-        !cw_json_is(&b->j, 0, JSMN_OBJECT)) {
-        cw_http_json_error(resp, 400, "body: %s", err ? err : "a JSON object is required");
-        return -1;
-    }
-    return 0;
-}
-
 static void login(struct cw_center *c, struct cw_http_request *req,
                   struct cw_http_response *resp)
 {
-    struct body b;
-    char name[101], password[1025], token[128], err[256];
-    if (parse(&b, req, resp) == 0 && field(&b, "name", 100, true, name, resp) == 0 &&
-        field(&b, "password", 1024, true, password, resp) == 0) {
+    struct cw_http_body b;
+    const char *name, *password;
+    char token[128], err[256];
+    if (cw_http_body_parse(&b, req, resp) == 0 &&
+        cw_http_body_str(&b, "name", 100, CW_FIELD_REQUIRED, &name, resp) == 0 &&
+        cw_http_body_str(&b, "password", 1024, CW_FIELD_REQUIRED, &password, resp) == 0) {
         int r = cw_store_login(cw_center_store(c), name, password, LOGIN_TTL_US, token,
                                sizeof(token), err, sizeof(err));
         if (r == CW_STORE_LOCKED) {
@@ -92,9 +44,9 @@ static void login(struct cw_center *c, struct cw_http_request *req,
                         exp, cw_role_name(p.role), p.member_id);
         }
         memset(token, 0, sizeof(token));
+        memset((char *)password, 0, strlen(password));
     }
-    memset(password, 0, sizeof(password));
-    cw_arena_release(&b.arena);
+    cw_http_body_release(&b);
 }
 
 static void me(struct cw_center *c, struct cw_http_request *req, struct cw_http_response *resp)
@@ -117,11 +69,14 @@ static void users_list(struct cw_center *c, struct cw_http_request *req,
 static void users_add(struct cw_center *c, struct cw_http_request *req,
                       struct cw_http_response *resp)
 {
-    struct body b;
-    char name[101], role[32], member[101], password[1025], err[256];
-    if (parse(&b, req, resp) || field(&b, "name", 100, true, name, resp) ||
-        field(&b, "role", 31, true, role, resp) || field(&b, "member", 100, false, member, resp) ||
-        field(&b, "password", 1024, true, password, resp))
+    struct cw_http_body b;
+    const char *name, *role, *member, *password = NULL;
+    char err[256];
+    if (cw_http_body_parse(&b, req, resp) ||
+        cw_http_body_str(&b, "name", 100, CW_FIELD_REQUIRED, &name, resp) ||
+        cw_http_body_str(&b, "role", 31, CW_FIELD_REQUIRED, &role, resp) ||
+        cw_http_body_str(&b, "member", 100, CW_FIELD_ALLOW_ID, &member, resp) ||
+        cw_http_body_str(&b, "password", 1024, CW_FIELD_REQUIRED, &password, resp))
         goto out;
     enum cw_role r = cw_role_from_name(role);
     if (req->scope && r != CW_ROLE_MEMBER_ADMIN && r != CW_ROLE_MEMBER_USER) {
@@ -129,7 +84,7 @@ static void users_add(struct cw_center *c, struct cw_http_request *req,
         goto out;
     }
     uint32_t wanted = 0, mid;
-    if (member[0]) {
+    if (member) {
         struct cw_member_info m;
         if (cw_store_member_find(cw_center_store(c), member, &m) != 0) {
             cw_http_json_error(resp, 404, "no such member");
@@ -154,8 +109,9 @@ static void users_add(struct cw_center *c, struct cw_http_request *req,
         cw_buf_addf(&resp->body, ",\"role\":\"%s\",\"member_id\":%u}\n", cw_role_name(r), mid);
     }
 out:
-    memset(password, 0, sizeof(password));
-    cw_arena_release(&b.arena);
+    if (password)
+        memset((char *)password, 0, strlen(password));
+    cw_http_body_release(&b);
 }
 
 const struct cw_route cw_api_users_routes[] = {

@@ -1,1 +1,1 @@
-set(CW_CENTER_SOURCES src/center/store_sqlite.c src/center/store_triage.c src/center/store_users.c src/center/http.c src/center/api_ingest.c src/center/api_admin.c src/center/api_triage.c src/center/api_users.c src/center/center.c)
+set(CW_CENTER_SOURCES src/center/store_sqlite.c src/center/store_triage.c src/center/store_users.c src/center/http.c src/center/http_body.c src/center/api_ingest.c src/center/api_admin.c src/center/api_triage.c src/center/api_users.c src/center/center.c)
