@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "common/utf8.h"
@@ -52,6 +53,59 @@ static bool valid_primitive(const char *s, size_t n)
     return valid_number(s, n);
 }
 
+/* jsmn builds a token tree but does not check its grammar: it lets a string take a
+ * child after a stray ':' (`["a":"b"]`, `{"a":"b":"c"}`), or leave a key without a
+ * value (`{"a":}`). One pass over the tokens with a small stack checks that objects
+ * hold key (string with exactly one child) / value pairs, that scalars have no
+ * children, and bounds nesting. */
+#define JSON_MAX_DEPTH 64
+
+static const char *check_grammar(const char *src, const jsmntok_t *t, int n)
+{
+    struct {
+        int remaining;    /* members or elements still to come */
+        bool object, want_key;
+    } st[JSON_MAX_DEPTH];
+    int depth = 0;
+    for (int i = 0; i < n; i++) {
+        bool key = depth > 0 && st[depth - 1].object && st[depth - 1].want_key;
+        if (key) {
+            if (t[i].type != JSMN_STRING || t[i].size != 1)
+                return "invalid JSON object member";
+            st[depth - 1].want_key = false;
+            continue;
+        }
+        if ((t[i].type == JSMN_STRING || t[i].type == JSMN_PRIMITIVE) && t[i].size != 0)
+            return "invalid JSON";
+        if (depth > 0) {
+            st[depth - 1].remaining--;
+            st[depth - 1].want_key = st[depth - 1].object;
+        } else if (i != 0) {
+            return "trailing data after JSON value";
+        }
+        if (t[i].type == JSMN_OBJECT || t[i].type == JSMN_ARRAY) {
+            /* jsmn accepts a trailing comma ("[1,]"): the last non-blank byte before
+             * the closing bracket must not be one */
+            int k = t[i].end - 2;
+            while (k > t[i].start && (src[k] == ' ' || src[k] == '\t' || src[k] == '\n' ||
+                                      src[k] == '\r'))
+                k--;
+            if (k > t[i].start && src[k] == ',')
+                return "trailing comma in JSON";
+            if (depth == JSON_MAX_DEPTH)
+                return "JSON nested too deeply";
+            st[depth].remaining = t[i].size;
+            st[depth].object = t[i].type == JSMN_OBJECT;
+            st[depth].want_key = st[depth].object;
+            depth++;
+        }
+        while (depth > 0 && st[depth - 1].remaining == 0 && !(st[depth - 1].object &&
+                                                               !st[depth - 1].want_key))
+            depth--;
+    }
+    return depth == 0 ? NULL : "truncated JSON";
+}
+
 int cw_json_parse(struct cw_json *j, const char *s, size_t n, jsmntok_t *toks, int maxtok,
                   const char **err)
 {
@@ -88,6 +142,11 @@ int cw_json_parse(struct cw_json *j, const char *s, size_t n, jsmntok_t *toks, i
             *err = c == '\0' ? "NUL byte in JSON" : "trailing data after JSON value";
             return -1;
         }
+    }
+    const char *gerr = check_grammar(s, toks, r);
+    if (gerr) {
+        *err = gerr;
+        return -1;
     }
     for (int i = 0; i < r; i++) {
         const char *ts = s + toks[i].start;
