@@ -9,6 +9,7 @@
 #include "center/http.h"
 #include "center/http_body.h"
 #include "center/store.h"
+#include "common/json.h"
 #include "common/timefmt.h"
 #include "detect/attack.h"
 #include "common/banned.h"
@@ -99,8 +100,8 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
     if (cw_http_body_parse(&b, req, resp) == 0 &&
         cw_http_body_str(&b, "state", 32, CW_FIELD_REQUIRED, &state, resp) == 0 &&
         cw_http_body_str(&b, "reason", 2000, CW_FIELD_MULTILINE, &reason, resp) == 0) {
-        int r = cw_store_event_set_state(cw_center_store(c), id, state, req->who.name, reason,
-                                         err, sizeof(err));
+        int r = cw_store_event_set_state(cw_center_store(c), cw_center_triage(c), id, state,
+                                         req->who.name, reason, err, sizeof(err));
         if (r == CW_STORE_NOT_FOUND)
             cw_http_json_error(resp, 404, "%s", err);
         else if (r == CW_STORE_BAD_TRANSITION)
@@ -110,6 +111,78 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
         else
             cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
     }
+    cw_http_body_release(&b);
+}
+
+static void event_merge(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct cw_http_body b;
+    const char *into;
+    char err[512];
+    int64_t id = strtoll(req->path_arg, NULL, 10);
+    if (cw_http_body_parse(&b, req, resp) == 0 &&
+        cw_http_body_str(&b, "into", 20, CW_FIELD_REQUIRED | CW_FIELD_ALLOW_ID, &into, resp) == 0) {
+        char *end;
+        long long to = strtoll(into, &end, 10);
+        int r = *end || to <= 0 ? CW_STORE_NOT_FOUND
+                                : cw_store_event_merge(cw_center_store(c), cw_center_triage(c),
+                                                       id, to, req->who.name, err, sizeof(err));
+        if (r == CW_STORE_NOT_FOUND)
+            cw_http_json_error(resp, 404, "no such event");
+        else if (r == CW_STORE_BAD_TRANSITION)
+            cw_http_json_error(resp, 409, "%s", err);
+        else if (r)
+            cw_http_json_error(resp, 503, "%s", err);
+        else
+            cw_store_event_json(cw_center_store(c), to, 0, &resp->body, err, sizeof(err));
+    }
+    cw_http_body_release(&b);
+}
+
+/* {"sources":["203.0.113.7", ...]}: those sources' detections become a new event */
+static void event_split(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct cw_http_body b;
+    char err[512];
+    const char *srcs[64];
+    size_t n = 0;
+    int64_t id = strtoll(req->path_arg, NULL, 10);
+    if (cw_http_body_parse(&b, req, resp))
+        goto out;
+    int arr = cw_json_get(&b.j, 0, "sources");
+    if (!cw_json_is(&b.j, arr, JSMN_ARRAY) || b.j.tok[arr].size < 1 ||
+        b.j.tok[arr].size > 64) {
+        cw_http_json_error(resp, 400, "sources must be an array of 1 to 64 addresses");
+        goto out;
+    }
+    for (int k = arr + 1, i = 0; i < b.j.tok[arr].size; i++, k = cw_json_next(&b.j, k)) {
+        const char *v;
+        size_t vn;
+        struct cw_ip ip;
+        char canon[64];
+        if (cw_json_str(&b.j, k, &b.arena, &v, &vn) || cw_ip_parse(&ip, v, vn)) {
+            cw_http_json_error(resp, 400, "sources[%d] is not an IP address", i);
+            goto out;
+        }
+        cw_ip_format(&ip, canon); /* the form records are stored in */
+        srcs[n++] = cw_arena_strndup(&b.arena, canon, strlen(canon));
+    }
+    int64_t nid = 0;
+    int r = cw_store_event_split(cw_center_store(c), cw_center_triage(c), id, srcs, n,
+                                 req->who.name, &nid, err, sizeof(err));
+    if (r == CW_STORE_NOT_FOUND)
+        cw_http_json_error(resp, 404, "no such event");
+    else if (r == CW_STORE_BAD_TRANSITION)
+        cw_http_json_error(resp, 409, "%s", err);
+    else if (r)
+        cw_http_json_error(resp, 503, "%s", err);
+    else {
+        resp->status = 201;
+        cw_store_event_json(cw_center_store(c), nid, 0, &resp->body, err, sizeof(err));
+    }
+out:
     cw_http_body_release(&b);
 }
 
@@ -310,6 +383,8 @@ const struct cw_route cw_api_triage_routes[] = {
     {"GET", "/api/v1/events", CW_ACCESS_USER, events_list},
     {"GET", "/api/v1/events/{id}", CW_ACCESS_USER, event_show},
     {"POST", "/api/v1/events/{id}/state", CW_ACCESS_COORD, event_state},
+    {"POST", "/api/v1/events/{id}/merge", CW_ACCESS_COORD, event_merge},
+    {"POST", "/api/v1/events/{id}/split", CW_ACCESS_COORD, event_split},
     {"GET", "/api/v1/detections", CW_ACCESS_USER, detections},
     {"GET", "/api/v1/noise", CW_ACCESS_USER, noise},
     {"GET", "/api/v1/campaigns", CW_ACCESS_COORD, campaigns},

@@ -200,8 +200,19 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
  * duplicate); returns -4 (CW_STORE_BAD_TRANSITION) with a reason when the change
  * is not allowed. Every change is kept in the event's history. */
 #define CW_STORE_BAD_TRANSITION (-4)
-int cw_store_event_set_state(struct cw_store *s, int64_t id, const char *state,
-                             const char *actor, const char *reason, char *err, size_t errlen);
+int cw_store_event_set_state(struct cw_store *s, struct cw_triage *t, int64_t id,
+                             const char *state, const char *actor, const char *reason, char *err,
+                             size_t errlen);
+/* Merge event `id` into `into` (same member; `into` must be open): its detections
+ * move, both events' figures are recomputed from their detections, `id` becomes a
+ * duplicate; both histories record it. Split moves the detections of event `id`
+ * whose source is one of `sources` to a new event (*new_id). Both also update the
+ * open-event table t. NOT_FOUND, BAD_TRANSITION (with a reason) or -1. */
+int cw_store_event_merge(struct cw_store *s, struct cw_triage *t, int64_t id, int64_t into,
+                         const char *actor, char *err, size_t errlen);
+int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
+                         const char *const *sources, size_t nsources, const char *actor,
+                         int64_t *new_id, char *err, size_t errlen);
 int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
                         size_t errlen);
 int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t event_id,

@@ -13,6 +13,9 @@
 #include "detect/attack.h"
 #include "common/banned.h"
 
+static bool is_closed(const char *state);
+static int reopen_in_memory(sqlite3 *db, struct cw_triage *t, int64_t id);
+
 static const char *const states[] = {"new", "investigating", "notified", "resolved",
                                      "false_positive", "duplicate", NULL};
 
@@ -511,8 +514,9 @@ static const char *transition_problem(const char *from, const char *to, const ch
     return NULL;
 }
 
-int cw_store_event_set_state(struct cw_store *s, int64_t id, const char *state,
-                             const char *actor, const char *reason, char *err, size_t errlen)
+int cw_store_event_set_state(struct cw_store *s, struct cw_triage *t, int64_t id,
+                             const char *state, const char *actor, const char *reason, char *err,
+                             size_t errlen)
 {
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
@@ -564,6 +568,15 @@ int cw_store_event_set_state(struct cw_store *s, int64_t id, const char *state,
         sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
         goto rollback;
+    }
+    /* a closed event takes no more detections: the next ones start a new event;
+     * a reopened one takes them again */
+    if (t && is_closed(state))
+        cw_triage_forget_event_locked(t, id);
+    else if (t && is_closed(from)) {
+        sqlite3_finalize(st);
+        st = NULL;
+        reopen_in_memory(s->w, t, id);
     }
     rc = 0;
     goto unlock;
@@ -914,5 +927,304 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->rlock);
+    return rc;
+}
+
+/* -- merge and split ---------------------------------------------------------
+ * Both run in one write transaction and recompute the events they touch from the
+ * detections themselves (source and target addresses are read from the stored
+ * records with SQLite's JSON functions), so figures can never drift from what the
+ * event holds. The open-event table is updated under the same lock. */
+
+static int exec_id(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int recompute_event(sqlite3 *db, int64_t id)
+{
+    static const char sql[] =
+        "UPDATE events SET"
+        " count = (SELECT COUNT(*) FROM detections WHERE event_id = ?1),"
+        " first_us = COALESCE((SELECT MIN(ts_us) FROM detections WHERE event_id = ?1), first_us),"
+        " last_us = COALESCE((SELECT MAX(ts_us) FROM detections WHERE event_id = ?1), last_us),"
+        " severity = COALESCE((SELECT MIN(severity) FROM detections WHERE event_id = ?1), severity),"
+        " distinct_sources = (SELECT COUNT(DISTINCT json_extract(record, '$.src_ip'))"
+        "   FROM detections WHERE event_id = ?1),"
+        " distinct_targets = (SELECT COUNT(DISTINCT json_extract(record, '$.dst_ip'))"
+        "   FROM detections WHERE event_id = ?1),"
+        " sources = (SELECT json_group_array(ip) FROM (SELECT DISTINCT"
+        "   json_extract(record, '$.src_ip') AS ip FROM detections WHERE event_id = ?1"
+        "   AND ip IS NOT NULL ORDER BY ip LIMIT 8)),"
+        " targets = (SELECT json_group_array(ip) FROM (SELECT DISTINCT"
+        "   json_extract(record, '$.dst_ip') AS ip FROM detections WHERE event_id = ?1"
+        "   AND ip IS NOT NULL ORDER BY ip LIMIT 8)),"
+        " updated_us = ?2 WHERE id = ?1";
+    if (exec_id(db, sql, id, cw_now_us()) ||
+        exec_id(db, "DELETE FROM event_sources WHERE event_id = ?1 AND ?2 = ?2", id, 0))
+        return -1;
+    return exec_id(db,
+                   "INSERT OR IGNORE INTO event_sources(event_id, member_id, attack_class, source)"
+                   " SELECT DISTINCT e.id, e.member_id, e.attack_class,"
+                   " json_extract(d.record, '$.src_ip') FROM events e JOIN detections d ON"
+                   " d.event_id = e.id WHERE e.id = ?1 AND ?2 = ?2 AND"
+                   " json_extract(d.record, '$.src_ip') IS NOT NULL",
+                   id, 0);
+}
+
+static int history(sqlite3 *db, int64_t id, const char *actor, const char *change)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO event_history(event_id, at_us, actor, change)"
+                           " VALUES(?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, cw_now_us());
+    sqlite3_bind_text(st, 3, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, change, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* member and state of an event, from the writer connection (inside the transaction) */
+static int event_head(sqlite3 *db, int64_t id, int64_t *member, char *state, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = CW_STORE_NOT_FOUND;
+    if (sqlite3_prepare_v2(db, "SELECT member_id, state FROM events WHERE id = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *member = sqlite3_column_int64(st, 0);
+        snprintf(state, cap, "%s", (const char *)sqlite3_column_text(st, 1));
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static bool is_closed(const char *state)
+{
+    return !strcmp(state, "resolved") || !strcmp(state, "false_positive") ||
+           !strcmp(state, "duplicate");
+}
+
+/* Put an event back into the open-event table from its (recomputed) row. */
+static int reopen_in_memory(sqlite3 *db, struct cw_triage *t, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT member_id, attack_class, severity, first_us, last_us, count,"
+                           " distinct_sources, distinct_targets, key_source, key_target, sources,"
+                           " targets, state FROM events WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        !is_closed((const char *)sqlite3_column_text(st, 12))) {
+        struct cw_event e;
+        memset(&e, 0, sizeof(e));
+        e.id = id;
+        e.member_id = (uint32_t)sqlite3_column_int64(st, 0);
+        const char *cls = (const char *)sqlite3_column_text(st, 1);
+        enum cw_attack_class c = cw_attack_class_from_name(cls, cls ? strlen(cls) : 0);
+        e.attack_class = (uint8_t)(c == CW_AC__COUNT ? CW_AC_OTHER : c);
+        e.severity = (uint8_t)sqlite3_column_int(st, 2);
+        e.first_us = sqlite3_column_int64(st, 3);
+        e.last_us = sqlite3_column_int64(st, 4);
+        e.count = (uint64_t)sqlite3_column_int64(st, 5);
+        e.distinct_sources = (uint32_t)sqlite3_column_int64(st, 6);
+        e.distinct_targets = (uint32_t)sqlite3_column_int64(st, 7);
+        const char *ks = (const char *)sqlite3_column_text(st, 8);
+        const char *kt = (const char *)sqlite3_column_text(st, 9);
+        if (ks && *ks)
+            cw_ip_parse(&e.key_source, ks, strlen(ks));
+        if (kt && *kt)
+            cw_ip_parse(&e.key_target, kt, strlen(kt));
+        e.nsrc_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 10), e.sources,
+                                         CW_EVENT_SAMPLE_ADDRS);
+        e.ntgt_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 11), e.targets,
+                                         CW_EVENT_SAMPLE_ADDRS);
+        rc = cw_triage_restore_event(t, &e);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cw_store_event_merge(struct cw_store *s, struct cw_triage *t, int64_t id, int64_t into,
+                         const char *actor, char *err, size_t errlen)
+{
+    int64_t m1, m2;
+    char st1[32], st2[32], msg[128];
+    int rc = -1;
+    pthread_mutex_lock(&s->wlock);
+    if (sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage busy");
+        goto unlock;
+    }
+    if ((rc = event_head(s->w, id, &m1, st1, sizeof(st1))) != 0 ||
+        (rc = event_head(s->w, into, &m2, st2, sizeof(st2))) != 0) {
+        snprintf(err, errlen, "no such event");
+        goto rollback;
+    }
+    rc = CW_STORE_BAD_TRANSITION;
+    if (id == into) {
+        snprintf(err, errlen, "an event cannot be merged into itself");
+        goto rollback;
+    }
+    if (m1 != m2) {
+        snprintf(err, errlen, "events of different members cannot be merged (campaigns "
+                              "show them together)");
+        goto rollback;
+    }
+    if (is_closed(st1) || is_closed(st2)) {
+        snprintf(err, errlen, "both events must be open (event %lld is %s)",
+                 (long long)(is_closed(st1) ? id : into), is_closed(st1) ? st1 : st2);
+        goto rollback;
+    }
+    rc = -1;
+    cw_triage_forget_event_locked(t, id);
+    cw_triage_forget_event_locked(t, into);
+    snprintf(msg, sizeof(msg), "merged into event %lld", (long long)into);
+    char msg2[128];
+    snprintf(msg2, sizeof(msg2), "event %lld merged in", (long long)id);
+    if (exec_id(s->w, "UPDATE detections SET event_id = ?2 WHERE event_id = ?1", id, into) ||
+        recompute_event(s->w, into) || recompute_event(s->w, id) ||
+        exec_id(s->w, "UPDATE events SET state = 'duplicate' WHERE id = ?1 AND ?2 = ?2", id, 0) ||
+        history(s->w, id, actor, msg) || history(s->w, into, actor, msg2) ||
+        sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    reopen_in_memory(s->w, t, into);
+    rc = 0;
+    goto unlock;
+rollback:
+    sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == -1) {
+        /* memory may have forgotten the events: put them back as stored */
+        reopen_in_memory(s->w, t, id);
+        reopen_in_memory(s->w, t, into);
+    }
+unlock:
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}
+
+int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
+                         const char *const *sources, size_t nsources, const char *actor,
+                         int64_t *new_id, char *err, size_t errlen)
+{
+    int64_t member;
+    char state[32], msg[160];
+    int rc = -1;
+    bool forgotten = false;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->wlock);
+    if (sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage busy");
+        goto unlock;
+    }
+    if ((rc = event_head(s->w, id, &member, state, sizeof(state))) != 0) {
+        snprintf(err, errlen, "no such event");
+        goto rollback;
+    }
+    if (is_closed(state)) {
+        rc = CW_STORE_BAD_TRANSITION;
+        snprintf(err, errlen, "a %s event cannot be split", state);
+        goto rollback;
+    }
+    rc = -1;
+    cw_triage_forget_event_locked(t, id);
+    forgotten = true;
+    int64_t nid = cw_triage_take_event_id_locked(t);
+    int64_t now = cw_now_us();
+    if (prep(s->w, &st,
+             "INSERT INTO events(id, member_id, attack_class, severity, state, first_us,"
+             " last_us, count, distinct_sources, distinct_targets, created_us, updated_us)"
+             " SELECT ?1, member_id, attack_class, severity, 'new', first_us, last_us, 0, 0, 0,"
+             " ?2, ?2 FROM events WHERE id = ?3",
+             err, errlen))
+        goto rollback;
+    sqlite3_bind_int64(st, 1, nid);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto storage;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (prep(s->w, &st,
+             "UPDATE detections SET event_id = ?1 WHERE event_id = ?2 AND"
+             " json_extract(record, '$.src_ip') = ?3",
+             err, errlen))
+        goto rollback;
+    int moved = 0;
+    for (size_t i = 0; i < nsources; i++) {
+        sqlite3_bind_int64(st, 1, nid);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_text(st, 3, sources[i], -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto storage;
+        moved += sqlite3_changes(s->w);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int64_t left = -1;
+    if (prep(s->w, &st, "SELECT COUNT(*) FROM detections WHERE event_id = ?", err, errlen))
+        goto rollback;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        left = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (moved == 0 || left == 0) {
+        rc = CW_STORE_BAD_TRANSITION;
+        snprintf(err, errlen, moved == 0 ? "no detection of the event comes from those sources"
+                                         : "the split would leave the event empty (use merge "
+                                           "or a state change instead)");
+        goto rollback;
+    }
+    snprintf(msg, sizeof(msg), "split: %d detections moved to event %lld", moved,
+             (long long)nid);
+    char msg2[160];
+    snprintf(msg2, sizeof(msg2), "split from event %lld", (long long)id);
+    if (exec_id(s->w,
+                "UPDATE events SET key_source = (SELECT json_extract(record, '$.src_ip') FROM"
+                " detections WHERE event_id = ?1 ORDER BY id LIMIT 1), key_target = (SELECT"
+                " json_extract(record, '$.dst_ip') FROM detections WHERE event_id = ?1 ORDER BY"
+                " id LIMIT 1) WHERE id = ?1 AND ?2 = ?2",
+                nid, 0) ||
+        recompute_event(s->w, nid) || recompute_event(s->w, id) ||
+        history(s->w, id, actor, msg) || history(s->w, nid, actor, msg2) ||
+        sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto storage;
+    reopen_in_memory(s->w, t, id);
+    reopen_in_memory(s->w, t, nid);
+    *new_id = nid;
+    rc = 0;
+    goto unlock;
+storage:
+    snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+    rc = -1;
+rollback:
+    sqlite3_finalize(st);
+    sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+    if (forgotten)
+        reopen_in_memory(s->w, t, id);
+unlock:
+    pthread_mutex_unlock(&s->wlock);
     return rc;
 }

@@ -115,6 +115,20 @@ int admin_run_more(struct client *cl, const struct cw_config *cfg, const char **
         cw_buf_addf(&path, "/api/v1/events/%s/state", pos[2]);
         json_field(&body, "state", pos[3]);
         json_field(&body, "reason", cw_config_str(cfg, "admin", "reason", NULL));
+    } else if (!strcmp(cmd, "event") && !strcmp(sub, "merge") && npos == 4) {
+        method = "POST";
+        cw_buf_addf(&path, "/api/v1/events/%s/merge", pos[2]);
+        json_field(&body, "into", pos[3]);
+    } else if (!strcmp(cmd, "event") && !strcmp(sub, "split") && npos >= 4) {
+        method = "POST";
+        cw_buf_addf(&path, "/api/v1/events/%s/split", pos[2]);
+        cw_buf_adds(&body, "\"sources\":[");
+        for (size_t i = 3; i < npos; i++) {
+            if (i > 3)
+                cw_buf_addc(&body, ',');
+            cw_buf_add_json_str(&body, pos[i], strlen(pos[i]));
+        }
+        cw_buf_addc(&body, ']');
     } else if (!strcmp(cmd, "detections") && npos == 1) {
         cw_buf_adds(&path, "/api/v1/detections");
         add_query(&path, cfg, "member", "member");

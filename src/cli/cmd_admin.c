@@ -53,6 +53,8 @@ static const char admin_usage[] =
     "  events                     events requiring confirmation (--member, --state, --class)\n"
     "  event show ID              one event with samples, rules and history\n"
     "  event state ID STATE       change state (--reason; reopening needs one)\n"
+    "  event merge ID INTO        merge event ID into event INTO (same member)\n"
+    "  event split ID SOURCE...   move those sources' detections to a new event\n"
     "  detections                 detections with records (--member, --event, --noise)\n"
     "  noise                      dropped detections per member, day and reason\n"
     "  campaigns                  (class, source) seen at two or more members\n"
@@ -207,10 +209,10 @@ int cmd_admin(int argc, char **argv)
     struct cw_config cfg;
     char err[512];
     bool help;
-    const char *pos[8];
+    const char *pos[16];
     size_t npos;
     cw_config_init(&cfg);
-    if (cw_options_parse(admin_options, "admin", argc, argv, &cfg, &help, pos, 8, &npos, err,
+    if (cw_options_parse(admin_options, "admin", argc, argv, &cfg, &help, pos, 16, &npos, err,
                          sizeof(err))) {
         fprintf(stderr, "crosswatch admin: %s\n", err);
         cw_config_release(&cfg);

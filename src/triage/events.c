@@ -423,6 +423,19 @@ void cw_events_stats(const struct cw_events *ev, struct cw_events_stats *st)
 
 int64_t cw_events_next_id(const struct cw_events *ev) { return ev->next_id; }
 
+int64_t cw_events_take_id(struct cw_events *ev) { return ev->next_id++; }
+
+int cw_events_forget(struct cw_events *ev, int64_t id)
+{
+    for (size_t i = 0; i < ev->nslab; i++)
+        if (ev->slab[i].id == id) {
+            ev->slab[i].dirty = false;
+            close_event(ev, (uint32_t)i);
+            return 0;
+        }
+    return -1;
+}
+
 size_t cw_events_bytes_per_event(void)
 {
     /* slab entry + free-list and dirty-list entries + the two beyond-sample bitmaps

@@ -75,6 +75,11 @@ int cw_events_take_dirty(struct cw_events *ev, cw_event_cb cb, void *ctx);
 const struct cw_event *cw_events_get(const struct cw_events *ev, int64_t id);
 void cw_events_stats(const struct cw_events *ev, struct cw_events_stats *st);
 int64_t cw_events_next_id(const struct cw_events *ev);
+/* Take the next event id for an event made outside aggregation (a split). */
+int64_t cw_events_take_id(struct cw_events *ev);
+/* Drop an event from the open table (merged, split or closed by an analyst); its
+ * dirty state is discarded. Returns 0, or -1 if it was not open. */
+int cw_events_forget(struct cw_events *ev, int64_t id);
 size_t cw_events_bytes_per_event(void);
 
 #endif

@@ -210,6 +210,16 @@ int cw_triage_aggregate(struct cw_triage *t, const struct cw_batch *b, struct cw
     return cw_events_take_dirty(t->events, copy_event, r);
 }
 
+int64_t cw_triage_take_event_id_locked(struct cw_triage *t)
+{
+    return cw_events_take_id(t->events);
+}
+
+void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id)
+{
+    cw_events_forget(t->events, id);
+}
+
 void cw_triage_lock(struct cw_triage *t) { pthread_mutex_lock(&t->lock); }
 void cw_triage_unlock(struct cw_triage *t) { pthread_mutex_unlock(&t->lock); }
 

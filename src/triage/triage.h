@@ -60,6 +60,10 @@ int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_tr
 /* Aggregate r's kept detections into events and copy the changed events into r.
  * Call with the lock held. */
 int cw_triage_aggregate(struct cw_triage *t, const struct cw_batch *b, struct cw_triage_result *r);
+/* For analyst changes to events (merge, split): call only under the store's write
+ * lock, which is what serialises aggregation. */
+int64_t cw_triage_take_event_id_locked(struct cw_triage *t);
+void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id);
 void cw_triage_lock(struct cw_triage *t);
 void cw_triage_unlock(struct cw_triage *t);
 void cw_triage_stats(struct cw_triage *t, struct cw_events_stats *st);
