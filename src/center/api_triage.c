@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/timefmt.h"
 #include "detect/attack.h"
+#include "triage/triage.h"
 #include "common/banned.h"
 
 /* ?member=REF narrowed by the caller's scope (a member user sees only its own). */
@@ -184,6 +185,37 @@ static void event_split(struct cw_center *c, struct cw_http_request *req,
     }
 out:
     cw_http_body_release(&b);
+}
+
+/* GET /api/v1/rules: the loaded Sigma rules, skipped files with reasons, and how
+ * often each rule fired per verdict. */
+static void rules_list(struct cw_center *c, struct cw_http_request *req,
+                       struct cw_http_response *resp)
+{
+    (void)req;
+    char err[256];
+    if (cw_triage_rules_json(cw_center_triage(c), &resp->body)) {
+        cw_http_json_error(resp, 503, "out of memory");
+        return;
+    }
+    resp->body.len--; /* reopen the object for the hit counts */
+    if (cw_store_rule_hits_json(cw_center_store(c), &resp->body, err, sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
+    cw_buf_adds(&resp->body, "}\n");
+}
+
+static void rules_reload(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    (void)req;
+    char err[512];
+    if (cw_triage_reload_rules(cw_center_triage(c), err, sizeof(err))) {
+        cw_http_json_error(resp, 409, "rules not reloaded (the old set stays): %s", err);
+        return;
+    }
+    cw_buf_adds(&resp->body, "{\"reloaded\":true}\n");
 }
 
 static void noise(struct cw_center *c, struct cw_http_request *req,
@@ -388,6 +420,8 @@ const struct cw_route cw_api_triage_routes[] = {
     {"GET", "/api/v1/detections", CW_ACCESS_USER, detections},
     {"GET", "/api/v1/noise", CW_ACCESS_USER, noise},
     {"GET", "/api/v1/campaigns", CW_ACCESS_COORD, campaigns},
+    {"GET", "/api/v1/rules", CW_ACCESS_COORD, rules_list},
+    {"POST", "/api/v1/rules/reload", CW_ACCESS_ADMIN, rules_reload},
     {"GET", "/api/v1/assets", CW_ACCESS_USER, assets_list},
     {"POST", "/api/v1/assets", CW_ACCESS_MEMBER_ADMIN, assets_add},
     {"GET", "/api/v1/suppressions", CW_ACCESS_COORD, suppressions_list},

@@ -219,6 +219,8 @@ int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t eve
                              const char *noise, int limit, struct cw_buf *out, char *err,
                              size_t errlen);
 int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+/* Detections per rule and verdict, all time: ,"hits":[{"rule_id","noise","count"}...] */
+int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
 
 struct cw_triage_summary {
     int64_t detections;

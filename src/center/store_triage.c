@@ -1228,3 +1228,27 @@ unlock:
     pthread_mutex_unlock(&s->wlock);
     return rc;
 }
+
+int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (prep(s->r, &st,
+             "SELECT rule_id, noise, COUNT(*) FROM detections GROUP BY rule_id, noise"
+             " ORDER BY rule_id, noise",
+             err, errlen)) {
+        pthread_mutex_unlock(&s->rlock);
+        return -1;
+    }
+    cw_buf_adds(out, ",\"hits\":[");
+    for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+        cw_buf_adds(out, n ? ",{" : "{");
+        col_str_at(out, true, "rule_id", st, 0);
+        col_str(out, "noise", st, 1);
+        cw_buf_addf(out, ",\"count\":%lld}", (long long)sqlite3_column_int64(st, 2));
+    }
+    cw_buf_addc(out, ']');
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return 0;
+}

@@ -6,6 +6,7 @@
 
 #include "center/center.h"
 #include "center/http.h"
+#include "triage/triage.h"
 #include "cli/cli.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -27,7 +28,13 @@ static const struct cw_option serve_options[] = {
     {NULL, 0, NULL, NULL, NULL},
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -85,6 +92,8 @@ int cmd_serve(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     struct cw_center *c;
     if (cw_center_start(&c, &cc, err, sizeof(err))) {
         cw_error("cannot start the center: %s", err);
@@ -96,6 +105,12 @@ int cmd_serve(int argc, char **argv)
         struct timespec ts = {0, 200 * 1000 * 1000};
         nanosleep(&ts, NULL);
         cw_center_tick(c);
+        if (reload_requested) {
+            reload_requested = 0;
+            if (cc.sigma_dir[0] &&
+                cw_triage_reload_rules(cw_center_triage(c), err, sizeof(err)))
+                cw_error("SIGHUP: rules not reloaded, the old set stays: %s", err);
+        }
     }
     cw_info("stopping: finishing in-flight requests");
     cw_center_stop(c);

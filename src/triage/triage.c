@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "detect/attack.h"
 #include "detect/sigma_ruleset.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
@@ -18,14 +19,105 @@ struct knowledge {
     int refs;
 };
 
+/* A loaded Sigma rule set with a reference count: a reload swaps the pointer and the
+ * old set is freed when the last batch using it is done. */
+struct sigma_ref {
+    struct sigma_ruleset rs;
+    int refs; /* under klock */
+};
+
 struct cw_triage {
     struct cw_recon *recon;
-    struct sigma_ruleset *sigma; /* NULL when no rules are configured */
+    struct sigma_ref *sigma; /* NULL when no rules are configured; under klock */
+    char sigma_dir[4096], sigma_fieldmap[4096];
     struct cw_events *events;
     pthread_mutex_t lock;     /* aggregation + commit */
     pthread_mutex_t klock;    /* knowledge pointer swap */
     struct knowledge *know;
 };
+
+static void sigma_put(struct sigma_ref *r)
+{
+    if (r && --r->refs == 0) {
+        sigma_ruleset_release(&r->rs);
+        free(r);
+    }
+}
+
+int cw_triage_reload_rules(struct cw_triage *t, char *err, size_t errlen)
+{
+    if (!t->sigma_dir[0]) {
+        snprintf(err, errlen, "no sigma_dir configured");
+        return -1;
+    }
+    struct sigma_ref *n = calloc(1, sizeof(*n));
+    if (!n) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    n->refs = 1;
+    const char *fm = t->sigma_fieldmap[0] ? t->sigma_fieldmap : NULL;
+    if (sigma_ruleset_init(&n->rs, fm, err, errlen)) {
+        free(n);
+        return -1;
+    }
+    if (sigma_ruleset_load_dir(&n->rs, t->sigma_dir, err, errlen)) {
+        sigma_ruleset_release(&n->rs);
+        free(n);
+        return -1;
+    }
+    cw_info("triage: Sigma rules from %s: %u supported, %u skipped (see `crosswatch rules "
+            "check %s`)",
+            t->sigma_dir, n->rs.nsupported, n->rs.nskipped, t->sigma_dir);
+    pthread_mutex_lock(&t->klock);
+    struct sigma_ref *old = t->sigma;
+    t->sigma = n;
+    sigma_put(old);
+    pthread_mutex_unlock(&t->klock);
+    return 0;
+}
+
+int cw_triage_rules_json(struct cw_triage *t, struct cw_buf *out)
+{
+    pthread_mutex_lock(&t->klock);
+    struct sigma_ref *r = t->sigma;
+    if (r)
+        r->refs++;
+    pthread_mutex_unlock(&t->klock);
+    cw_buf_adds(out, "{\"rules\":[");
+    for (uint32_t i = 0; r && i < r->rs.n; i++) {
+        const struct sigma_entry *e = &r->rs.rules[i];
+        const char *id = e->rule.id ? e->rule.id : "", *title = e->rule.title ? e->rule.title : "";
+        cw_buf_adds(out, i ? ",{\"id\":" : "{\"id\":");
+        cw_buf_add_json_str(out, id, strlen(id));
+        cw_buf_adds(out, ",\"title\":");
+        cw_buf_add_json_str(out, title, strlen(title));
+        cw_buf_addf(out, ",\"severity\":%u,\"attack_class\":\"%s\"", e->severity,
+                    cw_attack_class_name((enum cw_attack_class)e->attack_class));
+        cw_buf_adds(out, ",\"file\":");
+        const char *f = e->rule.file ? e->rule.file : "";
+        cw_buf_add_json_str(out, f, strlen(f));
+        cw_buf_addc(out, '}');
+    }
+    cw_buf_adds(out, "],\"skipped\":[");
+    int k = 0;
+    for (uint32_t i = 0; r && i < r->rs.nrep; i++) {
+        const struct sigma_report *rep = &r->rs.rep[i];
+        if (!rep->reason)
+            continue;
+        cw_buf_adds(out, k++ ? ",{\"file\":" : "{\"file\":");
+        cw_buf_add_json_str(out, rep->file, strlen(rep->file));
+        cw_buf_addf(out, ",\"line\":%u,\"reason\":", rep->line);
+        cw_buf_add_json_str(out, rep->reason, strlen(rep->reason));
+        cw_buf_addc(out, '}');
+    }
+    cw_buf_addf(out, "],\"supported\":%u,\"dormant\":%u}", r ? r->rs.nsupported : 0,
+                r ? r->rs.ndormant : 0);
+    pthread_mutex_lock(&t->klock);
+    sigma_put(r);
+    pthread_mutex_unlock(&t->klock);
+    return cw_buf_ok(out) ? 0 : -1;
+}
 
 static void knowledge_put(struct knowledge *k)
 {
@@ -64,21 +156,13 @@ struct cw_triage *cw_triage_new(const struct cw_triage_config *cfg, int64_t next
     }
     t->know->refs = 1;
     if (cfg && cfg->sigma_dir && *cfg->sigma_dir) {
-        t->sigma = calloc(1, sizeof(*t->sigma));
-        const char *fm = cfg->sigma_fieldmap && *cfg->sigma_fieldmap ? cfg->sigma_fieldmap : NULL;
-        if (!t->sigma || sigma_ruleset_init(t->sigma, fm, err, errlen)) {
-            free(t->sigma);
-            t->sigma = NULL;
+        snprintf(t->sigma_dir, sizeof(t->sigma_dir), "%s", cfg->sigma_dir);
+        snprintf(t->sigma_fieldmap, sizeof(t->sigma_fieldmap), "%s",
+                 cfg->sigma_fieldmap ? cfg->sigma_fieldmap : "");
+        if (cw_triage_reload_rules(t, err, errlen)) {
             cw_triage_free(t);
             return NULL;
         }
-        if (sigma_ruleset_load_dir(t->sigma, cfg->sigma_dir, err, errlen)) {
-            cw_triage_free(t);
-            return NULL;
-        }
-        cw_info("triage: Sigma rules from %s: %u supported, %u skipped (see `crosswatch rules "
-                "check %s`)",
-                cfg->sigma_dir, t->sigma->nsupported, t->sigma->nskipped, cfg->sigma_dir);
     }
     struct cw_recon_stats rs;
     cw_recon_stats(t->recon, &rs);
@@ -92,10 +176,7 @@ void cw_triage_free(struct cw_triage *t)
     if (!t)
         return;
     cw_recon_free(t->recon);
-    if (t->sigma) {
-        sigma_ruleset_release(t->sigma);
-        free(t->sigma);
-    }
+    sigma_put(t->sigma);
     cw_events_free(t->events);
     knowledge_put(t->know);
     pthread_mutex_destroy(&t->lock);
@@ -150,6 +231,11 @@ void cw_triage_result_init(struct cw_triage_result *r)
 
 void cw_triage_result_release(struct cw_triage_result *r)
 {
+    if (r->sigma_ref) {
+        pthread_mutex_lock(&r->triage->klock);
+        sigma_put(r->sigma_ref);
+        pthread_mutex_unlock(&r->triage->klock);
+    }
     cw_detections_release(&r->ds);
     free(r->detail);
     free(r->event_of);
@@ -161,7 +247,19 @@ int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_tr
 {
     if (cw_detect_ids_alerts(NULL, b, &r->ds))
         return -1;
-    if (t->sigma && cw_detect_sigma(t->sigma, b, &r->ds))
+    pthread_mutex_lock(&t->klock);
+    struct sigma_ref *sr = t->sigma;
+    if (sr)
+        sr->refs++;
+    pthread_mutex_unlock(&t->klock);
+    int sfail = sr && cw_detect_sigma(&sr->rs, b, &r->ds);
+    if (sr) {
+        /* the detections keep pointers to rule titles: keep the set alive until the
+         * result is released */
+        r->sigma_ref = sr;
+        r->triage = t;
+    }
+    if (sfail)
         return -1;
     if (r->ds.n == 0)
         return 0;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/record.h"
 #include "detect/detect.h"
 #include "triage/events.h"
@@ -31,6 +32,9 @@ struct cw_triage_config {
     size_t max_open;              /* open events kept in memory (default 1M) */
 };
 
+struct sigma_ref;
+struct cw_triage;
+
 struct cw_triage_result {
     struct cw_detections ds;  /* noise verdict in each d.noise */
     const char **detail;      /* per detection: what matched (may be NULL entries) */
@@ -38,6 +42,8 @@ struct cw_triage_result {
     struct cw_event *events;  /* copies of the events this batch changed */
     size_t nevents, cap_events;
     uint32_t per_reason[CW_NOISE__COUNT];
+    struct sigma_ref *sigma_ref; /* the rule set the detections point into (held) */
+    struct cw_triage *triage;
 };
 
 struct cw_triage;
@@ -47,6 +53,14 @@ struct cw_triage *cw_triage_new(const struct cw_triage_config *cfg, int64_t next
 void cw_triage_free(struct cw_triage *t);
 /* Restore open events after a restart (call before the first run). */
 int cw_triage_restore_event(struct cw_triage *t, const struct cw_event *e);
+
+/* Load the Sigma rules again from the configured directory and swap them in
+ * atomically: batches in flight finish with the old set. On error the old set stays.
+ * Thread-safe. */
+int cw_triage_reload_rules(struct cw_triage *t, char *err, size_t errlen);
+/* The loaded rules (id, title, severity, class, file) and the skipped files with
+ * reasons, as JSON. */
+int cw_triage_rules_json(struct cw_triage *t, struct cw_buf *out);
 
 /* Replace the assets and suppressions used for noise removal (copied). */
 int cw_triage_set_knowledge(struct cw_triage *t, const struct cw_asset *assets, size_t nassets,
