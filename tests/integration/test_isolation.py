@@ -1,0 +1,597 @@
+#!/usr/bin/env python3
+"""test_isolation.py - member isolation: every API operation walked as member A.
+
+Sets up a real center with two members, A and B, each with a sensor, a member_admin and a
+member_user (people log in once each), detections and events from EVE alerts ("ET EXPLOIT
+Ivanti Connect Secure Command Injection Attempt" from distinct sources), an asset, and an
+ingest batch sent with an Idempotency-Key. Takes a snapshot of everything of B as the
+admin (events, each event's details, detections, noise, assets, sensors, users, member
+totals, suppressions, the records export).
+
+Then every operation of docs/openapi.json (the walk is driven by the file: an operation
+without a walk recipe fails the test, so a new endpoint cannot go unwalked) is called
+without credential, as A's member_admin, as A's member_user and as A's sensor key, with
+B's ids and names wherever an id or a member can go (path {id}, ?member=, ?event=, body
+"member", a B user name, B's idempotency key, B's addresses in ingested lines). Checks:
+  - no answer contains anything of B: B's name, addresses, host names, user names,
+    sensor name or key, member id, event or detection ids (structural JSON walk);
+  - the status is exact: 401 without credential (non-public), 403 when the role may not
+    call the operation (the sensor key everywhere but ingest, member roles on coordinator
+    operations), otherwise the recipe's status (404 for B's member or ids, 200 with an
+    own-only list where a filter is narrowed, 201 for A's own creations);
+  - naming B answers exactly as naming a member or id that does not exist (404s must not
+    tell that B exists);
+  - positive controls: A's member user sees exactly A's events, detections, noise counts
+    and assets, A's member admin exactly A's sensors and users, A's sensor ingests into A;
+  - afterwards B's snapshot is unchanged and nothing the walk tried to create exists.
+Prints a table: operation x caller -> the statuses of its variants.
+
+A failing check here is a finding about the center: it is reported, not worked around.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cwtest  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOC = os.path.join(os.environ.get("CW_SOURCE_DIR", os.path.join(HERE, "..", "..")),
+                   "docs", "openapi.json")
+
+SIG = "ET EXPLOIT Ivanti Connect Secure Command Injection Attempt"
+A_NAME, B_NAME = "acme-alpha", "kinsei-bravo"
+A_SRC = ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
+B_SRC = ["203.0.113.71", "203.0.113.72", "203.0.113.73"]
+A_DST, B_DST = "10.1.1.10", "172.16.9.9"
+A_HOST, B_HOST = "vpn.acme-alpha.example", "vpn.kinsei-bravo.example"
+A_ASSET_HOST, B_ASSET_HOST = "gw.acme-alpha.example", "sslvpn.kinsei-bravo.example"
+B_ASSET_ADDR = "172.16.9.200"
+A_ADMIN, A_USER = "acme-alpha-admin", "acme-alpha-analyst"
+B_ADMIN, B_USER = "kinsei-bravo-admin", "kinsei-bravo-viewer"
+A_SENSOR, B_SENSOR = "acme-alpha-gw", "kinsei-bravo-gw"
+B_IDEM = "kinsei-bravo-batch-0001"
+PASSWORD = "correct horse battery staple"
+GHOST_MEMBER = "nosuch-member"   # a member that does not exist
+GHOST_ID = 987654                # an id that does not exist
+SNEAK = "sneak"                  # prefix of every name the walk tries to create for B
+
+CALLERS = ["anon", "A.member_admin", "A.member_user", "A.sensor"]
+ROLE_OF = {"A.member_admin": "member_admin", "A.member_user": "member_user",
+           "A.sensor": "sensor"}
+ALLOWED = {  # access class (x-crosswatch-access) -> roles it admits (of the ones walked)
+    "public": {"member_admin", "member_user", "sensor"},
+    "sensor": {"sensor"},
+    "coordinator_admin": set(),
+    "coordinator": set(),
+    "member_admin": {"member_admin"},
+    "user": {"member_admin", "member_user"},
+}
+
+
+def alert(i, src, dst, host, status=200):
+    return json.dumps({
+        "timestamp": "2024-05-01T12:%02d:%02d.000000+0000" % (i // 60, i % 60),
+        "flow_id": 7000 + i, "event_type": "alert", "src_ip": src, "src_port": 40000 + i,
+        "dest_ip": dst, "dest_port": 443, "proto": "TCP",
+        "alert": {"action": "allowed", "gid": 1, "signature_id": 2050100, "rev": 2,
+                  "signature": SIG, "category": "Attempted Administrator Privilege Gain",
+                  "severity": 1},
+        "http": {"hostname": host, "url": "/api/v1/totp/user-backup-code/../../license/x",
+                 "http_method": "GET", "status": status}}, separators=(",", ":"))
+
+
+def alerts(srcs, dst, host, start=0):
+    return "".join(alert(start + i, s, dst, host) + "\n" for i, s in enumerate(srcs))
+
+
+class Variant:
+    """One request of a walk recipe. expect: status for the callers the operation
+    admits (int, or dict role -> int). twin: the same request naming a member or id that
+    does not exist instead of B's (path, body), whose answer must be the same. check:
+    fn(caller, resp) for positive / own-only checks. echo: B values the request itself
+    carries that an answer may repeat (the caller already knows them)."""
+
+    def __init__(self, label, path, body=None, expect=200, twin=None, check=None, echo=(),
+                 headers=None, b_token=None, ghost_token=None):
+        self.label, self.path, self.body, self.expect = label, path, body, expect
+        self.twin, self.check, self.echo, self.headers = twin, check, set(echo), headers
+        self.b_token, self.ghost_token = b_token, ghost_token
+
+
+def jbody(d):
+    return json.dumps(d)
+
+
+def main():
+    args = cwtest.parse_args()
+    with cwtest.TestEnv("test_isolation", keep=args.keep) as env:
+        ck = env.c
+        c = env.center(args.binary, extra_args=["--threads", "2"])
+
+        def admin_get(path):
+            r = c.req("GET", path)
+            ck.require(r.status == 200, "admin GET %s -> 200" % path, repr(r))
+            return r.json()
+
+        # ------------------------------------------------------------ setup
+        print("[setup: members A and B, sensors, people, data]")
+        ma, mb = c.add_member(A_NAME), c.add_member(B_NAME)
+        A_ID, B_ID = ma["id"], mb["id"]
+        sa, sb = c.add_sensor(A_NAME, A_SENSOR), c.add_sensor(B_NAME, B_SENSOR)
+        A_KEY, B_KEY = sa["key"], sb["key"]
+        A_SID, B_SID = sa["id"], sb["id"]
+        B_KEY_PREFIX = "_".join(B_KEY.split("_")[:2])  # cwk_<key id>
+        c.admin_json("POST", "/api/v1/users", {"name": A_ADMIN, "role": "member_admin",
+                                               "member": A_NAME, "password": PASSWORD})
+        c.admin_json("POST", "/api/v1/users", {"name": B_ADMIN, "role": "member_admin",
+                                               "member": B_NAME, "password": PASSWORD})
+        c.admin_json("POST", "/api/v1/users", {"name": B_USER, "role": "member_user",
+                                               "member": B_NAME, "password": PASSWORD})
+
+        def login(name):
+            r = c.req("POST", "/api/v1/login", jbody({"name": name, "password": PASSWORD}),
+                      token=None)
+            ck.require(r.status == 200, "login %s -> 200" % name, repr(r))
+            return r.json()["token"]
+
+        tok = {"anon": None, "A.sensor": A_KEY}
+        tok["A.member_admin"] = login(A_ADMIN)
+        # A's member admin creates A's member user (a member admin's own right)
+        r = c.req("POST", "/api/v1/users", jbody({"name": A_USER, "role": "member_user",
+                                                  "password": PASSWORD}),
+                  token=tok["A.member_admin"])
+        ck.require(r.status == 201 and r.json().get("member_id") == A_ID,
+                   "A's member admin creates A's member user (201, member A)", repr(r))
+        tok["A.member_user"] = login(A_USER)
+        NAME_OF = {"A.member_admin": A_ADMIN, "A.member_user": A_USER}
+
+        for key, body, what in [(A_KEY, alerts(A_SRC, A_DST, A_HOST), "A"),
+                                (B_KEY, alerts(B_SRC, B_DST, B_HOST), "B")]:
+            r = c.ingest(key, body, "eve")
+            ck.require(r.status == 200 and r.json()["accepted"] == 3,
+                       "%s's sensor ingests 3 Ivanti alerts" % what, repr(r))
+        # B: a keyed batch with one bad line (its answer lists B's reject)
+        r = c.ingest(B_KEY, alerts(B_SRC[:1], B_DST, B_HOST, start=10) + "{not json\n", "eve",
+                     headers={"Idempotency-Key": B_IDEM})
+        ck.require(r.status == 200 and r.json()["accepted"] == 1 and
+                   r.json()["rejected_count"] == 1, "B's keyed batch: 1 accepted, 1 rejected",
+                   repr(r))
+        c.admin_json("POST", "/api/v1/assets", {"member": A_NAME, "host": A_ASSET_HOST,
+                                                "products": "ivanti_connect_secure"})
+        c.admin_json("POST", "/api/v1/assets", {"member": B_NAME, "host": B_ASSET_HOST,
+                                                "address": B_ASSET_ADDR,
+                                                "products": "ivanti_connect_secure"})
+
+        # ------------------------------------------------------------ what A and B have
+        def member_view(ref, mid):
+            ev = admin_get("/api/v1/events?member=%s&limit=1000" % ref)["events"]
+            det = admin_get("/api/v1/detections?member=%s&limit=1000" % ref)["detections"]
+            return {
+                "member": [m for m in admin_get("/api/v1/members")["members"]
+                           if m["id"] == mid],
+                "events": ev,
+                "event_details": {e["id"]: admin_get("/api/v1/events/%d" % e["id"])
+                                  for e in ev},
+                "detections": det,
+                "noise": admin_get("/api/v1/noise?member=%s" % ref),
+                "assets": [a for a in admin_get("/api/v1/assets")["assets"]
+                           if a["member_id"] == mid],
+                "sensors": admin_get("/api/v1/sensors?member=%s" % ref)["sensors"],
+                "users": [u for u in admin_get("/api/v1/users")["users"]
+                          if u["member"] == ref],
+                "suppressions": [s for s in admin_get("/api/v1/suppressions")["suppressions"]
+                                 if s["member_id"] == mid],
+                "records": c.export_records(member=ref),
+            }
+
+        A0, B0 = member_view(A_NAME, A_ID), member_view(B_NAME, B_ID)
+        A_EVENTS = [e["id"] for e in A0["events"]]
+        B_EVENTS = [e["id"] for e in B0["events"]]
+        A_DETS = [d["id"] for d in A0["detections"]]
+        B_DETS = {d["id"] for d in B0["detections"]}
+        ck.require(len(A_EVENTS) >= 1 and len(B_EVENTS) >= 1, "A and B each have events",
+                   "(A %r, B %r)" % (A_EVENTS, B_EVENTS))
+        ck.require(len(A_DETS) == 3 and len(B_DETS) == 4, "detections: A 3, B 4",
+                   "(A %d, B %d)" % (len(A_DETS), len(B_DETS)))
+        ck.require(not set(A_EVENTS) & set(B_EVENTS), "A's and B's events are distinct")
+        ck.eq((len(B0["assets"]), len(B0["sensors"]), len(B0["users"]), len(B0["records"])),
+              (1, 1, 2, 4), "B has (assets, sensors, users, records)")
+        B_EVENT = B_EVENTS[0]
+
+        B_STRINGS = [B_NAME, B_ADMIN, B_USER, B_SENSOR, B_KEY, B_KEY_PREFIX, B_HOST,
+                     B_ASSET_HOST, B_ASSET_ADDR, B_DST, B_IDEM] + B_SRC
+
+        def leaks(text, allow=()):
+            """Everything of B found in an answer (strings, and ids by JSON structure)."""
+            scan = text
+            for v in sorted(allow, key=len, reverse=True):
+                scan = scan.replace(v, "<echo>")  # B_USER contains B_NAME: drop it whole
+            found = [v for v in B_STRINGS if v not in allow and v in scan]
+            docs = []
+            try:
+                docs = [json.loads(text)]
+            except ValueError:
+                for ln in text.splitlines():  # NDJSON
+                    try:
+                        docs.append(json.loads(ln))
+                    except ValueError:
+                        pass
+
+            def walk(x):
+                if isinstance(x, dict):
+                    for k, v in x.items():
+                        if k in ("member_id", "member") and v == B_ID and \
+                                not isinstance(v, bool):
+                            found.append("%s=%r (B's id)" % (k, v))
+                        if k == "sensor" and v == B_SID and not isinstance(v, bool):
+                            found.append("sensor=%r (B's sensor)" % v)
+                        if k == "event_id" and v in B_EVENTS:
+                            found.append("event_id=%r (B's event)" % v)
+                        if k in ("member_ids", "event_ids") and isinstance(v, list):
+                            bad = B_ID if k == "member_ids" else None
+                            if (bad in v) or (k == "event_ids" and set(v) & set(B_EVENTS)):
+                                found.append("%s=%r" % (k, v))
+                    if "attack_class" in x and "state" in x and x.get("id") in B_EVENTS:
+                        found.append("event id %r (B's)" % x["id"])
+                    if "noise" in x and "rule_id" in x and x.get("id") in B_DETS:
+                        found.append("detection id %r (B's)" % x["id"])
+                    for v in x.values():
+                        walk(v)
+                elif isinstance(x, list):
+                    for v in x:
+                        walk(v)
+            for d in docs:
+                walk(d)
+            return found
+
+        # the detector itself finds B in the admin's view of B (positive control)
+        ck.check(len(set(leaks(json.dumps(B0)))) >= 8,
+                 "the leak detector finds B's values in the admin's view of B",
+                 repr(sorted(set(leaks(json.dumps(B0))))))
+        ck.eq(leaks(json.dumps(A0)), [], "nothing of B in the admin's view of A")
+
+        # ------------------------------------------------------------ positive checks
+        def own_only(caller, r):
+            """Every member reference in the answer is A."""
+            bad = []
+
+            def walk(x):
+                if isinstance(x, dict):
+                    for k, v in x.items():
+                        if k in ("member_id", "member") and v is not None and \
+                                v not in (A_ID, A_NAME):
+                            bad.append("%s=%r" % (k, v))
+                        walk(v)
+                elif isinstance(x, list):
+                    for v in x:
+                        walk(v)
+            walk(r.json())
+            ck.eq(bad, [], "%s: only A's member in the answer" % caller)
+
+        def same_as(want, key=None, what=""):
+            def f(caller, r):
+                got = r.json()
+                if key:
+                    got = got.get(key)
+                ck.eq(got, want, "%s: %s" % (caller, what))
+            return f
+
+        def ids_are(key, want, what):
+            def f(caller, r):
+                ck.eq(sorted(x["id"] for x in r.json()[key]), sorted(want),
+                      "%s: %s" % (caller, what))
+            return f
+
+        def both(*fs):
+            def f(caller, r):
+                for g in fs:
+                    g(caller, r)
+            return f
+
+        def empty(key):
+            def f(caller, r):
+                ck.eq(r.json().get(key), [], "%s: %s is empty" % (caller, key))
+            return f
+
+        def me_check(caller, r):
+            j = r.json()
+            ck.eq((j.get("name"), j.get("role"), j.get("member_id")),
+                  (NAME_OF[caller], ROLE_OF[caller], A_ID), "%s: /me is itself" % caller)
+
+        A_USERS = [u["name"] for u in member_view_users(admin_get, A_NAME)]
+
+        def users_check(caller, r):
+            own_only(caller, r)
+            ck.eq(sorted(u["name"] for u in r.json()["users"]),
+                  sorted(u["name"] for u in member_view_users(admin_get, A_NAME)),
+                  "%s: exactly A's users" % caller)
+        ck.eq(sorted(A_USERS), sorted([A_ADMIN, A_USER]), "A's users")
+
+        created = {"assets": 0, "users": 0}
+
+        def asset_created(caller, r):
+            created["assets"] += 1
+            aid = r.json()["id"]
+            mine = [a for a in admin_get("/api/v1/assets")["assets"] if a["id"] == aid]
+            ck.eq([a["member_id"] for a in mine], [A_ID], "%s: new asset belongs to A" % caller)
+
+        def user_created(caller, r):
+            created["users"] += 1
+            ck.eq(r.json().get("member_id"), A_ID, "%s: new user belongs to A" % caller)
+
+        ingested = []  # markers of what A's sensor ingested
+
+        def ingest_ok(n, marker):
+            def f(caller, r):
+                j = r.json()
+                ck.eq((j["accepted"], j["rejected_count"], j["duplicate"]), (n, 0, False),
+                      "%s: ingest answer (accepted, rejected_count, duplicate)" % caller)
+                ingested.append((marker, n))
+            return f
+
+        # ------------------------------------------------------------ walk recipes
+        # Each: (method, path template) -> list of Variants. B's member: by name and by id.
+        def member_q(base, sep="?", expect=404, check=None, label="?member=B"):
+            out = []
+            for ref, ghost in [(B_NAME, GHOST_MEMBER), (str(B_ID), str(GHOST_ID))]:
+                out.append(Variant("%s(%s)" % (label, "name" if ref == B_NAME else "id"),
+                                   "%s%smember=%s" % (base, sep, ref), expect=expect,
+                                   twin=("%s%smember=%s" % (base, sep, ghost), None),
+                                   check=check, b_token=ref, ghost_token=ghost))
+            return out
+
+        def member_body(path, fields, expect=404, label="body member=B", check=None):
+            out = []
+            for ref, ghost in [(B_NAME, GHOST_MEMBER), (str(B_ID), str(GHOST_ID))]:
+                b = dict(fields, member=ref)
+                g = dict(fields, member=ghost)
+                out.append(Variant("%s(%s)" % (label, "name" if ref == B_NAME else "id"),
+                                   path, jbody(b), expect=expect, twin=(path, jbody(g)),
+                                   check=check, b_token=ref, ghost_token=ghost))
+            return out
+
+        def b_id_path(tmpl, ids, body=None, expect=404, label="{id}=B's"):
+            return [Variant("%s (id %d)" % (label, i), tmpl.replace("{id}", str(i)), body,
+                            expect=expect, twin=(tmpl.replace("{id}", str(GHOST_ID)), body),
+                            b_token=str(i), ghost_token=str(GHOST_ID)) for i in ids]
+
+        events_own = both(own_only, ids_are("events", A_EVENTS, "exactly A's events"))
+        dets_own = both(own_only, ids_are("detections", A_DETS, "exactly A's detections"))
+        noise_own = both(own_only, same_as(A0["noise"], what="exactly A's noise counts"))
+        assets_own = both(own_only, ids_are("assets", [a["id"] for a in A0["assets"]],
+                                            "exactly A's assets"))
+        sensors_own = both(own_only, ids_are("sensors", [A_SID], "exactly A's sensor"))
+        state_body = jbody({"state": "investigating", "reason": "isolation walk"})
+        supp = {"class": "edge_exploit", "source": B_SRC[0], "owner": SNEAK, "reason": SNEAK,
+                "expires": "2099-01-01T00:00:00Z"}
+
+        R = {
+            ("POST", "/api/v1/ingest"): [
+                # nothing in a body or query chooses the member: a record naming B's
+                # member and sensor, sent with ?member=B, is A's
+                Variant("ndjson naming B", "/api/v1/ingest?format=ndjson&member=%s" % B_NAME,
+                        json.dumps({"ts": "2024-05-01T13:00:00Z", "kind": "http",
+                                    "src_ip": B_SRC[1], "member": B_ID, "sensor": B_SID,
+                                    "member_name": B_NAME, "http.path": "/iso-marker-1"}) + "\n",
+                        check=ingest_ok(1, "/iso-marker-1")),
+                # B's sources against B's target: must not join B's events
+                Variant("eve with B's addresses", "/api/v1/ingest?format=eve",
+                        alerts(B_SRC, B_DST, B_HOST, start=30), check=ingest_ok(3, B_SRC[0])),
+                # B's Idempotency-Key from A's sensor is a new batch, not B's duplicate
+                Variant("B's Idempotency-Key", "/api/v1/ingest?format=eve",
+                        alerts(A_SRC[:2], A_DST, A_HOST, start=40),
+                        headers={"Idempotency-Key": B_IDEM}, check=ingest_ok(2, A_SRC[0])),
+            ],
+            ("GET", "/api/v1/health"): [
+                Variant("", "/api/v1/health", check=same_as({"status": "ok"}, what="ok"))],
+            ("GET", "/api/v1/members"): [Variant("", "/api/v1/members")],
+            ("POST", "/api/v1/members"): [
+                Variant("name=B", "/api/v1/members", jbody({"name": B_NAME}), echo=[B_NAME]),
+                Variant("new", "/api/v1/members", jbody({"name": SNEAK + "-member"}))],
+            ("GET", "/api/v1/sensors"): [Variant("own", "/api/v1/sensors", check=sensors_own)]
+            + member_q("/api/v1/sensors"),
+            ("POST", "/api/v1/sensors"): member_body("/api/v1/sensors",
+                                                     {"name": SNEAK + "-sensor"}),
+            ("POST", "/api/v1/sensors/{id}/revoke"): b_id_path(
+                "/api/v1/sensors/{id}/revoke", [B_SID], label="{id}=B's sensor"),
+            ("GET", "/api/v1/stats"): [Variant("", "/api/v1/stats")],
+            ("GET", "/api/v1/records"): [Variant("", "/api/v1/records?after=0&batches=100")]
+            + member_q("/api/v1/records?after=0", sep="&"),
+            ("GET", "/api/v1/events"): [
+                Variant("own", "/api/v1/events", check=events_own),
+                Variant("?member=A", "/api/v1/events?member=%s" % A_NAME, check=events_own),
+            ] + member_q("/api/v1/events"),
+            ("GET", "/api/v1/events/{id}"): b_id_path("/api/v1/events/{id}", B_EVENTS) + [
+                Variant("{id}=A's", "/api/v1/events/%d" % A_EVENTS[0],
+                        check=both(own_only, same_as(A_EVENTS[0], "id", "A's event")))],
+            ("POST", "/api/v1/events/{id}/state"): b_id_path(
+                "/api/v1/events/{id}/state", B_EVENTS, state_body),
+            ("POST", "/api/v1/events/{id}/merge"): b_id_path(
+                "/api/v1/events/{id}/merge", B_EVENTS, jbody({"into": A_EVENTS[0]}),
+                label="B's {id} into A's") + [
+                Variant("A's into B's", "/api/v1/events/%d/merge" % A_EVENTS[0],
+                        jbody({"into": B_EVENT}),
+                        twin=("/api/v1/events/%d/merge" % A_EVENTS[0],
+                              jbody({"into": GHOST_ID})),
+                        b_token=str(B_EVENT), ghost_token=str(GHOST_ID))],
+            ("POST", "/api/v1/events/{id}/split"): b_id_path(
+                "/api/v1/events/{id}/split", B_EVENTS, jbody({"sources": [B_SRC[0]]}),
+                label="B's {id}") + [
+                Variant("A's, B's source", "/api/v1/events/%d/split" % A_EVENTS[0],
+                        jbody({"sources": [B_SRC[0]]}), echo=[B_SRC[0]])],
+            ("GET", "/api/v1/detections"): [
+                Variant("own", "/api/v1/detections?limit=1000", check=dets_own),
+                Variant("?event=B's", "/api/v1/detections?event=%d" % B_EVENT,
+                        check=empty("detections"),
+                        twin=("/api/v1/detections?event=%d" % GHOST_ID, None),
+                        b_token=str(B_EVENT), ghost_token=str(GHOST_ID)),
+                Variant("?event=B's&member=A", "/api/v1/detections?event=%d&member=%s" %
+                        (B_EVENT, A_NAME), check=empty("detections")),
+            ] + member_q("/api/v1/detections") + member_q(
+                "/api/v1/detections?event=%d" % B_EVENT, sep="&", label="?event=B's&member=B"),
+            ("GET", "/api/v1/noise"): [Variant("own", "/api/v1/noise", check=noise_own)]
+            + member_q("/api/v1/noise"),
+            ("GET", "/api/v1/campaigns"): [Variant("", "/api/v1/campaigns")],
+            ("GET", "/api/v1/assets"): [
+                Variant("own", "/api/v1/assets", check=assets_own),
+                # the list takes no ?member=: it stays A's own
+                Variant("?member=B", "/api/v1/assets?member=%s" % B_NAME, check=assets_own)],
+            ("POST", "/api/v1/assets"): member_body(
+                "/api/v1/assets", {"host": SNEAK + ".example", "products": "x"}) + [
+                Variant("own", "/api/v1/assets", jbody({"host": "new." + A_ASSET_HOST,
+                                                         "products": "ivanti_connect_secure"}),
+                        expect=201, check=asset_created)],
+            ("GET", "/api/v1/suppressions"): [Variant("", "/api/v1/suppressions")],
+            ("POST", "/api/v1/suppressions"): member_body("/api/v1/suppressions", supp)
+            + [Variant("all members", "/api/v1/suppressions", jbody(supp), echo=[B_SRC[0]])],
+            ("POST", "/api/v1/login"): [
+                # one wrong password per caller (3 < the 5 that lock the account)
+                Variant("B's user, wrong password", "/api/v1/login",
+                        jbody({"name": B_USER, "password": "not the password!"}), expect=401,
+                        twin=("/api/v1/login", jbody({"name": SNEAK + "-nobody",
+                                                      "password": "not the password!"})),
+                        b_token=B_USER, ghost_token=SNEAK + "-nobody")],
+            ("GET", "/api/v1/me"): [Variant("", "/api/v1/me", check=me_check)],
+            ("GET", "/api/v1/users"): [
+                Variant("own", "/api/v1/users", check=users_check),
+                Variant("?member=B", "/api/v1/users?member=%s" % B_NAME, check=users_check)],
+            ("POST", "/api/v1/users"): member_body(
+                "/api/v1/users", {"name": SNEAK + "-user", "role": "member_user",
+                                  "password": PASSWORD}) + [
+                Variant("role coordinator_admin", "/api/v1/users",
+                        jbody({"name": SNEAK + "-coord", "role": "coordinator_admin",
+                               "password": PASSWORD}), expect=403),
+                Variant("role coordinator_analyst", "/api/v1/users",
+                        jbody({"name": SNEAK + "-analyst", "role": "coordinator_analyst",
+                               "password": PASSWORD}), expect=403),
+                # user names are global: an existing name of B answers 409 (and tells
+                # the name exists; the caller chose it) but changes nothing of B
+                Variant("name of B's user", "/api/v1/users",
+                        jbody({"name": B_USER, "role": "member_user", "password": PASSWORD}),
+                        expect=409, echo=[B_USER]),
+                Variant("own", "/api/v1/users",
+                        jbody({"name": "acme-alpha-new", "role": "member_user",
+                               "password": PASSWORD}), expect=201, check=user_created)],
+        }
+
+        # ------------------------------------------------------------ the operations
+        with open(DOC) as f:
+            spec = json.load(f)
+        ops = []
+        for path, item in spec["paths"].items():
+            for method, o in item.items():
+                if method in ("get", "post", "put", "patch", "delete"):
+                    ops.append((method.upper(), path, o.get("x-crosswatch-access")))
+        ck.check(len(ops) >= 20, "docs/openapi.json has the operations", "(%d)" % len(ops))
+        for m, p, _ in ops:
+            ck.check((m, p) in R, "walk recipe for %s %s" % (m, p),
+                     "(none: add one to test_isolation.py)")
+        for key in sorted(set(R) - {(m, p) for m, p, _ in ops}):
+            ck.check(False, "recipe %s %s is a documented operation" % key, "(stale recipe)")
+        # ingest last: its variants put B's addresses into A's own data
+        ops.sort(key=lambda o: (o[0], o[1]) == ("POST", "/api/v1/ingest"))
+
+        # ------------------------------------------------------------ walk
+        table = {}
+
+        def norm(text, b_tok, ghost_tok):
+            if b_tok:
+                text = text.replace(b_tok, "<X>")
+            if ghost_tok:
+                text = text.replace(ghost_tok, "<X>")
+            return text
+
+        def call(caller, path, body, headers):
+            h = dict(headers or {})
+            if body is not None:
+                h["Content-Type"] = "application/json"
+            return c.req(m, path, body, h, token=tok[caller])
+
+        for m, p, access in ops:
+            print("[%s %s  access %s]" % (m, p, access))
+            variants = R.get((m, p), [])
+            for caller in CALLERS:
+                cells = []
+                for v in variants:
+                    if caller == "anon":
+                        want = 401 if access != "public" else (
+                            v.expect if isinstance(v.expect, int) else v.expect["anon"])
+                    elif ROLE_OF[caller] not in ALLOWED.get(access, set()):
+                        want = 403
+                    else:
+                        want = v.expect if isinstance(v.expect, int) else \
+                            v.expect[ROLE_OF[caller]]
+                    # independent of the file: a sensor key only ingests, members never
+                    # reach coordinator operations
+                    if caller == "A.sensor" and access != "public" and \
+                            (m, p) != ("POST", "/api/v1/ingest"):
+                        want = 403
+                    if caller in ("A.member_admin", "A.member_user") and \
+                            access in ("coordinator", "coordinator_admin"):
+                        want = 403
+                    r = call(caller, v.path, v.body, v.headers)
+                    cells.append(str(r.status))
+                    what = "%s %s [%s] as %s" % (m, p, v.label, caller) if v.label else \
+                        "%s %s as %s" % (m, p, caller)
+                    ck.eq(r.status, want, what + ": status")
+                    found = leaks(r.text(), allow=v.echo)
+                    ck.eq(found, [], what + ": nothing of B in the answer")
+                    if v.twin and r.status != 403 and r.status != 401:
+                        rt = call(caller, v.twin[0], v.twin[1], v.headers)
+                        b_ans = (r.status, norm(r.text(), v.b_token, None))
+                        g_ans = (rt.status, norm(rt.text(), None, v.ghost_token))
+                        ck.check(b_ans == g_ans, what + ": answers as for a member/id that "
+                                 "does not exist", "(for B: %r, for one that does not "
+                                 "exist: %r)" % (b_ans, g_ans))
+                    if v.check and r.status == want and 200 <= r.status < 300:
+                        v.check(caller, r)
+                table[(m, p, caller)] = "/".join(cells) if cells else "-"
+
+        # ------------------------------------------------------------ afterwards
+        print("[afterwards: B unchanged, nothing created for B]")
+        B1 = member_view(B_NAME, B_ID)
+        for k in B0:
+            ck.check(B1[k] == B0[k], "B's %s unchanged" % k,
+                     "\n    before %s\n    after  %s" % (json.dumps(B0[k])[:600],
+                                                        json.dumps(B1[k])[:600]))
+        ck.eq([mm["name"] for mm in admin_get("/api/v1/members")["members"]],
+              [A_NAME, B_NAME], "members: still A and B only")
+        names = json.dumps([admin_get(q) for q in ("/api/v1/users", "/api/v1/assets",
+                                                   "/api/v1/sensors", "/api/v1/suppressions")])
+        ck.check(SNEAK not in names, "nothing the walk tried to create for B exists")
+        ck.eq(admin_get("/api/v1/suppressions")["suppressions"], [], "no suppressions")
+        ck.eq(created, {"assets": 1, "users": 1},
+              "A's member admin created one asset and one user for A")
+        ck.eq(sorted(u["name"] for u in member_view_users(admin_get, A_NAME)),
+              sorted([A_ADMIN, A_USER, "acme-alpha-new"]), "A's users after the walk")
+        recs = c.export_records(member=A_NAME)
+        ck.eq(len(recs), len(A0["records"]) + sum(n for _, n in ingested),
+              "A's records: before + what A's sensor ingested")
+        ck.check(any(r.get("http.path") == "/iso-marker-1" and r.get("member") == A_ID and
+                     r.get("sensor") == A_SID for r in recs),
+                 "the record naming B's member and sensor is stored as A's")
+        ck.eq(sorted(s["id"] for s in admin_get("/api/v1/sensors")["sensors"]
+                     if s["revoked"]), [], "no sensor revoked")
+
+        # ------------------------------------------------------------ table
+        print("\noperation x caller -> status of each variant")
+        w = max(len("%s %s" % (m, p)) for m, p, _ in ops) + 2
+        cw = {x: max([len(x)] + [len(table.get((m, p, x), "-")) for m, p, _ in ops]) + 2
+              for x in CALLERS}
+        print("%-*s%-19s" % (w, "operation", "access") +
+              "".join("%-*s" % (cw[x], x) for x in CALLERS))
+        for m, p, access in ops:
+            print("%-*s%-19s" % (w, "%s %s" % (m, p), access) +
+                  "".join("%-*s" % (cw[x], table.get((m, p, x), "-")) for x in CALLERS))
+        print()
+        if env.sanitizer_reports():
+            ck.eq(env.sanitizer_reports(), [], "sanitizer reports in the center log")
+
+
+def member_view_users(admin_get, name):
+    return [u for u in admin_get("/api/v1/users")["users"] if u["member"] == name]
+
+
+if __name__ == "__main__":
+    main()
