@@ -127,7 +127,7 @@ static int member_ref(struct cw_center *c, const char *ref, uint32_t *id,
 {
     struct cw_member_info m;
     if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
-        cw_http_json_error(resp, 404, "no member '%s'", ref);
+        cw_http_json_error(resp, 404, "no such member"); /* same answer as out of scope */
         return -1;
     }
     *id = m.id;

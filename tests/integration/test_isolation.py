@@ -433,6 +433,8 @@ def main():
             ("GET", "/api/v1/noise"): [Variant("own", "/api/v1/noise", check=noise_own)]
             + member_q("/api/v1/noise"),
             ("GET", "/api/v1/campaigns"): [Variant("", "/api/v1/campaigns")],
+            ("GET", "/api/v1/rules"): [Variant("", "/api/v1/rules")],
+            ("POST", "/api/v1/rules/reload"): [Variant("", "/api/v1/rules/reload", jbody({}))],
             ("GET", "/api/v1/assets"): [
                 Variant("own", "/api/v1/assets", check=assets_own),
                 # the list takes no ?member=: it stays A's own
