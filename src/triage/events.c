@@ -9,6 +9,8 @@
  * address raises the count only when it sets a new bit, so repeats never count. */
 #include "triage/events.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,17 +199,75 @@ static void sweep_expired(struct cw_events *ev)
         }
 }
 
+/* The k-th smallest (0-based) of a[0..n), reordering a (quickselect, Hoare
+ * partition, middle pivot: deterministic). */
+static int64_t kth_smallest(int64_t *a, ptrdiff_t n, ptrdiff_t k)
+{
+    ptrdiff_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int64_t pivot = a[lo + (hi - lo) / 2];
+        ptrdiff_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                int64_t t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return a[k];
+    }
+    return a[k];
+}
+
+/* Close the least recently active events: max_open/64 of them (at least one) in one
+ * pass, so that a full table costs O(1) amortised per new event instead of a scan of
+ * the whole slab for every one. Ties on last_us go in slab order (deterministic). */
 static void evict_oldest(struct cw_events *ev)
 {
-    size_t best = SIZE_MAX;
+    size_t want = ev->cfg.max_open / 64 ? ev->cfg.max_open / 64 : 1;
+    int64_t *v = malloc(ev->nslab * sizeof(*v));
+    size_t n = 0;
+    int64_t thr = INT64_MAX;
     for (size_t i = 0; i < ev->nslab; i++)
-        if (ev->slab[i].id && !ev->slab[i].dirty &&
-            (best == SIZE_MAX || ev->slab[i].last_us < ev->slab[best].last_us))
-            best = i;
-    if (best != SIZE_MAX) {
-        close_event(ev, (uint32_t)best);
-        ev->st.evicted++;
+        if (ev->slab[i].id && !ev->slab[i].dirty) {
+            if (v)
+                v[n] = ev->slab[i].last_us;
+            else if (ev->slab[i].last_us < thr)
+                thr = ev->slab[i].last_us; /* no memory: the single oldest */
+            n++;
+        }
+    if (!n) {
+        free(v);
+        return;
     }
+    if (!v)
+        want = 1;
+    if (want > n)
+        want = n;
+    if (v)
+        thr = kth_smallest(v, (ptrdiff_t)n, (ptrdiff_t)want - 1);
+    free(v);
+    size_t closed = 0;
+    for (size_t i = 0; i < ev->nslab && closed < want; i++)
+        if (ev->slab[i].id && !ev->slab[i].dirty && ev->slab[i].last_us < thr) {
+            close_event(ev, (uint32_t)i);
+            closed++;
+        }
+    for (size_t i = 0; i < ev->nslab && closed < want; i++)
+        if (ev->slab[i].id && !ev->slab[i].dirty && ev->slab[i].last_us == thr) {
+            close_event(ev, (uint32_t)i);
+            closed++;
+        }
+    ev->st.evicted += closed;
 }
 
 static int alloc_event(struct cw_events *ev, uint32_t *idx)
