@@ -1,0 +1,1 @@
+cw_integration_test(test_rulepack test_rulepack.py)
