@@ -101,6 +101,11 @@ int demo_write_access_log(const char *path, const char *host, const char *attack
             snprintf(ip, sizeof(ip), "192.0.2.%u", rnd(&s) % 200 + 1);
             fprintf(f, "%s - - [%s] \"GET %s HTTP/1.1\" 200 %u \"https://%s/\" \"%s\"\n", ip, ts,
                     PICK(pages, &s), 1000 + rnd(&s) % 30000, host, PICK(browsers, &s));
+        } else if (r < 76) {
+            /* internet-wide scanners mostly fetch the front page, and get it */
+            snprintf(ip, sizeof(ip), "198.51.100.%u", rnd(&s) % 50 + 1);
+            fprintf(f, "%s - - [%s] \"GET / HTTP/1.1\" 200 5120 \"-\" \"%s\"\n", ip, ts,
+                    PICK(scanners, &s));
         } else if (r < 88) {
             snprintf(ip, sizeof(ip), "198.51.100.%u", rnd(&s) % 50 + 1);
             fprintf(f, "%s - - [%s] \"GET %s HTTP/1.1\" 404 196 \"-\" \"%s\"\n", ip, ts,

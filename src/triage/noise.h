@@ -48,7 +48,7 @@ struct cw_asset {
     uint32_t member_id;
     struct cw_ip addr;     /* family 0: match by host only */
     char host[128];        /* "" = match by address only */
-    char products[512];    /* comma-separated product ids, e.g. "ivanti_connect_secure,nginx" */
+    char products[512];    /* comma-separated product ids, e.g. "ivanti,nginx" (the product ids the rules use: docs/sigma.md) */
 };
 
 struct cw_suppression {
