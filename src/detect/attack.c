@@ -111,3 +111,25 @@ enum cw_attack_class cw_attack_classify_alert(const char *sig, size_t sn, const 
         return c;
     return CW_AC_OTHER;
 }
+
+const char *cw_attack_product_of_alert(const char *sig, size_t sn)
+{
+    static const struct {
+        const char *product;
+        const char *const words[5];
+    } products[] = {
+        {"ivanti", {"Ivanti", "Pulse Secure", "Connect Secure", NULL}},
+        {"fortios", {"FortiOS", "FortiGate", "Fortinet", NULL}},
+        {"citrix", {"Citrix", "NetScaler", NULL}},
+        {"f5", {"F5 BIG-IP", "BIG-IP", NULL}},
+        {"array", {"Array Networks", "ArrayOS", "Array AG", NULL}},
+        {"proself", {"Proself", NULL}},
+        {"panos", {"GlobalProtect", "PAN-OS", NULL}},
+        {"sonicwall", {"SonicWall", NULL}},
+    };
+    for (size_t i = 0; i < sizeof(products) / sizeof(products[0]); i++)
+        for (size_t w = 0; w < 5 && products[i].words[w]; w++)
+            if (has(sig, sn, products[i].words[w]))
+                return products[i].product;
+    return NULL;
+}

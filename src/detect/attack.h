@@ -39,4 +39,9 @@ enum cw_attack_class cw_attack_class_from_name(const char *s, size_t n);
 enum cw_attack_class cw_attack_classify_alert(const char *sig, size_t sn, const char *cat,
                                               size_t cn);
 
+/* The product an IDS signature targets, as the product ids the Sigma rule pack and
+ * members' assets use ("ivanti", "fortios", "citrix", "f5", "array", "proself",
+ * "panos", "sonicwall"); NULL when the signature names none. Static storage. */
+const char *cw_attack_product_of_alert(const char *sig, size_t sn);
+
 #endif

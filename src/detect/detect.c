@@ -67,6 +67,8 @@ int cw_detect_ids_alerts(const void *ctx, const struct cw_batch *b, struct cw_de
         d.severity = ids_severity(cw_record_int(r, CW_F_ALERT_SEVERITY, 3));
         snprintf(d.rule_id, sizeof(d.rule_id), "sid:%lld:%lld",
                  (long long)cw_record_int(r, CW_F_ALERT_GID, 1), sid ? (long long)sid->v.i : 0LL);
+        d.product = cw_attack_product_of_alert(sig, sn);
+        d.product_len = d.product ? clamp16(strlen(d.product)) : 0;
         d.rule_name = sig ? sig : "IDS alert";
         d.rule_name_len = clamp16(sig ? sn : 9);
         if (cw_detections_add(out, &d))

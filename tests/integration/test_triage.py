@@ -24,11 +24,10 @@ a suppression, and sends the mix through the ingest API in batches. Then, exactl
     assets and suppressions; a new batch joins the open event (count grows, no new
     event), by source and by target.
 
-Known gap (checked, so it cannot go unnoticed): IDS alerts carry no product
-(cw_detect_ids_alerts never sets cw_detection.product), so "not applicable" cannot
-apply to them: the exploit against the asset registered without the product is
-kept. When the detect stage names products for IDS alerts, set
-IDS_ALERTS_HAVE_PRODUCTS = True: every expectation below follows from it.
+IDS alerts name the product their signature targets (cw_attack_product_of_alert),
+so "not applicable" applies to them: the exploit against the asset registered
+without the product is dropped. IDS_ALERTS_HAVE_PRODUCTS = False would check the
+old behaviour (the exploit kept).
 """
 import ipaddress
 import json
@@ -38,7 +37,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
 
-IDS_ALERTS_HAVE_PRODUCTS = False
+IDS_ALERTS_HAVE_PRODUCTS = True
 
 DAY = "2025-03-10"
 T0 = 10 * 3600  # 10:00:00 UTC on DAY, seconds into the day
