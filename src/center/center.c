@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "center/http.h"
+#include "center/notify_webhook.h"
 #include "center/store.h"
 #include "common/log.h"
 #include "triage/triage.h"
@@ -26,6 +27,7 @@ struct cw_center {
     struct cw_store *store;
     struct cw_triage *triage;
     struct MHD_Daemon *http;
+    struct cw_notifier *notifier; /* webhook deliveries of notices (own thread) */
     int listen_fd;
     uint16_t port;
     char url[300];
@@ -291,6 +293,9 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
     c->http = cw_http_start(c, c->listen_fd, (unsigned)cc->threads, cert, key, err, errlen);
     if (!c->http)
         goto fail;
+    c->notifier = cw_notifier_start(c->store, err, errlen);
+    if (!c->notifier)
+        goto fail;
     /* MHD copied the PEM text; wipe our copy of the private key */
     if (key)
         memset(key, 0, strlen(key));
@@ -310,6 +315,8 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
 fail:
     free(cert);
     free(key);
+    if (c->http)
+        MHD_stop_daemon(c->http);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_triage_free(c->triage);
@@ -333,6 +340,7 @@ void cw_center_stop(struct cw_center *c)
         return;
     if (c->http)
         MHD_stop_daemon(c->http);
+    cw_notifier_stop(c->notifier);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_triage_free(c->triage);

@@ -14,6 +14,7 @@ static const struct cw_route *const route_tables[] = {
     cw_api_admin_routes,
     cw_api_triage_routes,
     cw_api_users_routes,
+    cw_api_notices_routes,
     NULL,
 };
 

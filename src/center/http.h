@@ -69,6 +69,7 @@ extern const struct cw_route cw_api_ingest_routes[];
 extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
+extern const struct cw_route cw_api_notices_routes[];
 
 /* Every route of the API, in table order (for `serve --routes` and the OpenAPI check). */
 typedef void (*cw_route_visit_fn)(void *ctx, const struct cw_route *r);

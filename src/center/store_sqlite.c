@@ -26,6 +26,7 @@
 #define HASH_BYTES 32
 
 #include "center/store_impl.h"
+#include "center/store_notices.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS members("
@@ -147,6 +148,8 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         sqlite3_free(msg);
         goto fail;
     }
+    if (cw_store_notices_schema(s, err, errlen))
+        goto fail;
     if (open_conn(&s->r, path, err, errlen))
         goto fail;
     chmod(path, 0600);
