@@ -122,12 +122,18 @@ static int sensor_cb(void *ctx, const struct cw_sensor_info *si)
     return 0;
 }
 
-static int member_ref(struct cw_center *c, const char *ref, uint32_t *id,
-                      struct cw_http_response *resp)
+/* A member named in a request. Coordinators are told which name was not found; a
+ * member-scoped caller gets the same answer as for a member outside its scope, so
+ * that the existence of other members is not revealed. */
+static int member_ref(struct cw_center *c, struct cw_http_request *req, const char *ref,
+                      uint32_t *id, struct cw_http_response *resp)
 {
     struct cw_member_info m;
     if (cw_store_member_find(cw_center_store(c), ref, &m) != 0) {
-        cw_http_json_error(resp, 404, "no such member"); /* same answer as out of scope */
+        if (req->scope == 0)
+            cw_http_json_error(resp, 404, "no member '%s'", ref);
+        else
+            cw_http_json_error(resp, 404, "no such member");
         return -1;
     }
     *id = m.id;
@@ -140,7 +146,7 @@ static void sensors_list(struct cw_center *c, struct cw_http_request *req,
     char err[256];
     uint32_t member = 0;
     const char *ref = cw_http_query(req, "member");
-    if (ref && member_ref(c, ref, &member, resp))
+    if (ref && member_ref(c, req, ref, &member, resp))
         return;
     if (cw_http_scope(req, resp, member, &member))
         return;
@@ -164,7 +170,7 @@ static void sensors_add(struct cw_center *c, struct cw_http_request *req,
         cw_http_body_str(&bf, "member", NAME_MAX_LEN, CW_FIELD_REQUIRED | CW_FIELD_ALLOW_ID, &mref,
                          resp) == 0 &&
         cw_http_body_str(&bf, "name", NAME_MAX_LEN, CW_FIELD_REQUIRED, &name, resp) == 0 &&
-        member_ref(c, mref, &member, resp) == 0) {
+        member_ref(c, req, mref, &member, resp) == 0) {
         struct cw_sensor_info si;
         int r = cw_store_sensor_add(cw_center_store(c), member, name, &si, key, sizeof(key), err,
                                     sizeof(err));
@@ -235,7 +241,7 @@ static void records_export(struct cw_center *c, struct cw_http_request *req,
         return;
     }
     uint32_t member = 0;
-    if (ref && member_ref(c, ref, &member, resp))
+    if (ref && member_ref(c, req, ref, &member, resp))
         return;
     int64_t last;
     char err[256];

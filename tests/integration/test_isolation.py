@@ -54,6 +54,7 @@ B_IDEM = "kinsei-bravo-batch-0001"
 PASSWORD = "correct horse battery staple"
 GHOST_MEMBER = "nosuch-member"   # a member that does not exist
 GHOST_ID = 987654                # an id that does not exist
+B_NOTICE_TITLE = "bravo-notice-confidential"
 SNEAK = "sneak"                  # prefix of every name the walk tries to create for B
 
 CALLERS = ["anon", "A.member_admin", "A.member_user", "A.sensor"]
@@ -163,6 +164,16 @@ def main():
                                                 "address": B_ASSET_ADDR,
                                                 "products": "ivanti_connect_secure"})
 
+        # B gets a notice (通報) about its event, and a webhook
+        b_ev = admin_get("/api/v1/events?member=%s" % B_NAME)["events"][0]["id"]
+        c.admin_json("POST", "/api/v1/events/%d/state" % b_ev, {"state": "investigating"})
+        B_NOTICE = c.admin_json("POST", "/api/v1/notices", {
+            "member": B_NAME, "events": [b_ev], "title": B_NOTICE_TITLE,
+            "what": "seen", "why": "matters", "action": "patch",
+            "answer_by": "2099-01-01T00:00:00Z"})["id"]
+        c.admin_json("POST", "/api/v1/members/%d/webhook" % B_ID,
+                     {"url": "http://127.0.0.1:9/bravo-hook", "secret": "bravo-secret-0123456789"})
+
         # ------------------------------------------------------------ what A and B have
         def member_view(ref, mid):
             ev = admin_get("/api/v1/events?member=%s&limit=1000" % ref)["events"]
@@ -183,6 +194,9 @@ def main():
                 "suppressions": [s for s in admin_get("/api/v1/suppressions")["suppressions"]
                                  if s["member_id"] == mid],
                 "records": c.export_records(member=ref),
+                "notices": [admin_get("/api/v1/notices/%d" % n["id"]) for n in
+                            admin_get("/api/v1/notices?member=%s" % ref)["notices"]],
+                "webhook": admin_get("/api/v1/members/%d/webhook" % mid),
             }
 
         A0, B0 = member_view(A_NAME, A_ID), member_view(B_NAME, B_ID)
@@ -200,7 +214,8 @@ def main():
         B_EVENT = B_EVENTS[0]
 
         B_STRINGS = [B_NAME, B_ADMIN, B_USER, B_SENSOR, B_KEY, B_KEY_PREFIX, B_HOST,
-                     B_ASSET_HOST, B_ASSET_ADDR, B_DST, B_IDEM] + B_SRC
+                     B_ASSET_HOST, B_ASSET_ADDR, B_DST, B_IDEM, B_NOTICE_TITLE,
+                     "bravo-hook", "bravo-secret"] + B_SRC
 
         def leaks(text, allow=()):
             """Everything of B found in an answer (strings, and ids by JSON structure)."""
@@ -433,6 +448,31 @@ def main():
             ("GET", "/api/v1/noise"): [Variant("own", "/api/v1/noise", check=noise_own)]
             + member_q("/api/v1/noise"),
             ("GET", "/api/v1/campaigns"): [Variant("", "/api/v1/campaigns")],
+            ("POST", "/api/v1/notices"): member_body("/api/v1/notices", {
+                "events": [B_EVENT], "title": SNEAK, "what": SNEAK, "why": SNEAK,
+                "action": SNEAK, "answer_by": "2099-01-01T00:00:00Z"}),
+            ("GET", "/api/v1/notices"): [Variant("own", "/api/v1/notices",
+                                                 check=empty("notices"))]
+            + member_q("/api/v1/notices"),
+            ("GET", "/api/v1/notices/overdue"): [Variant("", "/api/v1/notices/overdue")],
+            ("GET", "/api/v1/notices/{id}"): b_id_path("/api/v1/notices/{id}", [B_NOTICE],
+                                                       label="{id}=B's notice"),
+            ("POST", "/api/v1/notices/{id}/ack"): b_id_path(
+                "/api/v1/notices/{id}/ack", [B_NOTICE], jbody({}), label="{id}=B's notice"),
+            ("POST", "/api/v1/notices/{id}/answer"): b_id_path(
+                "/api/v1/notices/{id}/answer", [B_NOTICE], jbody({"text": SNEAK}),
+                label="{id}=B's notice"),
+            ("POST", "/api/v1/notices/{id}/close"): b_id_path(
+                "/api/v1/notices/{id}/close", [B_NOTICE], jbody({}), label="{id}=B's notice"),
+            ("GET", "/api/v1/notices/{id}/deliveries"): b_id_path(
+                "/api/v1/notices/{id}/deliveries", [B_NOTICE], label="{id}=B's notice"),
+            ("GET", "/api/v1/notice-templates"): [Variant("", "/api/v1/notice-templates")],
+            ("GET", "/api/v1/members/{id}/webhook"): b_id_path(
+                "/api/v1/members/{id}/webhook", [B_ID], label="{id}=B"),
+            ("POST", "/api/v1/members/{id}/webhook"): b_id_path(
+                "/api/v1/members/{id}/webhook", [B_ID],
+                jbody({"url": "http://127.0.0.1:9/" + SNEAK, "secret": SNEAK + "-secret-0123"}),
+                label="{id}=B"),
             ("GET", "/api/v1/rules"): [Variant("", "/api/v1/rules")],
             ("POST", "/api/v1/rules/reload"): [Variant("", "/api/v1/rules/reload", jbody({}))],
             ("GET", "/api/v1/assets"): [
