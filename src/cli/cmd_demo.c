@@ -15,15 +15,19 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "center/center.h"
 #include "center/http.h"
 #include "center/store.h"
+#include "center/store_notices.h"
 #include "cli/cli.h"
 #include "cli/demo_samples.h"
 #include "common/config.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "triage/triage.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -181,26 +185,109 @@ static void summary(struct cw_store *st)
                (long long)t.records, (long long)t.batches, (long long)t.duplicates);
 }
 
-/* Triage: what the center made of it. */
-static void triage_story(struct cw_store *st)
+/* Triage: what the center made of it, as the funnel from records to notices. */
+static void funnel(struct cw_store *st, int64_t notice_event, int64_t notices, int64_t acked)
 {
     struct cw_triage_summary t;
+    struct cw_totals tot;
     char err[256];
-    if (cw_store_triage_summary(st, &t, err, sizeof(err)))
+    if (cw_store_triage_summary(st, &t, err, sizeof(err)) ||
+        cw_store_totals(st, &tot, err, sizeof(err)))
         return;
-    printf("\n  triage: %lld detections", (long long)t.detections);
-    printf(" -> dropped as noise: %lld", (long long)(t.detections - t.per_reason[CW_NOISE_KEPT]));
-    const char *sep = " (";
+    printf("\n  from records to notices\n");
+    printf("    %-34s %9lld\n", "records in", (long long)tot.records);
+    printf("    %-34s %9lld  (IDS alerts and Sigma rules)\n", "detections", (long long)t.detections);
+    printf("    %-34s %9lld  (", "dropped as noise",
+           (long long)(t.detections - t.per_reason[CW_NOISE_KEPT]));
+    const char *sep = "";
     for (int k = 1; k < CW_NOISE__COUNT; k++)
         if (t.per_reason[k]) {
             printf("%s%s %lld", sep, cw_noise_reason_name((enum cw_noise_reason)k),
                    (long long)t.per_reason[k]);
             sep = ", ";
         }
-    printf("%s\n          -> %lld kept -> %lld event%s requiring confirmation, %lld campaign%s "
-           "across members\n",
-           sep[0] == ',' ? ")" : "", (long long)t.per_reason[CW_NOISE_KEPT], (long long)t.events,
-           t.events == 1 ? "" : "s", (long long)t.campaigns, t.campaigns == 1 ? "" : "s");
+    printf(")\n");
+    printf("    %-34s %9lld\n", "kept", (long long)t.per_reason[CW_NOISE_KEPT]);
+    printf("    %-34s %9lld\n", "events requiring confirmation", (long long)t.events);
+    printf("    %-34s %9lld  (one attacker, several members)\n", "campaigns across members",
+           (long long)t.campaigns);
+    printf("    %-34s %9lld  (通報 about event %lld, edge_exploit at agency-alpha)\n",
+           "notices sent", (long long)notices, (long long)notice_event);
+    printf("    %-34s %9lld\n", "acknowledged by the member", (long long)acked);
+}
+
+/* The analyst's part of the story: the edge-device exploitation event at
+ * agency-alpha is investigated and becomes a notice (通報), which the member's staff
+ * acknowledge. Store calls, as the API handlers make them. Returns the notice id. */
+static int64_t notice_story(struct cw_center *c, uint32_t alpha_id, int64_t *event_out,
+                            int *acked)
+{
+    struct cw_store *st = cw_center_store(c);
+    struct cw_buf out = CW_BUF_INIT;
+    char err[512];
+    struct cw_event_filter f = {alpha_id, CW_AC_EDGE_EXPLOIT, "new", 0, 0, 1};
+    int64_t ev = 0, nid = 0;
+    if (cw_store_events_json(st, &f, &out, err, sizeof(err)) == 0) {
+        struct cw_json j;
+        jsmntok_t tok[256];
+        const char *jerr;
+        int arr, idt;
+        if (cw_json_parse(&j, out.data, out.len, tok, 256, &jerr) == 0 &&
+            (arr = cw_json_get(&j, 0, "events")) >= 0 && j.tok[arr].size > 0 &&
+            (idt = cw_json_get(&j, arr + 1, "id")) >= 0)
+            cw_json_int(&j, idt, &ev);
+    }
+    cw_buf_release(&out);
+    if (!ev) {
+        printf("  (no edge-device event at agency-alpha to notify)\n");
+        return 0;
+    }
+    if (cw_store_event_set_state(st, cw_center_triage(c), ev, "investigating", "analyst",
+                                 "demo: confirmed in the raw lines", err, sizeof(err))) {
+        printf("  notice: %s\n", err);
+        return 0;
+    }
+    const struct cw_notice_template *t = cw_notice_template_find("edge_exploit", "ja");
+    struct cw_notice_new nn;
+    memset(&nn, 0, sizeof(nn));
+    nn.member_id = alpha_id;
+    nn.events = &ev;
+    nn.nevents = 1;
+    nn.title = t ? t->title : "Edge device exploitation";
+    nn.what = t ? t->what : "see the event";
+    nn.why = t ? t->why : "it may have succeeded";
+    nn.action = t ? t->action : "check the appliance";
+    nn.fill_mask = t ? 0xf : 0;
+    nn.template_id = t ? t->id : NULL;
+    nn.lang = t ? t->lang : NULL;
+    nn.answer_by_us = cw_now_us() + 3LL * 86400 * 1000000;
+    nn.actor = "analyst";
+    if (cw_store_notice_create(st, &nn, &nid, err, sizeof(err))) {
+        printf("  notice: %s\n", err);
+        return 0;
+    }
+    *event_out = ev;
+    *acked = cw_store_notice_act(st, nid, alpha_id, CW_NOTICE_ACK, "alpha-staff", NULL, err,
+                                 sizeof(err)) == 0;
+    return nid;
+}
+
+/* People to sign in with, passwords random per run (printed once). */
+static void demo_people(struct cw_store *st, uint32_t alpha_id, char *analyst_pw,
+                        char *member_pw, size_t cap)
+{
+    unsigned char rnd[12];
+    char err[256];
+    int64_t id;
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2base64(analyst_pw, cap, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2base64(member_pw, cap, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (cw_store_user_add(st, "analyst", CW_ROLE_COORD_ANALYST, 0, analyst_pw, &id, err,
+                          sizeof(err)) ||
+        cw_store_user_add(st, "alpha-staff", CW_ROLE_MEMBER_USER, alpha_id, member_pw, &id, err,
+                          sizeof(err)))
+        fprintf(stderr, "demo: %s\n", err);
 }
 
 /* Scanner knowledge for the demo center, when it is where `make demo` runs: the
@@ -324,13 +411,24 @@ int cmd_demo(int argc, char **argv)
     printf("[3/4] shipping: one `crosswatch ship --once` per sensor ...\n");
     fflush(stdout);
     int shipped = ship_all(cw_center_url(c));
-    printf("[4/4] what arrived (%.1f s):", (double)(cw_monotonic_ms() - t0) / 1000.0);
+    printf("[4/4] what arrived and what triage made of it (%.1f s):",
+           (double)(cw_monotonic_ms() - t0) / 1000.0);
     summary(cw_center_store(c));
-    triage_story(cw_center_store(c));
+    struct cw_member_info alpha;
+    char analyst_pw[64] = "", member_pw[64] = "";
+    int64_t notice_event = 0, notice = 0;
+    int acked = 0;
+    if (cw_store_member_find(cw_center_store(c), "agency-alpha", &alpha) == 0) {
+        notice = notice_story(c, alpha.id, &notice_event, &acked);
+        demo_people(cw_center_store(c), alpha.id, analyst_pw, member_pw, sizeof(analyst_pw));
+    }
+    funnel(cw_center_store(c), notice_event, notice ? 1 : 0, acked);
     printf("\n  Each sample access log holds one deliberately truncated line: it is rejected\n"
            "  with its line number and reason, never silently dropped.\n");
     printf("\nAPI: %s   admin token: %s\n", cw_center_url(c), cw_center_admin_token_path(c));
-    printf("try: crosswatch admin --center %s --token-file %s sensor list\n", cw_center_url(c),
+    printf("people: analyst / %s (coordinator analyst), alpha-staff / %s (agency-alpha)\n",
+           analyst_pw, member_pw);
+    printf("try: crosswatch admin --center %s --token-file %s events\n", cw_center_url(c),
            cw_center_admin_token_path(c));
     fflush(stdout);
     rc = shipped == 0 ? 0 : 1;
