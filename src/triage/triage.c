@@ -1,5 +1,7 @@
 #include "triage/triage.h"
 
+#include "triage/sizenorm.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ struct cw_triage {
     struct sigma_ref *sigma; /* NULL when no rules are configured; under klock */
     char sigma_dir[4096], sigma_fieldmap[4096];
     struct cw_events *events;
+    struct cw_sizenorm *sizes;  /* usual response sizes; under the aggregation lock */
     pthread_mutex_t lock;     /* aggregation + commit */
     pthread_mutex_t klock;    /* knowledge pointer swap */
     struct knowledge *know;
@@ -145,9 +148,10 @@ struct cw_triage *cw_triage_new(const struct cw_triage_config *cfg, int64_t next
     t->recon = cw_recon_load(wl, ua, err, errlen);
     struct cw_events_config ec = {cfg ? cfg->window_us : 0, cfg ? cfg->max_open : 0};
     t->events = cw_events_new(&ec, next_event_id);
+    t->sizes = cw_sizenorm_new(1u << 18, 3);
     t->know = calloc(1, sizeof(*t->know));
-    if (!t->recon || !t->events || !t->know) {
-        if (t->recon && (!t->events || !t->know))
+    if (!t->recon || !t->events || !t->know || !t->sizes) {
+        if (t->recon && (!t->events || !t->know || !t->sizes))
             snprintf(err, errlen, "out of memory");
         if (t->know)
             t->know->refs = 1;
@@ -178,6 +182,7 @@ void cw_triage_free(struct cw_triage *t)
     cw_recon_free(t->recon);
     sigma_put(t->sigma);
     cw_events_free(t->events);
+    cw_sizenorm_free(t->sizes);
     knowledge_put(t->know);
     pthread_mutex_destroy(&t->lock);
     pthread_mutex_destroy(&t->klock);
@@ -301,6 +306,10 @@ static int copy_event(void *ctx, const struct cw_event *e)
 
 int cw_triage_aggregate(struct cw_triage *t, const struct cw_batch *b, struct cw_triage_result *r)
 {
+    /* usual response sizes are learnt from every batch, detections or not */
+    if (r->ds.n)
+        cw_sizenorm_flag(t->sizes, b, &r->ds, r->detail);
+    cw_sizenorm_learn(t->sizes, b);
     if (r->ds.n == 0)
         return 0;
     if (cw_events_add(t->events, b, &r->ds, r->event_of))

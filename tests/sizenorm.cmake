@@ -1,0 +1,1 @@
+cw_unit_test(test_sizenorm cw_triage)
