@@ -115,6 +115,34 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
     cw_http_body_release(&b);
 }
 
+static void event_assign(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    struct cw_http_body b;
+    const char *who;
+    char err[512];
+    int64_t id = strtoll(req->path_arg, NULL, 10);
+    if (cw_http_body_parse(&b, req, resp) == 0) {
+        int t = cw_json_get(&b.j, 0, "assignee");
+        if (t >= 0 && cw_json_is(&b.j, t, JSMN_STRING) && b.j.tok[t].end == b.j.tok[t].start)
+            who = ""; /* "" unassigns */
+        else if (cw_http_body_str(&b, "assignee", 100, CW_FIELD_REQUIRED, &who, resp))
+            goto out;
+        int r = cw_store_event_assign(cw_center_store(c), id, who, req->who.name, err,
+                                      sizeof(err));
+        if (r == CW_STORE_NOT_FOUND)
+            cw_http_json_error(resp, 404, "no such event");
+        else if (r == CW_STORE_INVALID)
+            cw_http_json_error(resp, 400, "%s", err);
+        else if (r)
+            cw_http_json_error(resp, 503, "%s", err);
+        else
+            cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
+    }
+out:
+    cw_http_body_release(&b);
+}
+
 static void event_merge(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
@@ -415,6 +443,7 @@ const struct cw_route cw_api_triage_routes[] = {
     {"GET", "/api/v1/events", CW_ACCESS_USER, events_list},
     {"GET", "/api/v1/events/{id}", CW_ACCESS_USER, event_show},
     {"POST", "/api/v1/events/{id}/state", CW_ACCESS_COORD, event_state},
+    {"POST", "/api/v1/events/{id}/assign", CW_ACCESS_COORD, event_assign},
     {"POST", "/api/v1/events/{id}/merge", CW_ACCESS_COORD, event_merge},
     {"POST", "/api/v1/events/{id}/split", CW_ACCESS_COORD, event_split},
     {"GET", "/api/v1/detections", CW_ACCESS_USER, detections},

@@ -213,6 +213,10 @@ int cw_store_event_merge(struct cw_store *s, struct cw_triage *t, int64_t id, in
 int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
                          const char *const *sources, size_t nsources, const char *actor,
                          int64_t *new_id, char *err, size_t errlen);
+/* Give an event to a coordinator user by name ("" = nobody). NOT_FOUND for an unknown
+ * event, INVALID for a name that is not a coordinator user. Kept in the history. */
+int cw_store_event_assign(struct cw_store *s, int64_t id, const char *assignee,
+                          const char *actor, char *err, size_t errlen);
 int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
                         size_t errlen);
 int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t event_id,

@@ -1252,3 +1252,63 @@ int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, s
     pthread_mutex_unlock(&s->rlock);
     return 0;
 }
+
+int cw_store_event_assign(struct cw_store *s, int64_t id, const char *assignee,
+                          const char *actor, char *err, size_t errlen)
+{
+    int rc = -1;
+    int64_t member;
+    char state[32], change[200];
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->wlock);
+    if (sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage busy");
+        goto unlock;
+    }
+    if ((rc = event_head(s->w, id, &member, state, sizeof(state))) != 0) {
+        snprintf(err, errlen, "no such event");
+        goto rollback;
+    }
+    rc = -1;
+    if (assignee[0]) {
+        if (prep(s->w, &st,
+                 "SELECT 1 FROM users WHERE name = ? AND disabled = 0 AND role IN"
+                 " ('coordinator_admin', 'coordinator_analyst')",
+                 err, errlen))
+            goto rollback;
+        sqlite3_bind_text(st, 1, assignee, -1, SQLITE_TRANSIENT);
+        int found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (!found) {
+            rc = CW_STORE_INVALID;
+            snprintf(err, errlen, "'%s' is not a coordinator user", assignee);
+            goto rollback;
+        }
+    }
+    if (prep(s->w, &st, "UPDATE events SET assignee = ?, updated_us = ? WHERE id = ?", err,
+             errlen))
+        goto rollback;
+    if (assignee[0])
+        sqlite3_bind_text(st, 1, assignee, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, cw_now_us());
+    sqlite3_bind_int64(st, 3, id);
+    int ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    st = NULL;
+    snprintf(change, sizeof(change), assignee[0] ? "assigned to %s" : "unassigned%s",
+             assignee);
+    if (!ok || history(s->w, id, actor, change) ||
+        sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
+        goto rollback;
+    }
+    rc = 0;
+    goto unlock;
+rollback:
+    sqlite3_finalize(st);
+    sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+unlock:
+    pthread_mutex_unlock(&s->wlock);
+    return rc;
+}

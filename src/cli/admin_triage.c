@@ -115,6 +115,46 @@ int admin_run_more(struct client *cl, const struct cw_config *cfg, const char **
         cw_buf_addf(&path, "/api/v1/events/%s/state", pos[2]);
         json_field(&body, "state", pos[3]);
         json_field(&body, "reason", cw_config_str(cfg, "admin", "reason", NULL));
+    } else if (!strcmp(cmd, "event") && !strcmp(sub, "assign") && npos == 4) {
+        method = "POST";
+        cw_buf_addf(&path, "/api/v1/events/%s/assign", pos[2]);
+        json_field(&body, "assignee", pos[3]);
+    } else if (!strcmp(cmd, "notice") && !strcmp(sub, "create") && npos >= 4) {
+        /* notice create MEMBER EVENT... --template T [--lang ja] [--answer-by TIME] */
+        method = "POST";
+        cw_buf_adds(&path, "/api/v1/notices");
+        json_field(&body, "member", pos[2]);
+        cw_buf_adds(&body, ",\"events\":[");
+        for (size_t i = 3; i < npos; i++) {
+            if (strspn(pos[i], "0123456789") != strlen(pos[i]) || !*pos[i]) {
+                fprintf(stderr, "crosswatch admin: event ids are numbers ('%s')\n", pos[i]);
+                rc = 2;
+                goto done;
+            }
+            cw_buf_addf(&body, "%s%s", i > 3 ? "," : "", pos[i]);
+        }
+        cw_buf_addc(&body, ']');
+        json_field(&body, "template", cw_config_str(cfg, "admin", "template", NULL));
+        json_field(&body, "lang", cw_config_str(cfg, "admin", "lang", NULL));
+        json_field(&body, "title", cw_config_str(cfg, "admin", "title", NULL));
+        json_field(&body, "answer_by", cw_config_str(cfg, "admin", "answer_by", NULL));
+    } else if (!strcmp(cmd, "notices") && npos == 1) {
+        cw_buf_adds(&path, "/api/v1/notices");
+        add_query(&path, cfg, "member", "member");
+        add_query(&path, cfg, "state", "state");
+    } else if (!strcmp(cmd, "notice") && npos == 3 &&
+               (!strcmp(sub, "show") || !strcmp(sub, "deliveries"))) {
+        cw_buf_addf(&path, "/api/v1/notices/%s%s", pos[2],
+                    !strcmp(sub, "deliveries") ? "/deliveries" : "");
+    } else if (!strcmp(cmd, "notice") && (npos == 3 || npos == 4) &&
+               (!strcmp(sub, "ack") || !strcmp(sub, "answer") || !strcmp(sub, "close"))) {
+        method = "POST";
+        cw_buf_addf(&path, "/api/v1/notices/%s/%s", pos[2], sub);
+        json_field(&body, "text", npos == 4 ? pos[3] : NULL);
+    } else if (!strcmp(cmd, "notices") && !strcmp(sub, "overdue") && npos == 2) {
+        cw_buf_adds(&path, "/api/v1/notices/overdue");
+    } else if (!strcmp(cmd, "notice") && !strcmp(sub, "templates") && npos == 2) {
+        cw_buf_adds(&path, "/api/v1/notice-templates");
     } else if (!strcmp(cmd, "event") && !strcmp(sub, "merge") && npos == 4) {
         method = "POST";
         cw_buf_addf(&path, "/api/v1/events/%s/merge", pos[2]);

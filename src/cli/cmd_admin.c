@@ -37,6 +37,10 @@ static const struct cw_option admin_options[] = {
     {"rule", 0, "rule", "RULE_ID", "suppress: this rule only"},
     {"source", 0, "source", "CIDR", "suppress: this source range only"},
     {"password-file", 0, "password_file", "FILE", "user add, login: read the password from FILE"},
+    {"template", 0, "template", "ID", "notice create: template (see notice templates)"},
+    {"lang", 0, "lang", "LANG", "notice create: template language (en, ja)"},
+    {"title", 0, "title", "TEXT", "notice create: title (else the template's)"},
+    {"answer-by", 0, "answer_by", "TIME", "notice create: answer by (ISO 8601)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -53,6 +57,7 @@ static const char admin_usage[] =
     "  events                     events requiring confirmation (--member, --state, --class)\n"
     "  event show ID              one event with samples, rules and history\n"
     "  event state ID STATE       change state (--reason; reopening needs one)\n"
+    "  event assign ID USER       give the event to a coordinator user (\"\" = nobody)\n"
     "  event merge ID INTO        merge event ID into event INTO (same member)\n"
     "  event split ID SOURCE...   move those sources' detections to a new event\n"
     "  detections                 detections with records (--member, --event, --noise)\n"
@@ -62,6 +67,11 @@ static const char admin_usage[] =
     "  asset list                 assets\n"
     "  suppress OWNER REASON EXPIRES  add a suppression (--member, --class, --rule, --source)\n"
     "  suppressions               suppressions\n"
+    "  notice create MEMBER EVENT...  send a notice (--template, --lang, --title, --answer-by)\n"
+    "  notices [overdue]          notices (--member, --state) / those past answer-by\n"
+    "  notice show|deliveries ID  one notice / its webhook deliveries\n"
+    "  notice ack|answer|close ID [TEXT]  member: acknowledge, answer; coordinator: close\n"
+    "  notice templates           templates (en, ja)\n"
     "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"
     "  user list                  people\n"
     "  login NAME                 sign in (password from --password-file or stdin); prints a token";

@@ -422,6 +422,8 @@ def main():
                         check=both(own_only, same_as(A_EVENTS[0], "id", "A's event")))],
             ("POST", "/api/v1/events/{id}/state"): b_id_path(
                 "/api/v1/events/{id}/state", B_EVENTS, state_body),
+            ("POST", "/api/v1/events/{id}/assign"): b_id_path(
+                "/api/v1/events/{id}/assign", B_EVENTS, jbody({"assignee": ""})),
             ("POST", "/api/v1/events/{id}/merge"): b_id_path(
                 "/api/v1/events/{id}/merge", B_EVENTS, jbody({"into": A_EVENTS[0]}),
                 label="B's {id} into A's") + [
