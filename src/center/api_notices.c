@@ -314,24 +314,6 @@ out:
 
 /* ------------------------------------------------------------------ reads */
 
-static int int_param(struct cw_http_request *req, struct cw_http_response *resp,
-                     const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
-{
-    const char *v = cw_http_query(req, name);
-    *out = dflt;
-    if (!v)
-        return 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        cw_http_json_error(resp, 400, "%s must be an integer between %lld and %lld", name,
-                           (long long)lo, (long long)hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 static void list(struct cw_center *c, struct cw_http_request *req, struct cw_http_response *resp,
                  bool overdue_only)
 {
@@ -348,8 +330,8 @@ static void list(struct cw_center *c, struct cw_http_request *req, struct cw_htt
     }
     int64_t after, limit;
     if (cw_http_scope(req, resp, wanted, &f.member_id) ||
-        int_param(req, resp, "after", 0, INT64_MAX, 0, &after) ||
-        int_param(req, resp, "limit", 1, 1000, 100, &limit))
+        cw_http_query_int(req, resp, "after", 0, INT64_MAX, 0, &after) ||
+        cw_http_query_int(req, resp, "limit", 1, 1000, 100, &limit))
         return;
     f.after_id = after;
     f.limit = (int)limit;

@@ -32,33 +32,15 @@ static int member_param(struct cw_center *c, struct cw_http_request *req,
     return cw_http_scope(req, resp, wanted, id);
 }
 
-static int int_param(struct cw_http_request *req, struct cw_http_response *resp,
-                     const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
-{
-    const char *v = cw_http_query(req, name);
-    *out = dflt;
-    if (!v)
-        return 0;
-    char *end;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi) {
-        cw_http_json_error(resp, 400, "%s must be an integer between %lld and %lld", name,
-                           (long long)lo, (long long)hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 static void events_list(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
     struct cw_event_filter f = {0, -1, NULL, 0, 0, 100};
     int64_t after, limit, sev;
     if (member_param(c, req, resp, &f.member_id) ||
-        int_param(req, resp, "after", 0, INT64_MAX, 0, &after) ||
-        int_param(req, resp, "limit", 1, 1000, 100, &limit) ||
-        int_param(req, resp, "severity", 1, 5, 0, &sev))
+        cw_http_query_int(req, resp, "after", 0, INT64_MAX, 0, &after) ||
+        cw_http_query_int(req, resp, "limit", 1, 1000, 100, &limit) ||
+        cw_http_query_int(req, resp, "severity", 1, 5, 0, &sev))
         return;
     f.after_id = after;
     f.limit = (int)limit;
@@ -264,8 +246,8 @@ static void detections(struct cw_center *c, struct cw_http_request *req,
     int64_t ev, limit;
     char err[256];
     if (member_param(c, req, resp, &m) ||
-        int_param(req, resp, "event", 1, INT64_MAX, 0, &ev) ||
-        int_param(req, resp, "limit", 1, 1000, 100, &limit))
+        cw_http_query_int(req, resp, "event", 1, INT64_MAX, 0, &ev) ||
+        cw_http_query_int(req, resp, "limit", 1, 1000, 100, &limit))
         return;
     const char *reason = cw_http_query(req, "noise");
     if (reason) {

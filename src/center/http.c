@@ -104,6 +104,24 @@ const char *cw_http_query(struct cw_http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+int cw_http_query_int(struct cw_http_request *req, struct cw_http_response *resp,
+                      const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
+{
+    const char *v = cw_http_query(req, name);
+    *out = dflt;
+    if (!v)
+        return 0;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || x < lo || x > hi) {
+        cw_http_json_error(resp, 400, "%s must be an integer between %lld and %lld", name,
+                           (long long)lo, (long long)hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 static enum MHD_Result send_response(struct cw_http_request *req, struct cw_http_response *resp)
 {
     size_t len = 0;

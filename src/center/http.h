@@ -81,6 +81,10 @@ void cw_http_json_error(struct cw_http_response *resp, unsigned status, const ch
     __attribute__((format(printf, 3, 4)));
 const char *cw_http_header(struct cw_http_request *req, const char *name);
 const char *cw_http_query(struct cw_http_request *req, const char *name);
+/* Integer query parameter in [lo, hi]; absent = dflt. On a bad value answers 400
+ * naming the parameter and returns -1. */
+int cw_http_query_int(struct cw_http_request *req, struct cw_http_response *resp,
+                      const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out);
 /* The member a scoped request may look at: `wanted` (0 = all) narrowed by the caller's
  * scope. Returns 0 and sets *member, or -1 (and answers 404, never 403, so that other
  * members' existence is not revealed) when a member user asks for another member. */

@@ -242,6 +242,39 @@ static unsigned parse_ips(const unsigned char *txt, struct cw_ip *out, unsigned 
     return k;
 }
 
+/* An event row (columns: id, member_id, attack_class, severity, first_us, last_us,
+ * count, distinct_sources, distinct_targets, key_source, key_target, sources,
+ * targets) as the open-event table holds it. */
+#define EVENT_ROW_COLS                                                                   \
+    "id, member_id, attack_class, severity, first_us, last_us, count, distinct_sources," \
+    " distinct_targets, key_source, key_target, sources, targets"
+
+static void event_from_row(sqlite3_stmt *st, struct cw_event *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = sqlite3_column_int64(st, 0);
+    e->member_id = (uint32_t)sqlite3_column_int64(st, 1);
+    const char *cls = (const char *)sqlite3_column_text(st, 2);
+    enum cw_attack_class c = cw_attack_class_from_name(cls, cls ? strlen(cls) : 0);
+    e->attack_class = (uint8_t)(c == CW_AC__COUNT ? CW_AC_OTHER : c);
+    e->severity = (uint8_t)sqlite3_column_int(st, 3);
+    e->first_us = sqlite3_column_int64(st, 4);
+    e->last_us = sqlite3_column_int64(st, 5);
+    e->count = (uint64_t)sqlite3_column_int64(st, 6);
+    e->distinct_sources = (uint32_t)sqlite3_column_int64(st, 7);
+    e->distinct_targets = (uint32_t)sqlite3_column_int64(st, 8);
+    const char *ks = (const char *)sqlite3_column_text(st, 9);
+    const char *kt = (const char *)sqlite3_column_text(st, 10);
+    if (ks && *ks)
+        cw_ip_parse(&e->key_source, ks, strlen(ks));
+    if (kt && *kt)
+        cw_ip_parse(&e->key_target, kt, strlen(kt));
+    e->nsrc_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 11), e->sources,
+                                      CW_EVENT_SAMPLE_ADDRS);
+    e->ntgt_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 12), e->targets,
+                                      CW_EVENT_SAMPLE_ADDRS);
+}
+
 int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max, char *err,
                             size_t errlen)
 {
@@ -250,8 +283,7 @@ int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max,
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
     if (prep(s->r, &st,
-             "SELECT id, member_id, attack_class, severity, first_us, last_us, count,"
-             " distinct_sources, distinct_targets, key_source, key_target, sources, targets"
+             "SELECT " EVENT_ROW_COLS
              " FROM events WHERE state IN ('new','investigating','notified')"
              " ORDER BY last_us DESC LIMIT ?",
              err, errlen)) {
@@ -261,28 +293,7 @@ int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max,
     sqlite3_bind_int64(st, 1, (int64_t)max);
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         struct cw_event e;
-        memset(&e, 0, sizeof(e));
-        e.id = sqlite3_column_int64(st, 0);
-        e.member_id = (uint32_t)sqlite3_column_int64(st, 1);
-        const char *cls = (const char *)sqlite3_column_text(st, 2);
-        enum cw_attack_class c = cw_attack_class_from_name(cls, cls ? strlen(cls) : 0);
-        e.attack_class = (uint8_t)(c == CW_AC__COUNT ? CW_AC_OTHER : c);
-        e.severity = (uint8_t)sqlite3_column_int(st, 3);
-        e.first_us = sqlite3_column_int64(st, 4);
-        e.last_us = sqlite3_column_int64(st, 5);
-        e.count = (uint64_t)sqlite3_column_int64(st, 6);
-        e.distinct_sources = (uint32_t)sqlite3_column_int64(st, 7);
-        e.distinct_targets = (uint32_t)sqlite3_column_int64(st, 8);
-        const char *ks = (const char *)sqlite3_column_text(st, 9);
-        const char *kt = (const char *)sqlite3_column_text(st, 10);
-        if (ks && *ks)
-            cw_ip_parse(&e.key_source, ks, strlen(ks));
-        if (kt && *kt)
-            cw_ip_parse(&e.key_target, kt, strlen(kt));
-        e.nsrc_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 11), e.sources,
-                                         CW_EVENT_SAMPLE_ADDRS);
-        e.ntgt_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 12), e.targets,
-                                         CW_EVENT_SAMPLE_ADDRS);
+        event_from_row(st, &e);
         if (cw_triage_restore_event(t, &e)) {
             snprintf(err, errlen, "cannot restore event %lld", (long long)e.id);
             rc = -1;
@@ -1024,39 +1035,15 @@ static bool is_closed(const char *state)
 static int reopen_in_memory(sqlite3 *db, struct cw_triage *t, int64_t id)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT member_id, attack_class, severity, first_us, last_us, count,"
-                           " distinct_sources, distinct_targets, key_source, key_target, sources,"
-                           " targets, state FROM events WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT " EVENT_ROW_COLS ", state FROM events WHERE id = ?", -1,
+                           &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = 0;
     if (sqlite3_step(st) == SQLITE_ROW &&
-        !is_closed((const char *)sqlite3_column_text(st, 12))) {
+        !is_closed((const char *)sqlite3_column_text(st, 13))) {
         struct cw_event e;
-        memset(&e, 0, sizeof(e));
-        e.id = id;
-        e.member_id = (uint32_t)sqlite3_column_int64(st, 0);
-        const char *cls = (const char *)sqlite3_column_text(st, 1);
-        enum cw_attack_class c = cw_attack_class_from_name(cls, cls ? strlen(cls) : 0);
-        e.attack_class = (uint8_t)(c == CW_AC__COUNT ? CW_AC_OTHER : c);
-        e.severity = (uint8_t)sqlite3_column_int(st, 2);
-        e.first_us = sqlite3_column_int64(st, 3);
-        e.last_us = sqlite3_column_int64(st, 4);
-        e.count = (uint64_t)sqlite3_column_int64(st, 5);
-        e.distinct_sources = (uint32_t)sqlite3_column_int64(st, 6);
-        e.distinct_targets = (uint32_t)sqlite3_column_int64(st, 7);
-        const char *ks = (const char *)sqlite3_column_text(st, 8);
-        const char *kt = (const char *)sqlite3_column_text(st, 9);
-        if (ks && *ks)
-            cw_ip_parse(&e.key_source, ks, strlen(ks));
-        if (kt && *kt)
-            cw_ip_parse(&e.key_target, kt, strlen(kt));
-        e.nsrc_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 10), e.sources,
-                                         CW_EVENT_SAMPLE_ADDRS);
-        e.ntgt_kept = (uint8_t)parse_ips(sqlite3_column_text(st, 11), e.targets,
-                                         CW_EVENT_SAMPLE_ADDRS);
+        event_from_row(st, &e);
         rc = cw_triage_restore_event(t, &e);
     }
     sqlite3_finalize(st);
