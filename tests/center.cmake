@@ -1,2 +1,3 @@
 cw_unit_test(test_store cw_center)
 cw_integration_test(test_serve_security test_serve_security.py)
+cw_integration_test(test_event_ops test_event_ops.py)
