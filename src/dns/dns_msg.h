@@ -61,7 +61,7 @@ enum cw_dns_err {
     CW_DNS_E_PTR_FORWARD = -6, /* pointer to a later offset */
     CW_DNS_E_LABEL_TYPE = -7,  /* label type 0x40 / 0x80 (extended, obsolete) */
     CW_DNS_E_TRUNC_RR = -8,    /* RR fixed part or RDATA past the end */
-    CW_DNS_E_COUNTS = -9,      /* counts claim more records than the packet holds / bytes left over */
+    CW_DNS_E_COUNTS = -9,      /* counts claim more records than the packet holds (trailing bytes are tolerated) */
     CW_DNS_E_EDNS = -10,       /* bad OPT: two OPTs, owner not root, option overrun */
     CW_DNS_E_TOO_MANY = -11,   /* more than CW_DNS_MSG_MAX_RR RRs */
     CW_DNS_E_NOSPACE = -12,    /* builder buffer too small for header+question */
