@@ -1,0 +1,264 @@
+/* cmd_dns.c - `crosswatch dns`: flags and the [dns] config section to struct
+ * cw_dnsd_config (docs/dns.md "Operations"). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "dns/dnsd.h"
+#include "ship/durable.h"
+#include "common/banned.h"
+
+#define SECTION "dns"
+#define MAX_VIEWS 63
+
+static const struct cw_option dns_options[] = {
+    {"listen", 'l', "listen", "ADDR:PORT", "answer DNS on UDP and TCP here (repeatable; default 127.0.0.1:53)"},
+    {"forward", 'F', "forward", "ADDR:PORT", "upstream resolver, tried in order (repeatable)"},
+    {"rpz", 'r', "rpz", "FILE", "response policy zone file, in precedence order (repeatable)"},
+    {"view", 0, "view", "NAME=CIDR,...", "a member's view: clients in these ranges (repeatable)"},
+    {"view-rpz", 0, "view-rpz", "NAME=FILE", "a view's own policy list, before the global ones (repeatable)"},
+    {"center", 0, "center", "URL", "send a dns record per query to this center (e.g. http://127.0.0.1:8080)"},
+    {"key", 0, "key", "KEY", "sensor key (prefer --key-file: argv is visible to other users)"},
+    {"key-file", 0, "key-file", "FILE", "read the sensor key from FILE"},
+    {"state-dir", 0, "state-dir", "DIR", "telemetry spool and state (default /var/lib/crosswatch/dns)"},
+    {"spool-max", 0, "spool-max", "SIZE", "drop (and count) records beyond this much spool (default 1G)"},
+    {"batch-lines", 0, "batch-lines", "N", "records per batch at most (default 5000)"},
+    {"flush-interval", 0, "flush-interval", "DURATION", "spool a partial batch after (default 1s)"},
+    {"metrics", 0, "metrics", "ADDR:PORT", "Prometheus metrics over plain HTTP at /metrics"},
+    {"user", 'u', "user", "USER", "drop root privileges to USER after binding"},
+    {"cache-size", 0, "cache-size", "N", "cached answers at most (default 100000)"},
+    {"max-ttl", 0, "max-ttl", "DURATION", "cap on cached TTLs (default 1d)"},
+    {"stale", 0, "stale", "DURATION", "serve expired answers this long when upstreams fail (default 1d, 0 = never)"},
+    {"upstream-timeout", 0, "upstream-timeout", "DURATION", "per upstream attempt (default 1500ms)"},
+    {"tcp-idle", 0, "tcp-idle", "DURATION", "close idle client TCP connections after (default 10s)"},
+    {"tcp-max-conns", 0, "tcp-max-conns", "N", "client TCP connections at most (default 1000)"},
+    {"tcp-pipeline", 0, "tcp-pipeline", "N", "queries in flight per TCP connection (default 64)"},
+    {"verbose", 'v', "verbose", NULL, "log debug messages"},
+    {NULL, 0, NULL, NULL, NULL},
+};
+
+static int read_key(const char *path, char *key, size_t cap, char *err, size_t errlen)
+{
+    char *text;
+    size_t n;
+    if (cw_durable_read(path, 64 * 1024, &text, &n)) {
+        snprintf(err, errlen, "cannot read key file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        n--;
+    if (n == 0 || n >= cap) {
+        snprintf(err, errlen, "key file %s: %s", path, n ? "key too long" : "empty");
+        free(text);
+        return -1;
+    }
+    memcpy(key, text, n);
+    key[n] = '\0';
+    explicit_bzero(text, n);
+    free(text);
+    return 0;
+}
+
+struct views {
+    struct cw_dnsd_view_cfg v[MAX_VIEWS];
+    char *strs[MAX_VIEWS]; /* owned copies the cidrs point into */
+    size_t n;
+};
+
+static struct cw_dnsd_view_cfg *view_find(struct views *vs, const char *name, size_t nl)
+{
+    for (size_t i = 0; i < vs->n; i++)
+        if (strlen(vs->v[i].name) == nl && !memcmp(vs->v[i].name, name, nl))
+            return &vs->v[i];
+    return NULL;
+}
+
+static int parse_views(const struct cw_config *cfg, struct views *vs, char *err, size_t errlen)
+{
+    const char *vals[MAX_VIEWS];
+    size_t n = cw_config_all(cfg, SECTION, "view", vals, MAX_VIEWS);
+    if (n > MAX_VIEWS) {
+        snprintf(err, errlen, "more than %d views", MAX_VIEWS);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(vals[i], '=');
+        if (!eq || eq == vals[i] || !eq[1]) {
+            snprintf(err, errlen, "--view '%s': expected NAME=CIDR[,CIDR...]", vals[i]);
+            return -1;
+        }
+        char *copy = strdup(vals[i]);
+        if (!copy) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        vs->strs[vs->n] = copy;
+        struct cw_dnsd_view_cfg *v = &vs->v[vs->n++];
+        copy[eq - vals[i]] = '\0';
+        v->name = copy;
+        for (char *p = copy + (eq - vals[i]) + 1; p && *p;) {
+            char *comma = strchr(p, ',');
+            if (comma)
+                *comma = '\0';
+            if (*p) {
+                if (v->ncidrs >= CW_DNSD_MAX_VIEW_CIDRS) {
+                    snprintf(err, errlen, "view %s: more than %d ranges", v->name,
+                             CW_DNSD_MAX_VIEW_CIDRS);
+                    return -1;
+                }
+                v->cidrs[v->ncidrs++] = p;
+            }
+            p = comma ? comma + 1 : NULL;
+        }
+    }
+    const char *rv[MAX_VIEWS * 4];
+    size_t nr = cw_config_all(cfg, SECTION, "view-rpz", rv, MAX_VIEWS * 4);
+    for (size_t i = 0; i < nr && i < MAX_VIEWS * 4; i++) {
+        const char *eq = strchr(rv[i], '=');
+        struct cw_dnsd_view_cfg *v = eq ? view_find(vs, rv[i], (size_t)(eq - rv[i])) : NULL;
+        if (!v || !eq[1]) {
+            snprintf(err, errlen, "--view-rpz '%s': expected NAME=FILE with NAME a --view", rv[i]);
+            return -1;
+        }
+        if (v->nrpz >= CW_DNSD_MAX_RPZ) {
+            snprintf(err, errlen, "view %s: more than %d lists", v->name, CW_DNSD_MAX_RPZ);
+            return -1;
+        }
+        v->rpz[v->nrpz++] = eq + 1;
+    }
+    return 0;
+}
+
+static int get_u64(const struct cw_config *cfg, const char *key, uint64_t dflt, uint64_t *out,
+                   char *err, size_t errlen)
+{
+    int64_t v;
+    if (cw_config_int(cfg, SECTION, key, (int64_t)dflt, &v, err, errlen))
+        return -1;
+    if (v < 0) {
+        snprintf(err, errlen, "%s: must not be negative", key);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cmd_dns(int argc, char **argv)
+{
+    struct cw_config cfg;
+    char err[600], key[1024] = "";
+    bool help, verbose = false;
+    const char *pos[1];
+    size_t npos;
+    struct views vs;
+    memset(&vs, 0, sizeof(vs));
+    int rc = 2;
+    cw_config_init(&cfg);
+    if (cw_options_parse(dns_options, SECTION, argc, argv, &cfg, &help, pos, 0, &npos, err,
+                         sizeof(err))) {
+        fprintf(stderr, "crosswatch dns: %s\n", err);
+        goto out;
+    }
+    if (help) {
+        cw_options_help(stdout, "crosswatch dns [--config FILE] [options]",
+                        "Protective DNS resolver for a member's users: answers over UDP and TCP,\n"
+                        "forwards cache misses to upstreams, applies Response Policy Zones\n"
+                        "(blocked answers carry RFC 8914 Extended DNS Errors) and sends one `dns`\n"
+                        "record per query to the center, spooled while the center is away.\n"
+                        "SIGHUP reloads the RPZ files; SIGTERM stops. See docs/dns.md.",
+                        dns_options);
+        rc = 0;
+        goto out;
+    }
+    struct cw_dnsd_config c;
+    cw_dnsd_config_default(&c);
+    c.nlisten = cw_config_all(&cfg, SECTION, "listen", c.listen, CW_DNSD_MAX_ADDRS);
+    if (c.nlisten == 0) {
+        c.listen[0] = "127.0.0.1:53";
+        c.nlisten = 1;
+    }
+    c.nforward = cw_config_all(&cfg, SECTION, "forward", c.forward, CW_DNSD_MAX_ADDRS);
+    c.nrpz = cw_config_all(&cfg, SECTION, "rpz", c.rpz, CW_DNSD_MAX_RPZ);
+    if (c.nlisten > CW_DNSD_MAX_ADDRS || c.nforward > CW_DNSD_MAX_ADDRS ||
+        c.nrpz > CW_DNSD_MAX_RPZ) {
+        fprintf(stderr, "crosswatch dns: at most %d --listen, %d --forward and %d --rpz\n",
+                CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_RPZ);
+        goto out;
+    }
+    if (c.nforward == 0) {
+        fprintf(stderr, "crosswatch dns: give at least one --forward ADDR:PORT "
+                        "(recursive mode is not built yet)\n");
+        goto out;
+    }
+    if (parse_views(&cfg, &vs, err, sizeof(err))) {
+        fprintf(stderr, "crosswatch dns: %s\n", err);
+        goto out;
+    }
+    c.views = vs.v;
+    c.nviews = vs.n;
+    c.metrics = cw_config_str(&cfg, SECTION, "metrics", NULL);
+    c.user = cw_config_str(&cfg, SECTION, "user", NULL);
+    c.center = cw_config_str(&cfg, SECTION, "center", NULL);
+    c.state_dir = cw_config_str(&cfg, SECTION, "state-dir", c.state_dir);
+    int64_t ms, flush, stale, maxttl, idle;
+    uint64_t u;
+    if (cw_config_size(&cfg, SECTION, "spool-max", c.spool_max, &c.spool_max, err, sizeof(err)) ||
+        get_u64(&cfg, "batch-lines", c.batch_lines, &c.batch_lines, err, sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "flush-interval", c.flush_ms, &flush, err, sizeof(err)) ||
+        get_u64(&cfg, "cache-size", c.cache_entries, &c.cache_entries, err, sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "max-ttl", (int64_t)c.max_ttl * 1000, &maxttl, err,
+                              sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "stale", c.stale_ms, &stale, err, sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "upstream-timeout", c.upstream_timeout_ms, &ms, err,
+                              sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "tcp-idle", c.tcp_idle_ms, &idle, err, sizeof(err)) ||
+        get_u64(&cfg, "tcp-max-conns", c.tcp_max_conns, &c.tcp_max_conns, err, sizeof(err)) ||
+        get_u64(&cfg, "tcp-pipeline", c.tcp_max_inflight, &u, err, sizeof(err)) ||
+        cw_config_bool(&cfg, SECTION, "verbose", false, &verbose, err, sizeof(err))) {
+        fprintf(stderr, "crosswatch dns: %s\n", err);
+        goto out;
+    }
+    c.flush_ms = flush;
+    c.max_ttl = (uint32_t)(maxttl / 1000 > UINT32_MAX ? UINT32_MAX : maxttl / 1000);
+    c.stale_ms = stale;
+    c.upstream_timeout_ms = ms > 0 ? ms : 1;
+    c.tcp_idle_ms = idle;
+    c.tcp_max_inflight = u ? u : 1;
+    if (c.batch_lines == 0 || c.cache_entries == 0) {
+        fprintf(stderr, "crosswatch dns: --batch-lines and --cache-size must be at least 1\n");
+        goto out;
+    }
+    if (c.center) {
+        const char *k = cw_config_str(&cfg, SECTION, "key", NULL);
+        const char *kf = cw_config_str(&cfg, SECTION, "key-file", NULL);
+        if ((k && kf) || (!k && !kf)) {
+            fprintf(stderr, "crosswatch dns: --center needs one of --key-file FILE or --key KEY\n");
+            goto out;
+        }
+        if (kf && read_key(kf, key, sizeof(key), err, sizeof(err))) {
+            fprintf(stderr, "crosswatch dns: %s\n", err);
+            goto out;
+        }
+        if (k)
+            snprintf(key, sizeof(key), "%s", k);
+        c.key = key;
+    }
+    if (verbose)
+        cw_log_set_level(CW_LOG_DEBUG);
+    rc = 1;
+    if (cw_dnsd_run(&c, err, sizeof(err))) {
+        cw_error("dns: %s", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    explicit_bzero(key, sizeof(key));
+    for (size_t i = 0; i < vs.n; i++)
+        free(vs.strs[i]);
+    cw_config_release(&cfg);
+    return rc;
+}

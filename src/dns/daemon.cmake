@@ -1,0 +1,8 @@
+# src/dns: the resolver daemon `crosswatch dns` (library cw_dnsd). The wire-format
+# and RPZ library (cw_dns) is listed in src/dns/sources.cmake.
+set(CW_DNSD_SOURCES
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_server.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_cache.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_policy.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_metrics.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c)

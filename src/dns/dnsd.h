@@ -1,0 +1,79 @@
+/* dnsd.h - `crosswatch dns`: the protective DNS resolver (docs/dns.md).
+ *
+ * One thread runs an epoll loop over every socket: UDP and TCP listeners (RFC
+ * 7766: length framing, pipelined queries answered as they complete, idle
+ * timeouts, caps on connections and on queries in flight per connection), the
+ * upstream sockets (forward mode: one connected UDP socket per upstream query,
+ * random id, TCP when the answer is truncated), a signalfd (SIGHUP reload,
+ * SIGTERM/SIGINT graceful stop) and an eventfd on which the reload thread
+ * announces a new policy. Per query:
+ *   1. parse the question (dns_msg.h; malformed -> FORMERR, or dropped when not
+ *      even a header), pick the client's view by address;
+ *   2. policy before resolution (rpz.h: CLIENT-IP and QNAME triggers, the view's
+ *      own lists first, then the global lists);
+ *   3. the cache, keyed on (qname, qtype, class, view); on a miss forward to the
+ *      upstreams in turn; when they all fail, serve-stale from the cache;
+ *   4. policy on the answer (RPZ-IP on its A/AAAA addresses);
+ *   5. answer (blocked answers carry an RFC 8914 EDE: 15 Blocked for the global
+ *      lists, 17 Filtered for a view's own lists, EXTRA-TEXT "<list> <rule>"), a
+ *      metrics update and one telemetry record.
+ * Each query's memory is one arena (struct cw_arena) freed when it is answered.
+ * Policy is swapped without a lock on the hot path: the reload thread publishes a
+ * new policy through an atomic pointer; the loop takes it between events and
+ * every query in flight keeps a reference to the policy it started with.
+ *
+ * Threads: the loop; libmicrohttpd's metrics thread; the reload thread while a
+ * reload runs; the telemetry writer and ship's sender. */
+#ifndef CW_DNS_DNSD_H
+#define CW_DNS_DNSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_DNSD_MAX_ADDRS 16
+#define CW_DNSD_MAX_RPZ 64
+#define CW_DNSD_MAX_VIEW_CIDRS 256
+
+struct cw_dnsd_view_cfg {
+    const char *name;
+    const char *cidrs[CW_DNSD_MAX_VIEW_CIDRS]; /* "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" */
+    size_t ncidrs;
+    const char *rpz[CW_DNSD_MAX_RPZ]; /* the view's own lists (allow lists, member blocks) */
+    size_t nrpz;
+};
+
+struct cw_dnsd_config {
+    const char *listen[CW_DNSD_MAX_ADDRS]; /* ADDR:PORT, UDP and TCP each */
+    size_t nlisten;
+    const char *forward[CW_DNSD_MAX_ADDRS]; /* upstreams, tried in order */
+    size_t nforward;
+    const char *rpz[CW_DNSD_MAX_RPZ]; /* global lists, in precedence order */
+    size_t nrpz;
+    struct cw_dnsd_view_cfg *views; /* clients outside every view use view "default" */
+    size_t nviews;
+    const char *metrics; /* ADDR:PORT or NULL */
+    const char *user;    /* drop root to this user after binding, or NULL */
+    /* telemetry: center NULL = off */
+    const char *center, *key, *state_dir;
+    uint64_t spool_max, batch_lines;
+    int64_t flush_ms;
+    /* tuning */
+    uint64_t cache_entries;
+    uint32_t max_ttl;
+    int64_t stale_ms;            /* how long past expiry an answer may be served stale */
+    int64_t upstream_timeout_ms; /* per upstream attempt */
+    int64_t tcp_idle_ms;
+    uint64_t tcp_max_conns, tcp_max_inflight;
+    uint64_t max_inflight;       /* upstream queries in flight, all clients */
+    uint16_t udp_size;           /* our EDNS UDP size (default 1232) */
+};
+
+void cw_dnsd_config_default(struct cw_dnsd_config *c);
+/* Run until SIGTERM/SIGINT. Returns 0, or -1 with a message in err (bad address,
+ * bind failure, unusable state directory, an RPZ file that cannot be loaded at
+ * start). Blocks SIGHUP/SIGTERM/SIGINT in the calling thread (they are read from
+ * a signalfd). */
+int cw_dnsd_run(const struct cw_dnsd_config *c, char *err, size_t errlen);
+
+#endif

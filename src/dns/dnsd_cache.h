@@ -1,0 +1,61 @@
+/* dnsd_cache.h - the resolver's response cache (RFC 1035 7.4, RFC 2308, RFC 8767).
+ *
+ * Key: (canonical lower-case qname, qtype, qclass, policy view). Value: the
+ * upstream's answer as received (wire form, policy NOT applied: policy is applied
+ * on every answer, cached or not, so a policy reload takes effect at once without
+ * flushing the cache), the time it was stored and its TTL:
+ *   - positive answers: the smallest TTL of their RRs (OPT excluded);
+ *   - negative answers (NXDOMAIN, or NOERROR without an answer of the type):
+ *     min(SOA TTL, SOA MINIMUM) of the SOA in the authority section (RFC 2308 5);
+ *     without an SOA they are not cached;
+ *   - TTLs are capped at max_ttl; SERVFAIL and truncated answers are not cached.
+ * A hit copies the message, decays every TTL by the entry's age and sets the id.
+ * An expired entry is kept for stale_ms more (RFC 8767) and only handed out by
+ * cw_dnsd_cache_get_stale(), when the upstreams failed, with TTL 30.
+ *
+ * Memory: every entry is one malloc (key and message inline); at most max_entries
+ * entries, least recently used evicted first (counted in ->evicted). One thread
+ * (the event loop): no locking. */
+#ifndef CW_DNS_DNSD_CACHE_H
+#define CW_DNS_DNSD_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cw_dnsd_cache_entry;
+
+struct cw_dnsd_cache {
+    struct cw_dnsd_cache_entry **slots;
+    size_t nslots, n, max_entries;
+    struct cw_dnsd_cache_entry *lru_head, *lru_tail; /* head = most recent */
+    uint32_t max_ttl;
+    int64_t stale_ms;
+    uint64_t evicted, inserted;
+};
+
+struct cw_dnsd_cache_key {
+    const uint8_t *qname; /* canonical wire name */
+    size_t qname_len;
+    uint16_t qtype, qclass, view;
+};
+
+/* 0 or -1 (OOM). */
+int cw_dnsd_cache_init(struct cw_dnsd_cache *c, size_t max_entries, uint32_t max_ttl,
+                       int64_t stale_ms);
+void cw_dnsd_cache_release(struct cw_dnsd_cache *c);
+/* Store an upstream answer (copied) at now_ms. Returns 1 stored, 0 not cacheable,
+ * -1 OOM. Replaces an existing entry of the same key. */
+int cw_dnsd_cache_put(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
+                      const uint8_t *pkt, size_t len, int64_t now_ms);
+/* A fresh answer into out (cap bytes), TTLs decayed, id set. Returns the length,
+ * 0 on a miss (absent, expired or larger than cap). */
+size_t cw_dnsd_cache_get(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
+                         uint16_t id, int64_t now_ms, uint8_t *out, size_t cap);
+/* An expired answer within the stale window, TTLs set to 30 s. 0 when none. */
+size_t cw_dnsd_cache_get_stale(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
+                               uint16_t id, int64_t now_ms, uint8_t *out, size_t cap);
+/* The TTL an answer would be cached with; -1 when not cacheable. Exposed for tests. */
+int64_t cw_dnsd_cache_ttl(const uint8_t *pkt, size_t len, uint32_t max_ttl);
+
+#endif

@@ -1,0 +1,1333 @@
+/* dnsd_server.c - the resolver's event loop; see dnsd.h for the flow of a query. */
+#include "dns/dnsd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/record.h"
+#include "common/timefmt.h"
+#include "dns/dns_msg.h"
+#include "dns/dnsd_cache.h"
+#include "dns/dnsd_metrics.h"
+#include "dns/dnsd_policy.h"
+#include "dns/dnsd_telemetry.h"
+#include "dns/rpz.h"
+#include "ship/durable.h"
+#include "ship/input.h" /* cw_net_parse_addr */
+#include "common/banned.h"
+
+#define MAX_EVENTS 256
+#define TICK_MS 100
+#define TCP_MSG_MAX 65535
+#define MAX_ANSWER_IPS 64
+
+enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD };
+
+struct handle {
+    enum hkind kind;
+    int fd;
+};
+
+struct listener {
+    struct handle h;
+    struct cw_ip local;
+    uint16_t port;
+};
+
+struct conn {
+    struct handle h;
+    struct conn *prev, *next; /* all open connections */
+    struct listener *l;
+    struct sockaddr_storage peer;
+    uint8_t *rbuf;            /* 2 + TCP_MSG_MAX */
+    size_t rlen;
+    struct cw_buf wbuf;
+    size_t wpos;
+    unsigned inflight;
+    int64_t last_ms;
+    bool eof, dead, want_out, reading;
+};
+
+struct server;
+
+struct query {
+    struct handle h;          /* the upstream socket */
+    struct query *prev, *next; /* in flight, in deadline order */
+    struct cw_arena arena;
+    int64_t t0_us, ts_us;
+    /* client */
+    bool tcp;
+    struct conn *conn;
+    struct listener *l;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    struct cw_rpz_addr client;
+    uint16_t view;
+    uint8_t *qpkt;
+    size_t qlen;
+    struct cw_dns_msg *qm;
+    struct cw_dnsd_policy *pol;
+    bool passthru;
+    /* upstream */
+    uint8_t uq[CW_DNS_HDR_LEN + CW_DNS_NAME_MAX + 4 + 11];
+    size_t uqlen;
+    uint16_t uid;
+    unsigned attempts;
+    int64_t deadline_ms, sent_us;
+    bool utcp, uconnected;
+    size_t usent;
+    uint8_t *ubuf;            /* TCP answer: 2 + TCP_MSG_MAX */
+    size_t ulen;
+    bool dead;
+};
+
+struct server {
+    const struct cw_dnsd_config *cfg;
+    int ep;
+    struct listener *ls;
+    size_t nls;
+    struct sockaddr_storage up[CW_DNSD_MAX_ADDRS];
+    socklen_t uplen[CW_DNSD_MAX_ADDRS];
+    size_t nup;
+    struct handle sig, reload_ev;
+    int metrics_fd;
+    struct cw_dnsd_views views;
+    struct cw_dnsd_policy *pol;
+    _Atomic(struct cw_dnsd_policy *) next_pol;
+    _Atomic bool reloading;
+    pthread_t reload_thread;
+    bool reload_joinable;
+    struct cw_dnsd_cache cache;
+    struct cw_dnsd_metrics met;
+    struct cw_dnsd_tel *tel;
+    struct query *qhead, *qtail;
+    uint64_t inflight;
+    struct conn *conns;
+    uint64_t nconns;
+    struct query *dead_q;     /* freed after the current batch of events */
+    struct conn *dead_c;
+    bool running;
+    uint8_t out[2 + TCP_MSG_MAX + 512];
+    uint8_t rx[TCP_MSG_MAX + 1];
+    unsigned list_idx[CW_DNSD_MAX_RPZ * 4];
+};
+
+void cw_dnsd_config_default(struct cw_dnsd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->state_dir = "/var/lib/crosswatch/dns";
+    c->spool_max = 1ull << 30;
+    c->batch_lines = 5000;
+    c->flush_ms = 1000;
+    c->cache_entries = 100000;
+    c->max_ttl = 86400;
+    c->stale_ms = 86400 * 1000LL;
+    c->upstream_timeout_ms = 1500;
+    c->tcp_idle_ms = 10000;
+    c->tcp_max_conns = 1000;
+    c->tcp_max_inflight = 64;
+    c->max_inflight = 10000;
+    c->udp_size = 1232;
+}
+
+/* -- small helpers ---------------------------------------------------------- */
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sa_to_addr(const struct sockaddr_storage *ss, struct cw_rpz_addr *a, struct cw_ip *ip,
+                       uint16_t *port)
+{
+    memset(a, 0, sizeof(*a));
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+        a->family = 4;
+        memcpy(a->addr, &v4->sin_addr, 4);
+        if (port)
+            *port = ntohs(v4->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+        a->family = 6;
+        memcpy(a->addr, &v6->sin6_addr, 16);
+        if (port)
+            *port = ntohs(v6->sin6_port);
+        /* a v4-mapped client is a v4 client for views and policy */
+        if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+            a->family = 4;
+            memmove(a->addr, a->addr + 12, 4);
+            memset(a->addr + 4, 0, 12);
+        }
+    }
+    if (ip) {
+        memset(ip, 0, sizeof(*ip));
+        ip->family = a->family;
+        memcpy(ip->a, a->addr, 16);
+    }
+}
+
+static const char *qtype_name(uint16_t t, char *buf, size_t cap)
+{
+    switch (t) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 35: return "NAPTR";
+    case 43: return "DS";
+    case 48: return "DNSKEY";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
+    case 99: return "SPF";
+    case 255: return "ANY";
+    case 10: return "NULL";
+    case 257: return "CAA";
+    default: snprintf(buf, cap, "TYPE%u", t); return buf;
+    }
+}
+
+static const char *rcode_name(unsigned r)
+{
+    static const char *const n[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+                                    "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+                                    "NOTZONE"};
+    return r < sizeof(n) / sizeof(n[0]) ? n[r] : "RCODE";
+}
+
+static int ep_add(struct server *s, struct handle *h, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = h};
+    return epoll_ctl(s->ep, EPOLL_CTL_ADD, h->fd, &ev);
+}
+
+static void ep_mod(struct server *s, struct handle *h, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = h};
+    epoll_ctl(s->ep, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
+/* -- telemetry ---------------------------------------------------------------- */
+
+struct outcome {
+    const char *rcode;
+    const char *cache;            /* hit, miss, stale, none */
+    const struct cw_rpz_match *m; /* applied policy or NULL */
+    const uint8_t *answer;        /* message sent (for the answers field) */
+    size_t answer_len;
+};
+
+static void answers_text(const uint8_t *pkt, size_t len, struct cw_buf *out)
+{
+    static __thread struct cw_dns_msg m;
+    if (!pkt || cw_dns_msg_parse(&m, pkt, len))
+        return;
+    char text[CW_DNS_TEXT_MAX];
+    for (unsigned i = 0; i < m.nrr; i++) {
+        const struct cw_dns_rr *rr = &m.rr[i];
+        if (rr->section != CW_DNS_SEC_AN)
+            continue;
+        const uint8_t *rd = pkt + rr->rdata_off;
+        text[0] = '\0';
+        if (rr->type == CW_DNS_T_A && rr->rdlen == 4)
+            inet_ntop(AF_INET, rd, text, sizeof(text));
+        else if (rr->type == CW_DNS_T_AAAA && rr->rdlen == 16)
+            inet_ntop(AF_INET6, rd, text, sizeof(text));
+        else if (rr->type == CW_DNS_T_CNAME) {
+            uint8_t w[CW_DNS_NAME_MAX];
+            size_t wl;
+            if (cw_dns_name_unpack(pkt, len, rr->rdata_off, false, w, &wl, NULL) ||
+                cw_dns_name_to_text(w, wl, text, sizeof(text)) < 0)
+                text[0] = '\0';
+        }
+        if (!text[0])
+            continue;
+        if (out->len)
+            cw_buf_addc(out, ',');
+        cw_buf_adds(out, text);
+    }
+}
+
+static void record(struct server *s, struct query *q, const struct outcome *o)
+{
+    int64_t lat = mono_us() - q->t0_us;
+    if (!s->tel)
+        return;
+    char qn[CW_DNS_TEXT_MAX], tb[16];
+    int qnl = cw_dns_name_to_text(q->qm->qname, q->qm->qname_len, qn, sizeof(qn));
+    struct cw_buf ans = CW_BUF_INIT;
+    answers_text(o->answer, o->answer_len, &ans);
+    struct cw_ip cip, sip;
+    uint16_t cport = 0;
+    struct cw_rpz_addr tmp;
+    sa_to_addr(&q->peer, &tmp, &cip, &cport);
+    sip = q->l->local;
+    struct cw_dnsd_tel_query t = {
+        .ts_us = q->ts_us, .client = &cip, .server = &sip, .client_port = cport,
+        .server_port = q->l->port, .tcp = q->tcp, .id = q->qm->id,
+        .qname = qn, .qname_len = qnl > 0 ? (size_t)qnl : 0,
+        .qtype = qtype_name(q->qm->qtype, tb, sizeof(tb)), .rcode = o->rcode,
+        .answers = ans.data, .answers_len = ans.len, .view = s->views.names[q->view],
+        .cache = o->cache, .latency_us = lat};
+    if (o->m) {
+        t.policy = cw_rpz_action_name(o->m->action);
+        t.policy_zone = o->m->zone_name;
+        t.trigger = cw_rpz_trigger_name(o->m->trigger);
+        t.indicator = o->m->rule;
+    }
+    cw_dnsd_tel_add(s->tel, &t);
+    cw_buf_release(&ans);
+}
+
+/* -- sending answers ------------------------------------------------------------ */
+
+static void conn_flush(struct server *s, struct conn *c);
+static void conn_close(struct server *s, struct conn *c);
+
+static void query_free(struct server *s, struct query *q)
+{
+    if (q->h.fd >= 0) {
+        close(q->h.fd);
+        q->h.fd = -1;
+    }
+    if (q->prev || s->qhead == q) { /* unlink from the in-flight list */
+        if (q->prev)
+            q->prev->next = q->next;
+        else
+            s->qhead = q->next;
+        if (q->next)
+            q->next->prev = q->prev;
+        else
+            s->qtail = q->prev;
+        q->prev = q->next = NULL;
+        s->inflight--;
+    }
+    if (q->conn) {
+        q->conn->inflight--;
+        struct conn *c = q->conn;
+        q->conn = NULL;
+        if (!c->reading && !c->dead && !c->eof) { /* room for more pipelined queries */
+            c->reading = true;
+            ep_mod(s, &c->h, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
+        }
+    }
+    cw_dnsd_policy_unref(q->pol);
+    q->pol = NULL;
+    q->dead = true;
+    /* the struct itself is freed after this batch of events (epoll may still
+     * hold an event pointing at it) */
+    q->next = s->dead_q;
+    s->dead_q = q;
+}
+
+/* Send msg[0..len) to the client of q (len 0: nothing, the query is dropped). */
+static void send_answer(struct server *s, struct query *q, uint8_t *msg, size_t len)
+{
+    if (len >= CW_DNS_HDR_LEN)
+        atomic_fetch_add_explicit(&s->met.rcode[msg[3] & 0x0f], 1, memory_order_relaxed);
+    if (!len)
+        return;
+    if (!q->tcp) {
+        sendto(q->l->h.fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&q->peer, q->peerlen);
+        return;
+    }
+    struct conn *c = q->conn;
+    if (!c || c->dead)
+        return;
+    uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    cw_buf_add(&c->wbuf, pre, 2);
+    cw_buf_add(&c->wbuf, msg, len);
+    conn_flush(s, c);
+}
+
+/* Answer of an upstream or the cache: id, truncation for UDP, then send. */
+static void send_relayed(struct server *s, struct query *q, const uint8_t *pkt, size_t len,
+                         const char *cache, const struct cw_rpz_match *m)
+{
+    uint8_t *o = s->out;
+    if (len > TCP_MSG_MAX)
+        len = TCP_MSG_MAX;
+    memcpy(o, pkt, len);
+    cw_dns_set_id(o, len, q->qm->id);
+    if (!q->tcp) {
+        size_t lim = cw_dns_msg_udp_limit(q->qm, s->cfg->udp_size > 512 ? 4096 : 512);
+        size_t nl = len;
+        if (len > lim && cw_dns_truncate(o, len, lim, &nl) == 0)
+            len = nl;
+    }
+    send_answer(s, q, o, len);
+    struct outcome oc = {rcode_name(len >= 4 ? o[3] & 0x0f : 2), cache, m, o, len};
+    record(s, q, &oc);
+}
+
+static void send_rcode(struct server *s, struct query *q, int rcode, const char *cache)
+{
+    size_t n = 0;
+    size_t lim = q->tcp ? TCP_MSG_MAX : cw_dns_msg_udp_limit(q->qm, 4096);
+    if (cw_dns_reply_rcode(s->out, sizeof(s->out), lim, q->qm, rcode, -1, NULL, &n))
+        n = 0;
+    send_answer(s, q, s->out, n);
+    struct outcome oc = {rcode_name((unsigned)rcode), cache, NULL, NULL, 0};
+    record(s, q, &oc);
+}
+
+/* Answer from a policy rule. Returns false when the rule means "resolve normally"
+ * (PASSTHRU, TCP-ONLY over TCP). */
+static bool apply_policy(struct server *s, struct query *q, const struct cw_rpz_match *m,
+                         bool filtered)
+{
+    if (m->action == CW_RPZ_ACT_PASSTHRU || m->action == CW_RPZ_ACT_NONE)
+        return false;
+    if (m->action == CW_RPZ_ACT_TCP_ONLY && q->tcp)
+        return false;
+    unsigned li = m->zone_index < sizeof(s->list_idx) / sizeof(s->list_idx[0])
+                      ? cw_dnsd_metrics_list(&s->met, m->zone_name ? m->zone_name : "?")
+                      : CW_DNSD_MAX_LISTS;
+    if (q->view < CW_DNSD_MAX_VIEWS)
+        atomic_fetch_add_explicit(&s->met.blocks[q->view][li], 1, memory_order_relaxed);
+    if (m->action == CW_RPZ_ACT_DROP) {
+        atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_POLICY], 1, memory_order_relaxed);
+        struct outcome oc = {"DROP", "none", m, NULL, 0};
+        record(s, q, &oc);
+        return true;
+    }
+    size_t lim = q->tcp ? TCP_MSG_MAX : cw_dns_msg_udp_limit(q->qm, 4096);
+    struct cw_dns_builder b;
+    int rcode = m->action == CW_RPZ_ACT_NXDOMAIN ? CW_DNS_R_NXDOMAIN : CW_DNS_R_NOERROR;
+    size_t n = 0;
+    if (cw_dns_build_reply(&b, s->out, sizeof(s->out), lim, q->qm, rcode, CW_DNS_F_RA,
+                           s->cfg->udp_size)) {
+        send_rcode(s, q, CW_DNS_R_SERVFAIL, "none");
+        return true;
+    }
+    char ede[512];
+    size_t el = cw_rpz_match_ede_text(m, ede, sizeof(ede));
+    if (m->action != CW_RPZ_ACT_TCP_ONLY)
+        cw_dns_build_ede(&b, filtered ? CW_DNS_EDE_FILTERED : CW_DNS_EDE_BLOCKED, ede, el, false);
+    if (m->action == CW_RPZ_ACT_LOCAL_DATA) {
+        for (size_t i = 0; i < m->nrr; i++) {
+            const struct cw_rpz_rr *rr = &m->rrs[i];
+            if (rr->type == q->qm->qtype || rr->type == CW_DNS_T_CNAME ||
+                q->qm->qtype == CW_DNS_T_ANY)
+                cw_dns_build_rr(&b, CW_DNS_SEC_AN, q->qm->qname, q->qm->qname_len, rr->type,
+                                rr->ttl, rr->rdata, rr->rdlen);
+        }
+    } else if (m->action == CW_RPZ_ACT_CNAME) {
+        uint8_t t[255];
+        size_t tl;
+        if (cw_rpz_cname_target(m, q->qm->qname, q->qm->qname_len, t, &tl) == 0)
+            cw_dns_build_cname(&b, 300, t, tl);
+        else
+            b.buf[3] = (uint8_t)((b.buf[3] & 0xf0) | CW_DNS_R_NXDOMAIN);
+    }
+    if (cw_dns_build_finish(&b, &n)) {
+        send_rcode(s, q, CW_DNS_R_SERVFAIL, "none");
+        return true;
+    }
+    if (m->action == CW_RPZ_ACT_TCP_ONLY)
+        s->out[2] |= (uint8_t)(CW_DNS_F_TC >> 8); /* "ask me again over TCP" */
+    send_answer(s, q, s->out, n);
+    struct outcome oc = {rcode_name((unsigned)(s->out[3] & 0x0f)), "none", m, s->out, n};
+    record(s, q, &oc);
+    return true;
+}
+
+/* RPZ-IP (and the rest of the precedence) over an answer's addresses. Returns
+ * true when a rule answered instead. */
+static bool policy_on_answer(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
+{
+    if (!q->pol || q->passthru)
+        return false;
+    static __thread struct cw_dns_msg m;
+    if (cw_dns_msg_parse(&m, pkt, len))
+        return false;
+    struct cw_rpz_addr ips[MAX_ANSWER_IPS];
+    size_t n = 0;
+    for (unsigned i = 0; i < m.nrr && n < MAX_ANSWER_IPS; i++) {
+        const struct cw_dns_rr *rr = &m.rr[i];
+        if (rr->section != CW_DNS_SEC_AN)
+            continue;
+        if (rr->type == CW_DNS_T_A && rr->rdlen == 4) {
+            memset(&ips[n], 0, sizeof(ips[n]));
+            ips[n].family = 4;
+            memcpy(ips[n++].addr, pkt + rr->rdata_off, 4);
+        } else if (rr->type == CW_DNS_T_AAAA && rr->rdlen == 16) {
+            ips[n].family = 6;
+            memcpy(ips[n++].addr, pkt + rr->rdata_off, 16);
+        }
+    }
+    if (n == 0)
+        return false;
+    struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
+                              .qname_len = q->qm->qname_len, .answer_ips = ips,
+                              .n_answer_ips = n};
+    struct cw_rpz_match *mt = cw_arena_alloc(&q->arena, sizeof(*mt));
+    bool filtered;
+    if (!mt || !cw_dnsd_policy_evaluate(q->pol, q->view, &rq, mt, &filtered))
+        return false;
+    return apply_policy(s, q, mt, filtered);
+}
+
+/* -- upstreams -------------------------------------------------------------------- */
+
+static void upstream_start(struct server *s, struct query *q);
+
+static void inflight_unlink(struct server *s, struct query *q)
+{
+    if (!(q->prev || s->qhead == q))
+        return;
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        s->qhead = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    else
+        s->qtail = q->prev;
+    q->prev = q->next = NULL;
+    s->inflight--;
+}
+
+static void inflight_append(struct server *s, struct query *q)
+{
+    q->prev = s->qtail;
+    q->next = NULL;
+    if (s->qtail)
+        s->qtail->next = q;
+    else
+        s->qhead = q;
+    s->qtail = q;
+    s->inflight++;
+}
+
+static void upstream_close(struct server *s, struct query *q)
+{
+    if (q->h.fd >= 0) {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, q->h.fd, NULL);
+        close(q->h.fd);
+        q->h.fd = -1;
+    }
+}
+
+/* Every upstream failed: serve stale (RFC 8767) or SERVFAIL. */
+static void upstream_give_up(struct server *s, struct query *q)
+{
+    struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
+                                  q->view};
+    uint8_t *buf = cw_arena_alloc(&q->arena, TCP_MSG_MAX);
+    size_t n = buf ? cw_dnsd_cache_get_stale(&s->cache, &k, q->qm->id, cw_monotonic_ms(), buf,
+                                             TCP_MSG_MAX)
+                   : 0;
+    if (n) {
+        atomic_fetch_add_explicit(&s->met.cache_stale, 1, memory_order_relaxed);
+        if (!policy_on_answer(s, q, buf, n))
+            send_relayed(s, q, buf, n, "stale", NULL);
+    } else {
+        send_rcode(s, q, CW_DNS_R_SERVFAIL, "miss");
+    }
+    query_free(s, q);
+}
+
+static void upstream_failed(struct server *s, struct query *q, const char *why)
+{
+    atomic_fetch_add_explicit(&s->met.upstream_failures, 1, memory_order_relaxed);
+    cw_debug("upstream attempt %u failed: %s", q->attempts, why);
+    upstream_close(s, q);
+    inflight_unlink(s, q);
+    q->utcp = false;
+    if (q->attempts < (s->nup < 2 ? 2 : s->nup))
+        upstream_start(s, q);
+    else
+        upstream_give_up(s, q);
+}
+
+static void upstream_answer(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
+{
+    static __thread struct cw_dns_msg m;
+    if (cw_dns_msg_parse(&m, pkt, len) || !(m.flags & CW_DNS_F_QR) || m.id != q->uid ||
+        !m.has_question || m.qtype != q->qm->qtype || m.qclass != q->qm->qclass ||
+        m.qname_len != q->qm->qname_len || memcmp(m.qname, q->qm->qname, m.qname_len)) {
+        cw_debug("ignored an upstream answer that does not match the query");
+        return; /* not ours (spoofed, late): keep waiting */
+    }
+    if ((m.flags & CW_DNS_F_TC) && !q->utcp) { /* RFC 7766: retry over TCP */
+        atomic_fetch_add_explicit(&s->met.upstream_tc, 1, memory_order_relaxed);
+        upstream_close(s, q);
+        inflight_unlink(s, q);
+        q->utcp = true;
+        q->attempts--; /* same upstream, other transport */
+        upstream_start(s, q);
+        return;
+    }
+    if (m.rcode == CW_DNS_R_SERVFAIL || m.rcode == CW_DNS_R_REFUSED) {
+        upstream_failed(s, q, rcode_name(m.rcode));
+        return;
+    }
+    cw_dnsd_metrics_latency(&s->met, mono_us() - q->sent_us);
+    upstream_close(s, q);
+    inflight_unlink(s, q);
+    struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
+                                  q->view};
+    if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, cw_monotonic_ms()) > 0)
+        atomic_store_explicit(&s->met.cache_entries, s->cache.n, memory_order_relaxed);
+    if (!policy_on_answer(s, q, pkt, len))
+        send_relayed(s, q, pkt, len, "miss", NULL);
+    query_free(s, q);
+}
+
+/* Our own query to the upstream: RD, the question, EDNS with our UDP size. */
+static void build_upstream_query(struct server *s, struct query *q)
+{
+    uint8_t *p = q->uq;
+    uint16_t id;
+    if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
+        id = (uint16_t)(mono_us() ^ (uintptr_t)q);
+    q->uid = id;
+    uint16_t flags = CW_DNS_F_RD | (q->qm->flags & CW_DNS_F_CD);
+    uint8_t hdr[12] = {(uint8_t)(id >> 8), (uint8_t)id, (uint8_t)(flags >> 8), (uint8_t)flags,
+                       0, 1, 0, 0, 0, 0, 0, 1};
+    memcpy(p, hdr, 12);
+    size_t n = 12;
+    memcpy(p + n, q->qm->qname, q->qm->qname_len);
+    n += q->qm->qname_len;
+    uint8_t tail[4 + 11] = {(uint8_t)(q->qm->qtype >> 8), (uint8_t)q->qm->qtype,
+                            (uint8_t)(q->qm->qclass >> 8), (uint8_t)q->qm->qclass,
+                            0, 0, 41, (uint8_t)(s->cfg->udp_size >> 8), (uint8_t)s->cfg->udp_size,
+                            0, 0, 0, 0, 0, 0};
+    memcpy(p + n, tail, sizeof(tail));
+    q->uqlen = n + sizeof(tail);
+}
+
+static void upstream_start(struct server *s, struct query *q)
+{
+    size_t i = q->attempts % s->nup;
+    q->attempts++;
+    if (!q->uqlen || !q->utcp)
+        build_upstream_query(s, q);
+    const struct sockaddr_storage *ua = &s->up[i];
+    int fd = socket(ua->ss_family, (q->utcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+                                      SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        q->h.fd = -1;
+        inflight_append(s, q);
+        upstream_failed(s, q, strerror(errno));
+        return;
+    }
+    q->h.kind = H_UPSTREAM;
+    q->h.fd = fd;
+    q->usent = 0;
+    q->ulen = 0;
+    q->uconnected = false;
+    q->sent_us = mono_us();
+    q->deadline_ms = cw_monotonic_ms() + s->cfg->upstream_timeout_ms;
+    inflight_append(s, q);
+    atomic_fetch_add_explicit(&s->met.upstream_queries, 1, memory_order_relaxed);
+    int c = connect(fd, (const struct sockaddr *)ua, s->uplen[i]);
+    if (c && errno != EINPROGRESS) {
+        upstream_failed(s, q, strerror(errno));
+        return;
+    }
+    if (!q->utcp) {
+        if (send(fd, q->uq, q->uqlen, 0) != (ssize_t)q->uqlen) {
+            upstream_failed(s, q, strerror(errno));
+            return;
+        }
+        ep_add(s, &q->h, EPOLLIN);
+        return;
+    }
+    if (!q->ubuf && !(q->ubuf = cw_arena_alloc(&q->arena, 2 + TCP_MSG_MAX))) {
+        upstream_failed(s, q, "out of memory");
+        return;
+    }
+    ep_add(s, &q->h, EPOLLOUT | EPOLLIN);
+}
+
+static void upstream_event(struct server *s, struct query *q, uint32_t ev)
+{
+    if (!q->utcp) {
+        ssize_t n = recv(q->h.fd, s->rx, sizeof(s->rx), 0);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                upstream_failed(s, q, strerror(errno));
+            return;
+        }
+        upstream_answer(s, q, s->rx, (size_t)n);
+        return;
+    }
+    if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN)) {
+        upstream_failed(s, q, "TCP connection failed");
+        return;
+    }
+    if ((ev & EPOLLOUT) && q->usent < q->uqlen + 2) {
+        uint8_t msg[2 + sizeof(q->uq)];
+        msg[0] = (uint8_t)(q->uqlen >> 8);
+        msg[1] = (uint8_t)q->uqlen;
+        memcpy(msg + 2, q->uq, q->uqlen);
+        ssize_t n = send(q->h.fd, msg + q->usent, q->uqlen + 2 - q->usent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno != EAGAIN)
+                upstream_failed(s, q, strerror(errno));
+            return;
+        }
+        q->usent += (size_t)n;
+        if (q->usent == q->uqlen + 2)
+            ep_mod(s, &q->h, EPOLLIN);
+    }
+    if (ev & EPOLLIN) {
+        ssize_t n = recv(q->h.fd, q->ubuf + q->ulen, 2 + TCP_MSG_MAX - q->ulen, 0);
+        if (n == 0) {
+            upstream_failed(s, q, "upstream closed the TCP connection");
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                upstream_failed(s, q, strerror(errno));
+            return;
+        }
+        q->ulen += (size_t)n;
+        if (q->ulen >= 2) {
+            size_t want = (size_t)q->ubuf[0] << 8 | q->ubuf[1];
+            if (q->ulen >= want + 2)
+                upstream_answer(s, q, q->ubuf + 2, want);
+        }
+    }
+}
+
+/* -- a client's query ---------------------------------------------------------------- */
+
+static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
+{
+    struct query *q = calloc(1, sizeof(*q));
+    if (!q)
+        return NULL;
+    cw_arena_init(&q->arena, 8192, 1u << 20);
+    q->h.fd = -1;
+    q->t0_us = mono_us();
+    q->ts_us = cw_now_us();
+    q->qpkt = cw_arena_alloc(&q->arena, len ? len : 1);
+    q->qm = cw_arena_alloc(&q->arena, sizeof(*q->qm));
+    if (!q->qpkt || !q->qm) {
+        cw_arena_release(&q->arena);
+        free(q);
+        return NULL;
+    }
+    memcpy(q->qpkt, pkt, len);
+    q->qlen = len;
+    return q;
+}
+
+static void handle_query(struct server *s, struct listener *l, struct conn *c,
+                         const struct sockaddr_storage *peer, socklen_t peerlen,
+                         const uint8_t *pkt, size_t len)
+{
+    if (c)
+        atomic_fetch_add_explicit(&s->met.queries_tcp, 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&s->met.queries_udp, 1, memory_order_relaxed);
+    if (len < CW_DNS_HDR_LEN || (pkt[2] & 0x80)) { /* not even a header, or a response */
+        atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_MALFORMED], 1, memory_order_relaxed);
+        return;
+    }
+    if (!c && s->inflight >= s->cfg->max_inflight) {
+        atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_OVERLOAD], 1, memory_order_relaxed);
+        return;
+    }
+    struct query *q = query_new(s, pkt, len);
+    if (!q) {
+        atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_OVERLOAD], 1, memory_order_relaxed);
+        return;
+    }
+    q->l = l;
+    q->tcp = c != NULL;
+    q->conn = c;
+    if (c)
+        c->inflight++;
+    memcpy(&q->peer, peer, sizeof(q->peer));
+    q->peerlen = peerlen;
+    sa_to_addr(peer, &q->client, NULL, NULL);
+    q->view = cw_dnsd_views_match(&s->views, &q->client);
+    int pe = cw_dns_msg_parse(q->qm, q->qpkt, q->qlen);
+    if (pe || !q->qm->has_question || q->qm->qdcount != 1) {
+        atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
+        if (pe) { /* answer FORMERR from the header alone */
+            memset(q->qm, 0, sizeof(*q->qm));
+            q->qm->pkt = q->qpkt;
+            q->qm->len = CW_DNS_HDR_LEN;
+            q->qm->id = (uint16_t)(pkt[0] << 8 | pkt[1]);
+            q->qm->flags = (uint16_t)((pkt[2] << 8 | pkt[3]) & 0x87f0);
+            q->qm->opcode = (pkt[2] >> 3) & 0x0f;
+        }
+        size_t n = 0;
+        if (cw_dns_reply_rcode(s->out, sizeof(s->out), 512, q->qm, CW_DNS_R_FORMERR, -1, NULL,
+                               &n) == 0)
+            send_answer(s, q, s->out, n);
+        else
+            atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_MALFORMED], 1, memory_order_relaxed);
+        query_free(s, q);
+        return;
+    }
+    if (q->qm->opcode != 0) {
+        send_rcode(s, q, CW_DNS_R_NOTIMP, "none");
+        query_free(s, q);
+        return;
+    }
+    q->pol = cw_dnsd_policy_ref(s->pol);
+    struct cw_rpz_match *m = cw_arena_alloc(&q->arena, sizeof(*m));
+    struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
+                              .qname_len = q->qm->qname_len};
+    bool filtered;
+    if (m && cw_dnsd_policy_evaluate(q->pol, q->view, &rq, m, &filtered)) {
+        if (apply_policy(s, q, m, filtered)) {
+            query_free(s, q);
+            return;
+        }
+        q->passthru = m->action == CW_RPZ_ACT_PASSTHRU;
+    }
+    struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
+                                  q->view};
+    uint8_t *buf = cw_arena_alloc(&q->arena, TCP_MSG_MAX);
+    size_t n = buf ? cw_dnsd_cache_get(&s->cache, &k, q->qm->id, cw_monotonic_ms(), buf,
+                                       TCP_MSG_MAX)
+                   : 0;
+    if (n) {
+        atomic_fetch_add_explicit(&s->met.cache_hits, 1, memory_order_relaxed);
+        if (!policy_on_answer(s, q, buf, n))
+            send_relayed(s, q, buf, n, "hit", NULL);
+        query_free(s, q);
+        return;
+    }
+    atomic_fetch_add_explicit(&s->met.cache_misses, 1, memory_order_relaxed);
+    if (s->nup == 0) {
+        send_rcode(s, q, CW_DNS_R_REFUSED, "miss");
+        query_free(s, q);
+        return;
+    }
+    upstream_start(s, q);
+}
+
+/* -- UDP and TCP clients ------------------------------------------------------------ */
+
+static void udp_read(struct server *s, struct listener *l)
+{
+    for (int i = 0; i < 64; i++) { /* bounded: other sockets get their turn */
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof(peer);
+        ssize_t n = recvfrom(l->h.fd, s->rx, sizeof(s->rx), 0, (struct sockaddr *)&peer, &pl);
+        if (n < 0)
+            return;
+        handle_query(s, l, NULL, &peer, pl, s->rx, (size_t)n);
+    }
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->h.fd, NULL);
+    close(c->h.fd);
+    c->h.fd = -1;
+    if (c->inflight) /* queries still out: they must not answer into freed memory */
+        for (struct query *q = s->qhead; q; q = q->next)
+            if (q->conn == c) {
+                q->conn = NULL;
+                c->inflight--;
+            }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    atomic_store_explicit(&s->met.tcp_conns, s->nconns, memory_order_relaxed);
+    c->next = s->dead_c;
+    s->dead_c = c;
+}
+
+static void conn_flush(struct server *s, struct conn *c)
+{
+    while (c->wpos < c->wbuf.len) {
+        ssize_t n = send(c->h.fd, c->wbuf.data + c->wpos, c->wbuf.len - c->wpos,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            conn_close(s, c);
+            return;
+        }
+        c->wpos += (size_t)n;
+    }
+    if (c->wpos == c->wbuf.len) {
+        cw_buf_clear(&c->wbuf);
+        c->wpos = 0;
+    }
+    bool want = c->wpos < c->wbuf.len;
+    if (want != c->want_out) {
+        c->want_out = want;
+        ep_mod(s, &c->h, (c->reading ? EPOLLIN : 0) | (want ? EPOLLOUT : 0));
+    }
+    c->last_ms = cw_monotonic_ms();
+    if (c->eof && !c->inflight && !want)
+        conn_close(s, c);
+}
+
+static void tcp_accept(struct server *s, struct listener *l)
+{
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage peer;
+        socklen_t pl = sizeof(peer);
+        int fd = accept4(l->h.fd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (s->nconns >= s->cfg->tcp_max_conns) {
+            atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_TCP_LIMIT], 1, memory_order_relaxed);
+            close(fd);
+            continue;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (c)
+            c->rbuf = malloc(2 + TCP_MSG_MAX);
+        if (!c || !c->rbuf) {
+            if (c)
+                free(c);
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        c->h.kind = H_CONN;
+        c->h.fd = fd;
+        c->l = l;
+        c->peer = peer;
+        c->reading = true;
+        c->last_ms = cw_monotonic_ms();
+        cw_buf_init(&c->wbuf);
+        if (ep_add(s, &c->h, EPOLLIN)) {
+            close(fd);
+            free(c->rbuf);
+            free(c);
+            continue;
+        }
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+        atomic_store_explicit(&s->met.tcp_conns, s->nconns, memory_order_relaxed);
+    }
+}
+
+static void conn_read(struct server *s, struct conn *c)
+{
+    ssize_t n = recv(c->h.fd, c->rbuf + c->rlen, 2 + TCP_MSG_MAX - c->rlen, 0);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            conn_close(s, c);
+        return;
+    }
+    if (n == 0) {
+        c->eof = true;
+        c->reading = false;
+        if (!c->inflight && c->wpos == c->wbuf.len)
+            conn_close(s, c);
+        else
+            ep_mod(s, &c->h, c->want_out ? EPOLLOUT : 0);
+        return;
+    }
+    c->rlen += (size_t)n;
+    c->last_ms = cw_monotonic_ms();
+    size_t off = 0;
+    while (!c->dead && c->rlen - off >= 2) { /* pipelined queries, each answered when ready */
+        size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+        if (mlen == 0) {
+            conn_close(s, c);
+            return;
+        }
+        if (c->rlen - off < 2 + mlen)
+            break;
+        if (c->inflight >= s->cfg->tcp_max_inflight)
+            break;
+        off += 2 + mlen;
+        handle_query(s, c->l, c, &c->peer, sizeof(c->peer), c->rbuf + off - mlen, mlen);
+    }
+    if (c->dead)
+        return;
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+    if (c->inflight >= s->cfg->tcp_max_inflight && c->reading) { /* back-pressure */
+        c->reading = false;
+        ep_mod(s, &c->h, c->want_out ? EPOLLOUT : 0);
+    }
+}
+
+/* -- reload --------------------------------------------------------------------------- */
+
+static void *reload_main(void *arg)
+{
+    struct server *s = arg;
+    char err[600];
+    int64_t t0 = cw_monotonic_ms();
+    struct cw_dnsd_policy *p = cw_dnsd_policy_load(s->cfg, s->views.nviews, err, sizeof(err));
+    if (!p) {
+        cw_error("policy reload failed, the previous policy stays in force: %s", err);
+        atomic_fetch_add(&s->met.reload_failed, 1);
+    } else {
+        cw_info("policy reloaded: %zu rules in %" PRId64 " ms", p->rules, cw_monotonic_ms() - t0);
+        atomic_fetch_add(&s->met.reload_ok, 1);
+        struct cw_dnsd_policy *old = atomic_exchange(&s->next_pol, p);
+        cw_dnsd_policy_unref(old); /* an earlier reload the loop never took */
+    }
+    uint64_t one = 1;
+    if (write(s->reload_ev.fd, &one, sizeof(one)) < 0)
+        cw_debug("reload eventfd: %s", strerror(errno));
+    return NULL;
+}
+
+static void start_reload(struct server *s)
+{
+    if (atomic_load(&s->reloading)) {
+        cw_info("SIGHUP: a reload is already running");
+        return;
+    }
+    if (s->reload_joinable) {
+        pthread_join(s->reload_thread, NULL);
+        s->reload_joinable = false;
+    }
+    atomic_store(&s->reloading, true);
+    if (pthread_create(&s->reload_thread, NULL, reload_main, s)) {
+        cw_error("cannot start the reload thread");
+        atomic_store(&s->reloading, false);
+        return;
+    }
+    s->reload_joinable = true;
+}
+
+static void reload_done(struct server *s)
+{
+    uint64_t v;
+    if (read(s->reload_ev.fd, &v, sizeof(v)) < 0)
+        return;
+    struct cw_dnsd_policy *p = atomic_exchange(&s->next_pol, NULL);
+    if (p) {
+        cw_dnsd_policy_unref(s->pol); /* queries in flight keep their own reference */
+        s->pol = p;
+    }
+    atomic_store(&s->reloading, false);
+}
+
+/* -- setup ------------------------------------------------------------------------------ */
+
+static int bind_socket(const char *addr, int type, struct sockaddr_storage *ss, socklen_t *len,
+                       char *err, size_t errlen)
+{
+    unsigned l;
+    if (cw_net_parse_addr(addr, ss, &l)) {
+        snprintf(err, errlen, "'%s': expected ADDR:PORT (e.g. 127.0.0.1:53 or [::1]:53)", addr);
+        return -1;
+    }
+    *len = (socklen_t)l;
+    int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (type == SOCK_DGRAM) {
+            int rcv = 4 << 20;
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+        }
+    }
+    if (fd < 0 || bind(fd, (struct sockaddr *)ss, *len) ||
+        (type == SOCK_STREAM && listen(fd, 1024))) {
+        snprintf(err, errlen, "%s %s: %s", type == SOCK_STREAM ? "TCP" : "UDP", addr,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int chown_state(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    static const char *const sub[] = {"", "/spool", "/spool/rejected", "/state"};
+    char p[4200];
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", dir, sub[i]);
+        if (chown(p, uid, gid) && errno != ENOENT) {
+            snprintf(err, errlen, "cannot chown %s: %s", p, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Root binds port 53, then becomes `user` (same as `crosswatch serve`). */
+static int drop_privileges(const struct cw_dnsd_config *c, char *err, size_t errlen)
+{
+    if (!c->user || !c->user[0] || geteuid() != 0)
+        return 0;
+    struct passwd *pw = getpwnam(c->user);
+    if (!pw) {
+        snprintf(err, errlen, "user '%s' does not exist", c->user);
+        return -1;
+    }
+    if (c->center && (cw_durable_mkdirs(c->state_dir) ||
+                      chown_state(c->state_dir, pw->pw_uid, pw->pw_gid, err, errlen)))
+        return -1;
+    if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "cannot drop privileges to %s: %s", c->user, strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "privileges could be regained after dropping to %s", c->user);
+        return -1;
+    }
+    cw_info("dropped privileges to user %s", c->user);
+    return 0;
+}
+
+static void tick(struct server *s)
+{
+    int64_t now = cw_monotonic_ms();
+    while (s->qhead && s->qhead->deadline_ms <= now)
+        upstream_failed(s, s->qhead, "timeout");
+    for (struct conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->inflight && now - c->last_ms >= s->cfg->tcp_idle_ms)
+            conn_close(s, c); /* RFC 7766 6.2.3: idle connections are closed */
+    }
+    cw_dnsd_tel_tick(s->tel, now);
+}
+
+static void reap(struct server *s)
+{
+    while (s->dead_q) {
+        struct query *q = s->dead_q;
+        s->dead_q = q->next;
+        cw_arena_release(&q->arena);
+        free(q);
+    }
+    while (s->dead_c) {
+        struct conn *c = s->dead_c;
+        s->dead_c = c->next;
+        cw_buf_release(&c->wbuf);
+        free(c->rbuf);
+        free(c);
+    }
+}
+
+static void shutdown_all(struct server *s)
+{
+    while (s->qhead) {
+        struct query *q = s->qhead;
+        upstream_close(s, q);
+        query_free(s, q);
+    }
+    while (s->conns)
+        conn_close(s, s->conns);
+    reap(s);
+}
+
+int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
+{
+    static struct server srv; /* big buffers: not on the stack */
+    struct server *s = &srv;
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    s->ep = -1;
+    s->sig.fd = s->reload_ev.fd = s->metrics_fd = -1;
+    int rc = -1;
+    cw_dnsd_metrics_init(&s->met);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    /* blocked before any thread starts, so that every thread inherits the mask and
+     * the signals arrive only through the signalfd */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (cw_dnsd_views_init(&s->views, cfg, err, errlen))
+        goto out;
+    for (size_t i = 0; i < s->views.nviews && i < CW_DNSD_MAX_VIEWS; i++)
+        cw_dnsd_metrics_view(&s->met, (unsigned)i, s->views.names[i]);
+    if (cw_dnsd_cache_init(&s->cache, cfg->cache_entries, cfg->max_ttl, cfg->stale_ms)) {
+        snprintf(err, errlen, "out of memory for the cache");
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->nforward; i++) {
+        unsigned l;
+        if (cw_net_parse_addr(cfg->forward[i], &s->up[i], &l)) {
+            snprintf(err, errlen, "--forward '%s': expected ADDR:PORT", cfg->forward[i]);
+            goto out;
+        }
+        s->uplen[i] = (socklen_t)l;
+        s->nup++;
+    }
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    s->ls = calloc(cfg->nlisten * 2 + 1, sizeof(*s->ls));
+    if (s->ep < 0 || !s->ls) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->nlisten; i++)
+        for (int t = 0; t < 2; t++) {
+            struct listener *l = &s->ls[s->nls];
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            l->h.kind = t ? H_TCP_LISTEN : H_UDP_LISTEN;
+            l->h.fd = bind_socket(cfg->listen[i], t ? SOCK_STREAM : SOCK_DGRAM, &ss, &sl, err,
+                                  errlen);
+            if (l->h.fd < 0)
+                goto out;
+            s->nls++;
+            struct cw_rpz_addr a;
+            sa_to_addr(&ss, &a, &l->local, &l->port);
+            ep_add(s, &l->h, EPOLLIN);
+        }
+    if (cfg->metrics) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        s->metrics_fd = bind_socket(cfg->metrics, SOCK_STREAM, &ss, &sl, err, errlen);
+        if (s->metrics_fd < 0)
+            goto out;
+    }
+    if (drop_privileges(cfg, err, errlen))
+        goto out;
+    s->sig.kind = H_SIGNAL;
+    s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->reload_ev.kind = H_RELOAD;
+    s->reload_ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->sig.fd < 0 || s->reload_ev.fd < 0 || ep_add(s, &s->sig, EPOLLIN) ||
+        ep_add(s, &s->reload_ev, EPOLLIN)) {
+        snprintf(err, errlen, "signalfd/eventfd: %s", strerror(errno));
+        goto out;
+    }
+    s->pol = cw_dnsd_policy_load(cfg, s->views.nviews, err, errlen);
+    if (!s->pol)
+        goto out;
+    if (cfg->center) {
+        struct cw_dnsd_tel_opts to = {cfg->center, cfg->key, cfg->state_dir, cfg->spool_max,
+                                      cfg->batch_lines, cfg->flush_ms};
+        s->tel = cw_dnsd_tel_start(&to, err, errlen);
+        if (!s->tel)
+            goto out;
+        s->met.tel = s->tel;
+    }
+    if (s->metrics_fd >= 0) {
+        if (cw_dnsd_metrics_serve(&s->met, s->metrics_fd, err, errlen))
+            goto out;
+        s->metrics_fd = -1; /* libmicrohttpd owns it now */
+    }
+    cw_info("dns: listening on %zu address(es), %zu upstream(s), %zu policy rules, %zu view(s)",
+            cfg->nlisten, s->nup, s->pol->rules, s->views.nviews);
+    s->running = true;
+    struct epoll_event evs[MAX_EVENTS];
+    int64_t last_tick = cw_monotonic_ms();
+    while (s->running) {
+        int n = epoll_wait(s->ep, evs, MAX_EVENTS, TICK_MS);
+        if (n < 0 && errno != EINTR) {
+            snprintf(err, errlen, "epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            struct handle *h = evs[i].data.ptr;
+            uint32_t ev = evs[i].events;
+            switch (h->kind) {
+            case H_UDP_LISTEN: udp_read(s, (struct listener *)h); break;
+            case H_TCP_LISTEN: tcp_accept(s, (struct listener *)h); break;
+            case H_CONN: {
+                struct conn *c = (struct conn *)h;
+                if (c->dead)
+                    break;
+                if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN)) {
+                    conn_close(s, c);
+                    break;
+                }
+                if (ev & EPOLLOUT)
+                    conn_flush(s, c);
+                if (!c->dead && (ev & EPOLLIN))
+                    conn_read(s, c);
+                break;
+            }
+            case H_UPSTREAM: {
+                struct query *q = (struct query *)h;
+                if (!q->dead && q->h.fd >= 0)
+                    upstream_event(s, q, ev);
+                break;
+            }
+            case H_SIGNAL: {
+                struct signalfd_siginfo si;
+                while (read(s->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+                    if (si.ssi_signo == SIGHUP) {
+                        cw_info("SIGHUP: reloading the policy");
+                        start_reload(s);
+                    } else {
+                        cw_info("signal %u: shutting down", si.ssi_signo);
+                        s->running = false;
+                    }
+                }
+                break;
+            }
+            case H_RELOAD: reload_done(s); break;
+            }
+        }
+        reap(s);
+        int64_t now = cw_monotonic_ms();
+        if (now - last_tick >= TICK_MS || n == 0) {
+            tick(s);
+            reap(s);
+            last_tick = now;
+        }
+    }
+    rc = 0;
+out:
+    shutdown_all(s);
+    if (s->reload_joinable)
+        pthread_join(s->reload_thread, NULL);
+    cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL));
+    cw_dnsd_tel_stop(s->tel); /* flushes pending records into the spool */
+    cw_dnsd_metrics_release(&s->met);
+    cw_dnsd_policy_unref(s->pol);
+    for (size_t i = 0; i < s->nls; i++)
+        close(s->ls[i].h.fd);
+    free(s->ls);
+    if (s->metrics_fd >= 0)
+        close(s->metrics_fd);
+    if (s->sig.fd >= 0)
+        close(s->sig.fd);
+    if (s->reload_ev.fd >= 0)
+        close(s->reload_ev.fd);
+    if (s->ep >= 0)
+        close(s->ep);
+    cw_dnsd_cache_release(&s->cache);
+    cw_dnsd_views_release(&s->views);
+    return rc;
+}
