@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"ship", cmd_ship, "follow logs at a member site and forward them to the center"},
     {"admin", cmd_admin, "manage members and sensor keys through the center's API"},
     {"rules", cmd_rules, "check and test Sigma rules"},
+    {"dns", cmd_dns, "protective DNS resolver for a member's users"},
     {"demo", cmd_demo, "a self-contained center with sample members and traffic"},
     {NULL, NULL, NULL},
 };

@@ -87,6 +87,12 @@ enum cw_ftype { CW_FT_STR = 1, CW_FT_INT = 2 };
     X(DNS_RCODE, "dns.rcode", STR, "response code mnemonic (NOERROR, NXDOMAIN, ...)")        \
     X(DNS_ANSWERS, "dns.answers", STR, "answer data, comma separated")                       \
     X(DNS_POLICY, "dns.policy", STR, "policy action applied by a protective resolver")       \
+    X(DNS_POLICY_ZONE, "dns.policy_zone", STR, "RPZ zone (list) whose rule was applied")    \
+    X(DNS_POLICY_TRIGGER, "dns.policy_trigger", STR, "RPZ trigger that matched (qname, ip, ...)")\
+    X(DNS_INDICATOR, "dns.indicator", STR, "indicator id of the matched policy rule")        \
+    X(DNS_VIEW, "dns.view", STR, "resolver view (member) the client was served by")         \
+    X(DNS_CACHE, "dns.cache", STR, "hit, miss, stale or none (answered by policy)")          \
+    X(DNS_LATENCY_US, "dns.latency_us", INT, "microseconds from query to answer")            \
     X(TLS_SNI, "tls.sni", STR, "server name indication")                                     \
     X(TLS_VERSION, "tls.version", STR, "protocol version")                                   \
     X(TLS_SUBJECT, "tls.subject", STR, "server certificate subject")                         \

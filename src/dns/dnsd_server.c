@@ -87,6 +87,7 @@ struct query {
     struct cw_dns_msg *qm;
     struct cw_dnsd_policy *pol;
     bool passthru;
+    const struct cw_rpz_match *pm; /* the PASSTHRU rule, recorded with the answer */
     /* upstream */
     uint8_t uq[CW_DNS_HDR_LEN + CW_DNS_NAME_MAX + 4 + 11];
     size_t uqlen;
@@ -366,6 +367,20 @@ static void send_answer(struct server *s, struct query *q, uint8_t *msg, size_t 
     conn_flush(s, c);
 }
 
+/* A client that sent no EDNS must get no OPT RR (RFC 6891 7): drop it when it is
+ * the last RR (where every server puts it); otherwise leave the message alone. */
+static size_t strip_opt(uint8_t *o, size_t len)
+{
+    static __thread struct cw_dns_msg m;
+    if (cw_dns_msg_parse(&m, o, len) || !m.edns.present || m.edns.rr_index + 1u != m.nrr ||
+        m.arcount == 0)
+        return len;
+    uint16_t ar = (uint16_t)(m.arcount - 1);
+    o[10] = (uint8_t)(ar >> 8);
+    o[11] = (uint8_t)ar;
+    return m.rr[m.edns.rr_index].name_off;
+}
+
 /* Answer of an upstream or the cache: id, truncation for UDP, then send. */
 static void send_relayed(struct server *s, struct query *q, const uint8_t *pkt, size_t len,
                          const char *cache, const struct cw_rpz_match *m)
@@ -375,6 +390,11 @@ static void send_relayed(struct server *s, struct query *q, const uint8_t *pkt, 
         len = TCP_MSG_MAX;
     memcpy(o, pkt, len);
     cw_dns_set_id(o, len, q->qm->id);
+    /* we are a recursive service, not the authority: AA off, RA on */
+    o[2] &= (uint8_t)~(CW_DNS_F_AA >> 8);
+    o[3] |= (uint8_t)CW_DNS_F_RA;
+    if (!q->qm->edns.present)
+        len = strip_opt(o, len);
     if (!q->tcp) {
         size_t lim = cw_dns_msg_udp_limit(q->qm, s->cfg->udp_size > 512 ? 4096 : 512);
         size_t nl = len;
@@ -547,7 +567,7 @@ static void upstream_give_up(struct server *s, struct query *q)
     if (n) {
         atomic_fetch_add_explicit(&s->met.cache_stale, 1, memory_order_relaxed);
         if (!policy_on_answer(s, q, buf, n))
-            send_relayed(s, q, buf, n, "stale", NULL);
+            send_relayed(s, q, buf, n, "stale", q->pm);
     } else {
         send_rcode(s, q, CW_DNS_R_SERVFAIL, "miss");
     }
@@ -597,7 +617,7 @@ static void upstream_answer(struct server *s, struct query *q, const uint8_t *pk
     if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, cw_monotonic_ms()) > 0)
         atomic_store_explicit(&s->met.cache_entries, s->cache.n, memory_order_relaxed);
     if (!policy_on_answer(s, q, pkt, len))
-        send_relayed(s, q, pkt, len, "miss", NULL);
+        send_relayed(s, q, pkt, len, "miss", q->pm);
     query_free(s, q);
 }
 
@@ -809,6 +829,8 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
             return;
         }
         q->passthru = m->action == CW_RPZ_ACT_PASSTHRU;
+        if (q->passthru)
+            q->pm = m;
     }
     struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
                                   q->view};
@@ -819,7 +841,7 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
     if (n) {
         atomic_fetch_add_explicit(&s->met.cache_hits, 1, memory_order_relaxed);
         if (!policy_on_answer(s, q, buf, n))
-            send_relayed(s, q, buf, n, "hit", NULL);
+            send_relayed(s, q, buf, n, "hit", q->pm);
         query_free(s, q);
         return;
     }
