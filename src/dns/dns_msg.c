@@ -75,8 +75,8 @@ int cw_dns_name_unpack(const uint8_t *pkt, size_t len, size_t off, bool lower,
             pos = run_start = target;
             continue;
         }
-        if (c & 0xC0)
-            return CW_DNS_E_LABEL_TYPE;
+        if (c & 0xC0) /* 01xxxxxx reads as a label of 64..127 bytes; 10xxxxxx is reserved */
+            return (c & 0xC0) == 0x40 ? CW_DNS_E_LABEL_LEN : CW_DNS_E_LABEL_TYPE;
         if (wlen + 1u + c > CW_DNS_NAME_MAX)
             return CW_DNS_E_NAME_LEN;
         if (pos + 1u + c > len)

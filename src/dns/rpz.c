@@ -199,7 +199,7 @@ struct reader {
     size_t owner_len;
     uint32_t ttl;
     size_t nerr_logged;
-    bool oom;
+    bool seen_soa;
 };
 
 static void rd_error(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -372,7 +372,10 @@ static int parse_ip_trigger(const uint8_t *rel, size_t n, struct ip_rule *ir, co
     char text[64] = "";
     size_t o = 0;
     memset(ir->addr, 0, sizeof(ir->addr));
-    if (nl == 5) {
+    bool has_zz = false;
+    for (size_t i = 1; i < nl; i++)
+        has_zz |= strcmp(lab[i], "zz") == 0;
+    if (nl == 5 && !has_zz) { /* IPv6 needs "zz" or 8 groups, so 4 groups are IPv4 */
         for (size_t i = 4; i >= 1; i--)
             o += (size_t)snprintf(text + o, sizeof(text) - o, "%s%s", lab[i], i > 1 ? "." : "");
         ir->family = 4;
@@ -427,8 +430,8 @@ static int cname_action(const uint8_t *t, size_t tn, const uint8_t *owner, size_
     for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
         if (tn == sp[i].n && memcmp(t, sp[i].wire, tn) == 0)
             return sp[i].act;
-    if (tn == on && memcmp(t, owner, tn) == 0)
-        return CW_RPZ_ACT_PASSTHRU; /* legacy: CNAME to the owner itself */
+    if (tn == on + 1 && memcmp(t, owner, on) == 0 && t[on] == 0)
+        return CW_RPZ_ACT_PASSTHRU; /* legacy: CNAME to the owner's relative part */
     return CW_RPZ_ACT_CNAME;
 }
 
@@ -626,12 +629,12 @@ static long rule_new(struct reader *r, const uint8_t *rel, size_t n, uint8_t act
 }
 
 /* Apply one RR (type, rdata) to the rule of relative owner rel. */
-static int apply_rr(struct reader *r, const uint8_t *rel, size_t n, const uint8_t *owner,
-                    size_t on, uint16_t type, uint32_t ttl, const uint8_t *rd, size_t rdlen)
+static int apply_rr(struct reader *r, const uint8_t *rel, size_t n, uint16_t type, uint32_t ttl,
+                    const uint8_t *rd, size_t rdlen)
 {
     uint8_t act = CW_RPZ_ACT_LOCAL_DATA;
     if (type == CW_DNS_T_CNAME)
-        act = (uint8_t)cname_action(rd, rdlen, owner, on);
+        act = (uint8_t)cname_action(rd, rdlen, rel, n);
     long off = tab_find(r->z, rel, n);
     if (off >= 0) {
         uint8_t old = entry_action(entry_at(r->z, (uint32_t)off));
@@ -764,8 +767,14 @@ static int record(struct reader *r, char *s, size_t n, bool blank_owner)
     int rdi = record_head(r, t, nt, blank_owner, &ttl, &type);
     if (rdi < 0)
         return 0;
-    if (type == CW_DNS_T_SOA && !r->z->apex_len)
+    r->seen_soa |= type == CW_DNS_T_SOA;
+    if (type == CW_DNS_T_SOA && !r->z->apex_len) {
         set_apex(r, r->owner, r->owner_len);
+        if (!r->origin_len) { /* like a zone named in the config: apex = default origin */
+            memcpy(r->origin, r->owner, r->owner_len);
+            r->origin_len = r->owner_len;
+        }
+    }
     if (!r->z->apex_len && r->origin_len)
         set_apex(r, r->origin, r->origin_len); /* records before any SOA */
     if (!r->z->apex_len) {
@@ -791,7 +800,7 @@ static int record(struct reader *r, char *s, size_t n, bool blank_owner)
     }
     if (type == CW_DNS_T_CNAME)
         cw_dns_name_lower(rd, rdlen);
-    return apply_rr(r, r->owner, reln, r->owner, r->owner_len, (uint16_t)type, ttl, rd, rdlen);
+    return apply_rr(r, r->owner, reln, (uint16_t)type, ttl, rd, rdlen);
 }
 
 /* Join physical lines into logical records (parentheses, comments, quotes). */
@@ -907,7 +916,9 @@ struct cw_rpz_zone *cw_rpz_zone_load_mem(const char *text, size_t n, const char 
     }
     if (st)
         *st = z->st;
-    if (!z->st.rules && !z->apex_len) {
+    /* nothing usable and not even a SOA: not a zone (BIND's "broken" case); an
+     * empty zone with a SOA is a valid, empty policy */
+    if (!z->st.rules && (!z->apex_len || (z->st.skipped && !r.seen_soa))) {
         snprintf(err, errlen, "%s: no usable record (%zu skipped)", r.fname, z->st.skipped);
         goto fail;
     }
@@ -1054,7 +1065,9 @@ static bool lookup_name(const struct cw_rpz_zone *z, const uint8_t *name, size_t
             fill_match(z, (uint32_t)off, m);
             return true;
         }
-        if (p == n)
+        /* RFC 4592 closest encloser: a rule owning this ancestor hides the
+         * wildcards above it (x.b.a is not matched by *.a when b.a is a rule) */
+        if (p == n || find_name(z, name + p, n - p, false, suffix) >= 0)
             break;
     }
     return false;

@@ -15,7 +15,7 @@
  *   NSDNAME    name.rpz-nsdname (+ wildcard)  name of an authoritative server
  *   NSIP       P.d.c.b.a.rpz-nsip         address of an authoritative server
  * Actions (RDATA): CNAME . = NXDOMAIN; CNAME *. = NODATA; CNAME rpz-passthru. (or
- * legacy: CNAME to the owner's own name) = PASSTHRU; CNAME rpz-drop. = DROP; CNAME
+ * legacy: CNAME to the owner's name relative to the zone, made absolute) = PASSTHRU; CNAME rpz-drop. = DROP; CNAME
  * rpz-tcp-only. = TCP-ONLY; CNAME other.name = CNAME redirect (target "*.x" means
  * qname prepended to x); any A/AAAA/TXT/other RRs = LOCAL DATA (the answer is
  * synthesised from them, NODATA for a type the rule does not have).
@@ -34,7 +34,9 @@
  *   1. the first zone in set order that has any matching trigger wins;
  *   2. within a zone: CLIENT-IP > QNAME > IP > NSDNAME > NSIP;
  *   3. QNAME/NSDNAME: an exact name beats any wildcard; among wildcards the longest
- *      (most labels) wins;
+ *      (most labels) wins; a rule owning an ancestor of the name hides wildcards
+ *      above it (RFC 4592 closest encloser, as Unbound's replay tests expect:
+ *      rules "b.a" and "*.a" - x.b.a matches neither);
  *   4. IP triggers: the longest prefix wins; equal prefixes: the smallest address;
  *   5. multiple answer addresses / NS names are tried in the order given, the best
  *      rule by 4 over all of them wins.
