@@ -65,6 +65,8 @@ struct conn {
     unsigned inflight;
     int64_t last_ms;
     bool eof, dead, want_out, reading;
+    bool resume_queued;       /* on server.resume: parse what rbuf already holds */
+    struct conn *resume_next;
 };
 
 struct server;
@@ -126,6 +128,7 @@ struct server {
     uint64_t nconns;
     struct query *dead_q;     /* freed after the current batch of events */
     struct conn *dead_c;
+    struct conn *resume;      /* connections whose reading was re-enabled */
     bool running;
     uint8_t out[2 + TCP_MSG_MAX + 512];
     uint8_t rx[TCP_MSG_MAX + 1];
@@ -336,6 +339,13 @@ static void query_free(struct server *s, struct query *q)
         if (!c->reading && !c->dead && !c->eof) { /* room for more pipelined queries */
             c->reading = true;
             ep_mod(s, &c->h, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
+            if (c->rlen >= 2 && !c->resume_queued) { /* queries already buffered */
+                c->resume_queued = true;
+                c->resume_next = s->resume;
+                s->resume = c;
+            }
+        } else if (c->eof && !c->dead && !c->inflight && c->wpos == c->wbuf.len) {
+            conn_close(s, c); /* the client closed its side and has every answer */
         }
     }
     cw_dnsd_policy_unref(q->pol);
@@ -967,6 +977,8 @@ static void tcp_accept(struct server *s, struct listener *l)
     }
 }
 
+static void conn_process(struct server *s, struct conn *c);
+
 static void conn_read(struct server *s, struct conn *c)
 {
     ssize_t n = recv(c->h.fd, c->rbuf + c->rlen, 2 + TCP_MSG_MAX - c->rlen, 0);
@@ -986,6 +998,12 @@ static void conn_read(struct server *s, struct conn *c)
     }
     c->rlen += (size_t)n;
     c->last_ms = cw_monotonic_ms();
+    conn_process(s, c);
+}
+
+/* Answer every complete query in rbuf, as far as the pipeline limit allows. */
+static void conn_process(struct server *s, struct conn *c)
+{
     size_t off = 0;
     while (!c->dead && c->rlen - off >= 2) { /* pipelined queries, each answered when ready */
         size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
@@ -1148,8 +1166,20 @@ static void tick(struct server *s)
     cw_dnsd_tel_tick(s->tel, now);
 }
 
+static void resume_conns(struct server *s)
+{
+    while (s->resume) {
+        struct conn *c = s->resume;
+        s->resume = c->resume_next;
+        c->resume_queued = false;
+        if (!c->dead && c->reading)
+            conn_process(s, c);
+    }
+}
+
 static void reap(struct server *s)
 {
+    resume_conns(s);
     while (s->dead_q) {
         struct query *q = s->dead_q;
         s->dead_q = q->next;

@@ -198,7 +198,7 @@ def main():
                     "--view", "member-a=127.0.0.2/32", "--view-rpz", "member-a=" + vrpz,
                     "--metrics", "127.0.0.1:%d" % met_port, "--center", c.url,
                     "--key-file", keyfile, "--state-dir", state, "--flush-interval", "200ms",
-                    "--upstream-timeout", "500ms", "--verbose"]
+                    "--upstream-timeout", "500ms", "--tcp-pipeline", "4", "--verbose"]
         dns = cwtest.spawn(dns_argv, dns_log, env=cwtest.env_for_children())
         expected = []  # (qname, qtype, rcode, policy, view) per telemetry record
 
@@ -279,6 +279,33 @@ def main():
         ck.check("tc" in a.flags, "large answer over UDP is truncated (TC)", repr(a.flags))
         a = q("big.example.test", "TXT", "+bufsize=1232", rec=[("NOERROR", None), ("NOERROR", None)])
         ck.eq(len(a.rdata("TXT")), 40, "large answer complete after the client's TCP retry")
+
+        # -- pipelined TCP: 10 queries in one write, more than --tcp-pipeline 4 in flight
+        def wire_query(qid, name, qtype):
+            qn = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
+            return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qn + struct.pack(">HH", qtype, 1)
+
+        names = [("www.example.test", 1, "NOERROR", None), ("bad.example.test", 1, "NXDOMAIN", "nxdomain"),
+                 ("www.example.test", 28, "NOERROR", None)] + [("p%d.example.test" % i, 1, "NXDOMAIN", None)
+                                                           for i in range(7)]  # upstream each
+        t = socket.create_connection(("127.0.0.1", dns_port), timeout=10)
+        t.sendall(b"".join(struct.pack(">H", len(m)) + m for m in
+                           (wire_query(0x100 + i, n[0], n[1]) for i, n in enumerate(names))))
+        buf, answers = b"", {}
+        while len(answers) < len(names):
+            chunk = t.recv(65535)
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
+                n = struct.unpack(">H", buf[:2])[0]
+                m, buf = buf[2:2 + n], buf[2 + n:]
+                answers[struct.unpack(">H", m[:2])[0]] = m[3] & 0x0F
+        t.close()
+        want = {0x100 + i: {"NOERROR": 0, "NXDOMAIN": 3}[n[2]] for i, n in enumerate(names)}
+        ck.eq(answers, want, "pipelined TCP: every query answered, by id")
+        for n in names:
+            expected.append((n[0] + ".", {1: "A", 28: "AAAA"}[n[1]], n[2], n[3], "default"))
 
         # -- malformed packets on a raw socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
