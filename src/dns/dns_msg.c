@@ -650,6 +650,16 @@ static int ttl_rewrite(uint8_t *pkt, size_t len, uint32_t age, bool set, uint32_
         if (t < lo)
             lo = t;
     }
+    /* A compression pointer may legally point into another RR's TTL bytes, so a
+     * rewrite can change a name: check, and undo if the message broke. */
+    struct cw_dns_msg after;
+    rc = cw_dns_msg_parse(&after, pkt, len);
+    if (rc) {
+        for (unsigned i = 0; i < m.nrr; i++)
+            if (m.rr[i].type != CW_DNS_T_OPT)
+                wr32(pkt + m.rr[i].ttl_off, m.rr[i].ttl);
+        return rc;
+    }
     if (min_ttl)
         *min_ttl = lo;
     return 0;

@@ -230,7 +230,9 @@ int cw_dns_reply_rcode(uint8_t *buf, size_t bufsize, size_t limit, const struct 
 
 /* Subtract age seconds from the TTL of every RR except OPT (floor 0). *min_ttl (may
  * be NULL) = the smallest TTL after the change (UINT32_MAX if no RR). Returns 0 or
- * a parse error (the packet is then unchanged). */
+ * a parse error (the packet is then unchanged) - also when a compression pointer
+ * points into TTL bytes and the rewrite would have changed a name (hostile
+ * upstream; the message is re-parsed after the rewrite, so this costs 2 parses). */
 int cw_dns_ttl_age(uint8_t *pkt, size_t len, uint32_t age, uint32_t *min_ttl);
 /* Set every TTL except OPT to ttl (serve-stale: CW_DNS_STALE_TTL, RFC 8767). */
 int cw_dns_ttl_set(uint8_t *pkt, size_t len, uint32_t ttl);
