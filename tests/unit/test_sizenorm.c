@@ -98,9 +98,10 @@ int main(void)
     for (int round = 0; round < 20; round++) {
         cw_batch_clear(&b);
         for (int i = 0; i < 500; i++) {
+            /* record strings are borrowed: keep the path in the batch's arena */
             char p[32];
-            snprintf(p, sizeof(p), "/p/%d/%d", round, i);
-            add(&b, 1, "h", p, 200, 10);
+            int n = snprintf(p, sizeof(p), "/p/%d/%d", round, i);
+            add(&b, 1, "h", cw_arena_strndup(&b.arena, p, (size_t)n), 200, 10);
         }
         cw_sizenorm_learn(sn, &b);
     }
