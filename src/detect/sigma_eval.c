@@ -21,7 +21,7 @@
 
 #define EVAL_MAX_TOKENS 4096
 #define EVAL_RE_LIMIT 1000000
-#define EVAL_URL_MAX 8192
+#define EVAL_URL_MAX SIGMA_URL_MAX
 
 struct sigma_evalctx {
     const struct cw_record *r;
@@ -273,6 +273,18 @@ static bool is_url_field(int fid)
 {
     return fid == CW_F_HTTP_PATH || fid == CW_F_HTTP_QUERY || fid == SIGMA_FID_HTTP_URL ||
            fid == CW_F_HTTP_REFERER;
+}
+
+bool sigma_is_url_field(int fid) { return is_url_field(fid); }
+
+bool sigma_eval_field(struct sigma_evalctx *c, int fid, const char *name, const char **s,
+                      size_t *n)
+{
+    struct fval v;
+    field_value(c, fid, name, 0, &v);
+    *s = v.present ? v.s : NULL;
+    *n = v.present ? v.n : 0;
+    return v.present;
 }
 
 /* -- one value ------------------------------------------------------------- */

@@ -174,6 +174,18 @@ void sigma_evalctx_reset(struct sigma_evalctx *c, const struct cw_record *r);
 bool sigma_eval_rule(const struct sigma_rule *rule, struct sigma_evalctx *c,
                      struct sigma_why *why);
 
+/* Field value exactly as the evaluator matches it (sigma_compile.c scans these):
+ * the catalogue / core / pseudo value of fid, else, when name is not NULL, the
+ * JSON fallback by Sigma name. Integers are rendered as decimal. Returns false
+ * when absent; *s points into the record or the context's scratch and is valid
+ * until the next call on c. */
+bool sigma_eval_field(struct sigma_evalctx *c, int fid, const char *name, const char **s,
+                      size_t *n);
+/* Is fid matched raw and URL-normalised (http.path, .query, .url, .referer)? */
+bool sigma_is_url_field(int fid);
+/* Capacity of the normalised URL buffer (a longer form is truncated identically). */
+#define SIGMA_URL_MAX 8192
+
 /* Does one test hold (exposed for unit and property tests)? */
 bool sigma_eval_test(const struct sigma_test *t, struct sigma_evalctx *c, struct sigma_why *why);
 

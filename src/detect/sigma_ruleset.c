@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "detect/sigma_compile.h"
 #include "common/banned.h"
 
 int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char *err,
@@ -30,6 +31,7 @@ int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char
 
 void sigma_ruleset_release(struct sigma_ruleset *rs)
 {
+    sigma_compiled_free(rs->compiled);
     for (uint32_t i = 0; i < rs->n; i++)
         sigma_rule_release(&rs->rules[i].rule);
     free(rs->rules);
@@ -182,6 +184,8 @@ int sigma_ruleset_add(struct sigma_ruleset *rs, const char *file, const char *te
     struct sigma_entry e;
     struct sigma_err err;
     memset(&e, 0, sizeof(e));
+    sigma_compiled_free(rs->compiled); /* stale: rebuilt on demand */
+    rs->compiled = NULL;
     if (sigma_rule_parse(&rs->arena, file, text, n, &e.rule, &err))
         return report(rs, file, err.line, err.reason, NULL) ? -1 : 1;
     if (sigma_ruleset_find(rs, e.rule.id)) {
@@ -340,7 +344,8 @@ static void on_hit(void *arg, const struct sigma_entry *e, const struct sigma_wh
         a->rc = -1;
 }
 
-int cw_detect_sigma(const void *ruleset, const struct cw_batch *b, struct cw_detections *out)
+int cw_detect_sigma_reference(const void *ruleset, const struct cw_batch *b,
+                              struct cw_detections *out)
 {
     const struct sigma_ruleset *rs = ruleset;
     struct sigma_evalctx *c = sigma_evalctx_new();
@@ -352,5 +357,53 @@ int cw_detect_sigma(const void *ruleset, const struct cw_batch *b, struct cw_det
         sigma_ruleset_eval(rs, c, &b->recs[i], on_hit, &a);
     }
     sigma_evalctx_free(c);
+    return a.rc;
+}
+
+int sigma_ruleset_compile(struct sigma_ruleset *rs, char *err, size_t errlen)
+{
+    if (!rs->compiled && !(rs->compiled = sigma_compiled_build(rs))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *why = sigma_compiled_failed(rs->compiled);
+    if (why)
+        snprintf(err, errlen, "%s", why);
+    return why ? -1 : 0;
+}
+
+/* The compiled form, built and published on first use (a racing builder's copy is
+ * dropped). The rule set is logically immutable; the pointer is a cache. */
+static const struct sigma_compiled *compiled_of(const struct sigma_ruleset *rs)
+{
+    struct sigma_compiled **slot = (struct sigma_compiled **)&rs->compiled;
+    struct sigma_compiled *sc = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (sc)
+        return sc;
+    struct sigma_compiled *n = sigma_compiled_build(rs);
+    if (!n)
+        return NULL;
+    struct sigma_compiled *expect = NULL;
+    if (__atomic_compare_exchange_n(slot, &expect, n, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return n;
+    sigma_compiled_free(n);
+    return expect;
+}
+
+int cw_detect_sigma(const void *ruleset, const struct cw_batch *b, struct cw_detections *out)
+{
+    const struct sigma_ruleset *rs = ruleset;
+    const struct sigma_compiled *sc = compiled_of(rs);
+    if (!sc || sigma_compiled_failed(sc))
+        return cw_detect_sigma_reference(ruleset, b, out);
+    struct sigma_cthread *t = sigma_compiled_acquire(sc);
+    struct det_arg a = {out, 0, 0};
+    if (!t)
+        return -1;
+    for (uint32_t i = 0; i < b->n && a.rc == 0; i++) {
+        a.rec = i;
+        sigma_compiled_eval(sc, t, &b->recs[i], on_hit, &a);
+    }
+    sigma_compiled_release(sc, t);
     return a.rc;
 }

@@ -73,6 +73,8 @@ struct sigma_report {
     const char *dormant;   /* supported but no input produces its log source yet */
 };
 
+struct sigma_compiled; /* sigma_compile.h */
+
 struct sigma_ruleset {
     struct cw_arena arena;
     struct sigma_fieldmap fm;
@@ -81,6 +83,10 @@ struct sigma_ruleset {
     struct sigma_report *rep;
     uint32_t nrep, caprep;
     uint32_t nsupported, nskipped, ndormant;
+    /* Hyperscan prefilter (sigma_compile.h): built by sigma_ruleset_compile() or
+     * on the first cw_detect_sigma() (atomically published), dropped by
+     * sigma_ruleset_add() and sigma_ruleset_release(). */
+    struct sigma_compiled *compiled;
 };
 
 /* fieldmap_path NULL = empty map (every field through the JSON fallback). */
@@ -103,8 +109,19 @@ enum cw_severity sigma_level_severity(const char *level);
 /* Attack class from tags and title (docs/sigma.md lists the keywords). */
 enum cw_attack_class sigma_rule_attack_class(const struct sigma_rule *r);
 
-/* The detector (detect.h): ctx is a const struct sigma_ruleset *. */
+/* Build the compiled form now (else the first cw_detect_sigma() builds it).
+ * Returns 0, or -1 when it cannot be built (err set; detection then stays on
+ * the reference path, with the same results). Not concurrent with detection. */
+int sigma_ruleset_compile(struct sigma_ruleset *rs, char *err, size_t errlen);
+
+/* The detector (detect.h): ctx is a const struct sigma_ruleset *. Uses the
+ * compiled form (Hyperscan prefilter + reference evaluator on candidates);
+ * detections and their order equal cw_detect_sigma_reference()'s. */
 int cw_detect_sigma(const void *ruleset, const struct cw_batch *b, struct cw_detections *out);
+/* The naive detector: every rule of the record's log source on every record,
+ * straight-line (property tests and the bench compare against it). */
+int cw_detect_sigma_reference(const void *ruleset, const struct cw_batch *b,
+                              struct cw_detections *out);
 
 /* Like cw_detect_sigma for one record with explanations: calls fn for every rule
  * that fires. Returns the number of rules that fired, -1 on allocation failure. */

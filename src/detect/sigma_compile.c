@@ -1,0 +1,962 @@
+/* sigma_compile.c - Hyperscan prefilter over a rule set (see sigma_compile.h).
+ *
+ * Build: rules -> trigger sets of atoms (deduplicated by field key, flags and
+ * bytes) -> per record kind: rule list, always-candidate list, atom -> rule map
+ * (CSR), one Hyperscan database per field -> one prototype scratch allocated
+ * against every database. Detect: fetch, scan, mark, evaluate marked rules with
+ * the reference evaluator (exact by construction). */
+#include "detect/sigma_compile.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <limits.h>
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/banned.h"
+
+#define SC_KINDS 32
+#define SC_POOL 16
+#define SC_REGEX_SCORE 4 /* a prefilter regex ranks like a 4-byte literal */
+#define SC_MAX_CLAUSES 8 /* clauses kept per rule (one bit each in a byte) */
+#define SC_ANCHOR_START 1
+#define SC_ANCHOR_END 2
+
+struct sc_key { /* a field as the evaluator fetches it */
+    int fid;
+    const char *name; /* Sigma name (JSON fallback); NULL for keywords */
+};
+
+struct sc_atom {
+    uint32_t key;
+    const char *s; /* literal bytes or regex source (borrowed from the rule) */
+    uint32_t n;
+    unsigned flags; /* HS_FLAG_* */
+    bool regex;
+    uint8_t anchor; /* SC_ANCHOR_*: the literal starts / ends the value */
+};
+
+struct sc_field { /* one database of a kind */
+    int fid;
+    const char *name;        /* JSON / keyword: the key's name; else NULL */
+    const char **fallback;   /* names to look up in raw JSON when fid is absent */
+    uint32_t nfallback;
+    bool raw_covers;         /* keywords: only unanchored literals, so a value lying
+                              * inside the raw line needs no scan of its own */
+    hs_database_t *db;
+};
+
+struct sc_kind {
+    uint32_t *rules, nrules;   /* indices into rs->rules, ascending */
+    uint32_t *always, nalways; /* kind-local indices */
+    struct sc_field *fields;
+    uint32_t nfields;
+    uint32_t *atom_off;        /* natoms + 1: atom -> atom_rules[off[a] .. off[a+1]) */
+    uint32_t *atom_rules;      /* kind-local rule index << 3 | clause */
+    uint8_t *need;             /* per rule: mask of its clauses (0 = always candidate) */
+};
+
+struct sigma_cthread {
+    atomic_int busy;
+    bool temp;                 /* not from the pool: freed on release */
+    struct sigma_evalctx *ec;
+    hs_scratch_t *scratch;
+    uint64_t *bits;            /* candidates */
+    uint8_t *have;             /* per rule: clauses satisfied so far */
+    uint32_t *touched, ntouched; /* rules with have != 0 */
+    const struct sc_kind *kind;
+    uint32_t candidates;
+    bool scan_failed;
+    char norm[SIGMA_URL_MAX];
+};
+
+struct sigma_compiled {
+    const struct sigma_ruleset *rs;
+    struct sc_key *keys;
+    uint32_t nkeys, capkeys;
+    struct sc_atom *atoms;
+    uint32_t natoms, capatoms;
+    uint32_t *ht; /* atom hash table: index + 1, 0 = empty */
+    uint32_t htcap;
+    struct sc_kind kinds[SC_KINDS];
+    uint32_t maxwords, maxrules;
+    hs_scratch_t *proto;
+    struct sigma_cthread *pool[SC_POOL];
+    struct sigma_compiled_stats st;
+    bool regex_ok; /* PCRE2 newline convention is LF, as Hyperscan's */
+    char why[256]; /* non-empty: failed */
+};
+
+/* -- keys and atoms --------------------------------------------------------- */
+
+static int key_id(struct sigma_compiled *sc, int fid, const char *name)
+{
+    for (uint32_t i = 0; i < sc->nkeys; i++)
+        if (sc->keys[i].fid == fid &&
+            ((!name && !sc->keys[i].name) ||
+             (name && sc->keys[i].name && !strcmp(name, sc->keys[i].name))))
+            return (int)i;
+    if (sc->nkeys == sc->capkeys) {
+        uint32_t nc = sc->capkeys ? sc->capkeys * 2 : 64;
+        struct sc_key *nk = realloc(sc->keys, nc * sizeof(*nk));
+        if (!nk)
+            return -1;
+        sc->keys = nk;
+        sc->capkeys = nc;
+    }
+    sc->keys[sc->nkeys].fid = fid;
+    sc->keys[sc->nkeys].name = name;
+    return (int)sc->nkeys++;
+}
+
+static uint64_t atom_hash(uint32_t key, unsigned flags, bool regex, uint8_t anchor, const char *s,
+                          uint32_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ key ^ ((uint64_t)flags << 32) ^ ((uint64_t)regex << 63) ^
+                 ((uint64_t)anchor << 60);
+    for (uint32_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+static int ht_grow(struct sigma_compiled *sc)
+{
+    uint32_t nc = sc->htcap ? sc->htcap * 2 : 1024;
+    uint32_t *nt = calloc(nc, sizeof(*nt));
+    if (!nt)
+        return -1;
+    for (uint32_t i = 0; i < sc->natoms; i++) {
+        const struct sc_atom *a = &sc->atoms[i];
+        uint64_t h = atom_hash(a->key, a->flags, a->regex, a->anchor, a->s, a->n);
+        uint32_t j = (uint32_t)(h & (nc - 1));
+        while (nt[j])
+            j = (j + 1) & (nc - 1);
+        nt[j] = i + 1;
+    }
+    free(sc->ht);
+    sc->ht = nt;
+    sc->htcap = nc;
+    return 0;
+}
+
+/* Atom id (deduplicated), or -1 on allocation failure. */
+static int atom_id(struct sigma_compiled *sc, uint32_t key, const char *s, uint32_t n,
+                   unsigned flags, bool regex, uint8_t anchor)
+{
+    if ((sc->natoms + 1) * 2 > sc->htcap && ht_grow(sc))
+        return -1;
+    uint64_t h = atom_hash(key, flags, regex, anchor, s, n);
+    uint32_t j = (uint32_t)(h & (sc->htcap - 1));
+    for (; sc->ht[j]; j = (j + 1) & (sc->htcap - 1)) {
+        const struct sc_atom *a = &sc->atoms[sc->ht[j] - 1];
+        if (a->key == key && a->flags == flags && a->regex == regex && a->anchor == anchor &&
+            a->n == n && !memcmp(a->s, s, n))
+            return (int)(sc->ht[j] - 1);
+    }
+    if (sc->natoms == sc->capatoms) {
+        uint32_t nc = sc->capatoms ? sc->capatoms * 2 : 1024;
+        struct sc_atom *na = realloc(sc->atoms, nc * sizeof(*na));
+        if (!na)
+            return -1;
+        sc->atoms = na;
+        sc->capatoms = nc;
+    }
+    struct sc_atom *a = &sc->atoms[sc->natoms];
+    a->key = key;
+    a->s = s;
+    a->n = n;
+    a->flags = flags;
+    a->regex = regex;
+    a->anchor = anchor;
+    sc->ht[j] = ++sc->natoms;
+    return (int)(sc->natoms - 1);
+}
+
+/* -- trigger formulas -------------------------------------------------------- */
+
+/* A rule's trigger formula is a conjunction of at most SC_MAX_CLAUSES clauses,
+ * each a disjunction of atoms: whenever the rule fires, every clause has an atom
+ * that occurs. No clause at all = no requirement (always a candidate); a clause
+ * without atoms can never hold (the rule never fires). Dropping clauses or
+ * adding atoms only weakens the formula, so every approximation below keeps it
+ * a necessary condition. */
+struct clause {
+    uint32_t *a;
+    uint32_t n, cap;
+    int score; /* selectivity guess: min over atoms (INT_MAX when empty) */
+};
+
+struct cnf {
+    struct clause c[SC_MAX_CLAUSES];
+    uint32_t n;
+    bool oom;
+};
+
+static void cl_free(struct clause *c)
+{
+    free(c->a);
+    c->a = NULL;
+    c->n = c->cap = 0;
+}
+
+static void cnf_free(struct cnf *f)
+{
+    for (uint32_t i = 0; i < f->n; i++)
+        cl_free(&f->c[i]);
+    f->n = 0;
+}
+
+static void cnf_always(struct cnf *f) { memset(f, 0, sizeof(*f)); }
+
+static void cnf_never(struct cnf *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->n = 1;
+    f->c[0].score = INT_MAX;
+}
+
+static bool cl_add(struct clause *c, uint32_t atom, int score)
+{
+    if (c->n == c->cap) {
+        uint32_t nc = c->cap ? c->cap * 2 : 8;
+        uint32_t *na = realloc(c->a, nc * sizeof(*na));
+        if (!na)
+            return false;
+        c->a = na;
+        c->cap = nc;
+    }
+    c->a[c->n++] = atom;
+    if (score < c->score)
+        c->score = score;
+    return true;
+}
+
+/* c = c or d (consumes d). */
+static bool cl_union(struct clause *c, struct clause *d)
+{
+    bool ok = true;
+    for (uint32_t i = 0; i < d->n && ok; i++)
+        ok = cl_add(c, d->a[i], INT_MAX);
+    if (d->score < c->score)
+        c->score = d->score;
+    cl_free(d);
+    return ok;
+}
+
+static bool cl_better(const struct clause *x, const struct clause *y)
+{
+    return x->score > y->score || (x->score == y->score && x->n < y->n);
+}
+
+/* f = f and g (consumes g); keeps the SC_MAX_CLAUSES most selective clauses. */
+static void cnf_and(struct cnf *f, struct cnf *g)
+{
+    f->oom |= g->oom;
+    for (uint32_t i = 0; i < g->n; i++) {
+        struct clause c = g->c[i];
+        if (f->n < SC_MAX_CLAUSES) {
+            f->c[f->n++] = c;
+            continue;
+        }
+        uint32_t worst = 0;
+        for (uint32_t k = 1; k < f->n; k++)
+            if (cl_better(&f->c[worst], &f->c[k]))
+                worst = k;
+        if (cl_better(&c, &f->c[worst])) {
+            cl_free(&f->c[worst]);
+            f->c[worst] = c;
+        } else {
+            cl_free(&c);
+        }
+    }
+    g->n = 0;
+}
+
+/* f = f or g (consumes g): the best clause of each side, joined. */
+static void cnf_or(struct cnf *f, struct cnf *g)
+{
+    bool oom = f->oom || g->oom;
+    if (!f->n || !g->n) {
+        cnf_free(f);
+        cnf_free(g);
+        f->oom = oom;
+        return;
+    }
+    uint32_t bf = 0, bg = 0;
+    for (uint32_t k = 1; k < f->n; k++)
+        if (cl_better(&f->c[k], &f->c[bf]))
+            bf = k;
+    for (uint32_t k = 1; k < g->n; k++)
+        if (cl_better(&g->c[k], &g->c[bg]))
+            bg = k;
+    struct clause c = f->c[bf], d = g->c[bg];
+    f->c[bf].a = NULL;
+    g->c[bg].a = NULL;
+    cnf_free(f);
+    cnf_free(g);
+    oom |= !cl_union(&c, &d);
+    f->c[0] = c;
+    f->n = 1;
+    f->oom = oom;
+}
+
+static int literal_piece(const char *s, uint32_t n, uint32_t *off)
+{
+    uint32_t best = 0, bo = 0, start = 0;
+    for (uint32_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == SIGMA_GLOB_STAR || s[i] == SIGMA_GLOB_ONE) {
+            if (i - start > best) {
+                best = i - start;
+                bo = start;
+            }
+            start = i + 1;
+        }
+    }
+    *off = bo;
+    return (int)best;
+}
+
+/* Hyperscan flags of a PCRE2 regex, or -1 when Hyperscan cannot prefilter it. */
+static int regex_flags(const struct sigma_compiled *sc, const struct sigma_alt *alt)
+{
+    uint32_t opts = 0;
+    if (!sc->regex_ok || !alt->re || !alt->s || memchr(alt->s, '\0', alt->n) ||
+        pcre2_pattern_info(alt->re, PCRE2_INFO_ARGOPTIONS, &opts))
+        return -1;
+    if (opts & ~(uint32_t)(PCRE2_CASELESS | PCRE2_MULTILINE | PCRE2_DOTALL))
+        return -1;
+    int fl = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH;
+    fl |= opts & PCRE2_CASELESS ? HS_FLAG_CASELESS : 0;
+    fl |= opts & PCRE2_MULTILINE ? HS_FLAG_MULTILINE : 0;
+    fl |= opts & PCRE2_DOTALL ? HS_FLAG_DOTALL : 0;
+    char *src = malloc(alt->n + 1);
+    if (!src)
+        return -1;
+    memcpy(src, alt->s, alt->n);
+    src[alt->n] = '\0';
+    hs_database_t *db = NULL;
+    hs_compile_error_t *err = NULL;
+    int rc = hs_compile(src, (unsigned)fl, HS_MODE_BLOCK, NULL, &db, &err);
+    free(src);
+    if (rc != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        return -1;
+    }
+    hs_free_database(db);
+    return fl;
+}
+
+/* Fields whose values come from a handful of words: a literal there says little. */
+static bool small_domain(int fid)
+{
+    return fid == CW_F_HTTP_METHOD || fid == CW_F_HTTP_STATUS || fid == CW_F_HTTP_VERSION ||
+           fid == SIGMA_FID_TRANSPORT || fid == SIGMA_FID_SRC_PORT || fid == SIGMA_FID_DST_PORT;
+}
+
+/* Add alt's atom to clause c. false: alt has no atom (the clause must go). */
+static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
+                     const struct sigma_alt *alt, uint32_t key, struct clause *c, bool *oom)
+{
+    int id, score;
+    if (alt->null)
+        return false;
+    if (t->match == SIGMA_M_RE) {
+        int fl = regex_flags(sc, alt);
+        if (fl < 0)
+            return false;
+        id = atom_id(sc, key, alt->s, alt->n, (unsigned)fl, true, 0);
+        score = SC_REGEX_SCORE;
+    } else {
+        uint32_t off;
+        int len = literal_piece(alt->s, alt->n, &off);
+        if (len <= 0)
+            return false;
+        uint8_t anchor = (off == 0 ? SC_ANCHOR_START : 0) |
+                         (off + (uint32_t)len == alt->n ? SC_ANCHOR_END : 0);
+        unsigned fl = HS_FLAG_SINGLEMATCH | (t->flags & SIGMA_F_CASED ? 0 : HS_FLAG_CASELESS);
+        id = atom_id(sc, key, alt->s + off, (uint32_t)len, fl, false, anchor);
+        score = len > 16 ? 16 : len;
+        score += (anchor & SC_ANCHOR_START ? 2 : 0) + (anchor & SC_ANCHOR_END ? 2 : 0);
+    }
+    if (small_domain(t->fid))
+        score = 1;
+    if (id < 0 || !cl_add(c, (uint32_t)id, score))
+        *oom = true;
+    return true;
+}
+
+static void test_cnf(struct sigma_compiled *sc, const struct sigma_test *t, struct cnf *out)
+{
+    cnf_always(out);
+    bool strmatch = t->match == SIGMA_M_EQ || t->match == SIGMA_M_CONTAINS ||
+                    t->match == SIGMA_M_STARTS || t->match == SIGMA_M_ENDS ||
+                    t->match == SIGMA_M_RE;
+    if (!strmatch)
+        return;
+    int key = key_id(sc, t->field ? t->fid : SIGMA_FID_KEYWORD, t->field);
+    if (key < 0) {
+        out->oom = true;
+        return;
+    }
+    bool all = t->flags & SIGMA_F_ALL;
+    struct clause any = {NULL, 0, 0, INT_MAX};
+    for (uint32_t i = 0; i < t->nvals; i++) {
+        struct clause v = {NULL, 0, 0, INT_MAX};
+        bool ok = true;
+        for (uint32_t k = 0; k < t->vals[i].nalts && ok; k++)
+            ok = alt_atom(sc, t, &t->vals[i].alts[k], (uint32_t)key, &v, &out->oom);
+        if (all) { /* every value must match: each is a clause of its own */
+            struct cnf one;
+            cnf_always(&one);
+            if (ok) {
+                one.c[0] = v;
+                one.n = 1;
+            } else {
+                cl_free(&v);
+            }
+            cnf_and(out, &one);
+        } else if (!ok) { /* this value can match without a string: no requirement */
+            cl_free(&v);
+            cl_free(&any);
+            return;
+        } else if (!cl_union(&any, &v)) {
+            out->oom = true;
+        }
+    }
+    if (!all) { /* no values: never matches = the empty clause */
+        out->c[0] = any;
+        out->n = 1;
+    }
+}
+
+static void sel_cnf(struct sigma_compiled *sc, const struct sigma_sel *s, struct cnf *out)
+{
+    cnf_never(out);
+    for (uint32_t g = 0; g < s->ngroups; g++) {
+        const struct sigma_group *gr = &s->groups[g];
+        struct cnf grp, x;
+        cnf_always(&grp);
+        for (uint32_t k = 0; k < gr->ntests; k++) {
+            test_cnf(sc, &gr->tests[k], &x);
+            cnf_and(&grp, &x);
+        }
+        if (s->ngroups == 1) {
+            cnf_free(out);
+            *out = grp;
+            return;
+        }
+        cnf_or(out, &grp);
+    }
+}
+
+static void cond_cnf(struct sigma_compiled *sc, const struct sigma_rule *r,
+                     const struct sigma_cond *c, struct cnf *out)
+{
+    struct cnf b;
+    if (!c) {
+        cnf_never(out); /* a rule without a condition never fires */
+        return;
+    }
+    switch (c->op) {
+    case SIGMA_C_SEL: sel_cnf(sc, &r->sels[c->sel], out); return;
+    case SIGMA_C_AND:
+        cond_cnf(sc, r, c->a, out);
+        cond_cnf(sc, r, c->b, &b);
+        cnf_and(out, &b);
+        return;
+    case SIGMA_C_OR:
+        cond_cnf(sc, r, c->a, out);
+        cond_cnf(sc, r, c->b, &b);
+        cnf_or(out, &b);
+        return;
+    case SIGMA_C_NOT:
+    case SIGMA_C_TRUE: cnf_always(out); return;
+    default: cnf_never(out); return;
+    }
+}
+
+/* -- databases --------------------------------------------------------------- */
+
+/* A literal as a Hyperscan expression: every byte as \xHH, '^' / '$' when
+ * anchored ('$' also matches before a final newline: a superset, as required). */
+static char *hex_literal(const char *s, uint32_t n, uint8_t anchor)
+{
+    static const char hx[] = "0123456789abcdef";
+    char *o = malloc((size_t)n * 4 + 3);
+    size_t k = 0;
+    if (!o)
+        return NULL;
+    if (anchor & SC_ANCHOR_START)
+        o[k++] = '^';
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        o[k++] = '\\';
+        o[k++] = 'x';
+        o[k++] = hx[c >> 4];
+        o[k++] = hx[c & 15];
+    }
+    if (anchor & SC_ANCHOR_END)
+        o[k++] = '$';
+    o[k] = '\0';
+    return o;
+}
+
+static char *regex_source(const char *s, uint32_t n)
+{
+    char *o = malloc((size_t)n + 1);
+    if (o) {
+        memcpy(o, s, n);
+        o[n] = '\0';
+    }
+    return o;
+}
+
+/* One database from atom ids ids[0..n). 0, or -1 with sc->why set. */
+static int build_db(struct sigma_compiled *sc, const uint32_t *ids, uint32_t n,
+                    hs_database_t **db)
+{
+    char **ex = calloc(n, sizeof(*ex));
+    unsigned *fl = calloc(n, sizeof(*fl));
+    int rc = -1;
+    if (!ex || !fl) {
+        snprintf(sc->why, sizeof(sc->why), "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sc_atom *a = &sc->atoms[ids[i]];
+        ex[i] = a->regex ? regex_source(a->s, a->n) : hex_literal(a->s, a->n, a->anchor);
+        fl[i] = a->flags;
+        if (!ex[i]) {
+            snprintf(sc->why, sizeof(sc->why), "out of memory");
+            goto out;
+        }
+        sc->st.regex_patterns += a->regex;
+    }
+    hs_compile_error_t *err = NULL;
+    if (hs_compile_multi((const char *const *)ex, fl, ids, n, HS_MODE_BLOCK, NULL, db, &err) !=
+        HS_SUCCESS) {
+        snprintf(sc->why, sizeof(sc->why), "hyperscan: %s (pattern %d)",
+                 err && err->message ? err->message : "compile failed", err ? err->expression : -1);
+        hs_free_compile_error(err);
+        goto out;
+    }
+    sc->st.patterns += n;
+    sc->st.databases++;
+    rc = hs_alloc_scratch(*db, &sc->proto) == HS_SUCCESS ? 0 : -1;
+    if (rc)
+        snprintf(sc->why, sizeof(sc->why), "hyperscan: cannot allocate scratch");
+out:
+    for (uint32_t i = 0; ex && i < n; i++)
+        free(ex[i]);
+    free(ex);
+    free(fl);
+    return rc;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Kind k: rule list, always list, atom map, databases. 0 or -1 (sc->why). */
+static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *trig)
+{
+    const struct sigma_ruleset *rs = sc->rs;
+    struct sc_kind *kd = &sc->kinds[k];
+    uint32_t *used = NULL, *keyatoms = NULL;
+    int rc = -1;
+    for (uint32_t i = 0; i < rs->n; i++)
+        kd->nrules += !rs->rules[i].ls.why && (rs->rules[i].ls.kinds & (1u << k));
+    if (!kd->nrules)
+        return 0;
+    kd->rules = malloc(kd->nrules * sizeof(*kd->rules));
+    kd->always = malloc(kd->nrules * sizeof(*kd->always));
+    kd->need = calloc(kd->nrules, sizeof(*kd->need));
+    kd->atom_off = calloc(sc->natoms + 1, sizeof(*kd->atom_off));
+    used = calloc(sc->natoms + 1, sizeof(*used));
+    if (!kd->rules || !kd->always || !kd->need || !kd->atom_off || !used)
+        goto oom;
+    uint32_t nr = 0, total = 0;
+    for (uint32_t i = 0; i < rs->n; i++) {
+        if (rs->rules[i].ls.why || !(rs->rules[i].ls.kinds & (1u << k)))
+            continue;
+        if (!trig[i].n)
+            kd->always[kd->nalways++] = nr;
+        kd->need[nr] = (uint8_t)((1u << trig[i].n) - 1);
+        for (uint32_t c = 0; c < trig[i].n; c++)
+            for (uint32_t j = 0; j < trig[i].c[c].n; j++) {
+                kd->atom_off[trig[i].c[c].a[j] + 1]++;
+                total++;
+            }
+        kd->rules[nr++] = i;
+    }
+    for (uint32_t a = 0; a < sc->natoms; a++)
+        kd->atom_off[a + 1] += kd->atom_off[a];
+    kd->atom_rules = malloc((total ? total : 1) * sizeof(*kd->atom_rules));
+    if (!kd->atom_rules)
+        goto oom;
+    memcpy(used, kd->atom_off, (sc->natoms + 1) * sizeof(*used)); /* fill cursors */
+    for (uint32_t r = 0; r < kd->nrules; r++) {
+        const struct cnf *t = &trig[kd->rules[r]];
+        for (uint32_t c = 0; c < t->n; c++)
+            for (uint32_t j = 0; j < t->c[c].n; j++)
+                kd->atom_rules[used[t->c[c].a[j]]++] = r << 3 | c;
+    }
+    /* fields: group the kind's atoms by field (fid; JSON/keyword: fid + name) */
+    keyatoms = malloc((sc->natoms ? sc->natoms : 1) * sizeof(*keyatoms));
+    kd->fields = calloc(sc->nkeys ? sc->nkeys : 1, sizeof(*kd->fields));
+    if (!keyatoms || !kd->fields)
+        goto oom;
+    bool *done = calloc(sc->nkeys ? sc->nkeys : 1, sizeof(*done));
+    if (!done)
+        goto oom;
+    for (uint32_t key = 0; key < sc->nkeys; key++) {
+        if (done[key])
+            continue;
+        int fid = sc->keys[key].fid;
+        bool by_name = fid == SIGMA_FID_JSON || fid == SIGMA_FID_KEYWORD;
+        uint32_t na = 0;
+        for (uint32_t a = 0; a < sc->natoms; a++) {
+            const struct sc_key *ak = &sc->keys[sc->atoms[a].key];
+            bool same = by_name ? sc->atoms[a].key == key : ak->fid == fid;
+            if (same && kd->atom_off[a + 1] > kd->atom_off[a])
+                keyatoms[na++] = a;
+        }
+        struct sc_field *f = &kd->fields[kd->nfields];
+        f->fid = fid;
+        f->name = by_name ? sc->keys[key].name : NULL;
+        if (!by_name) { /* every Sigma name mapped to fid: the JSON fallback */
+            f->fallback = calloc(sc->nkeys, sizeof(*f->fallback));
+            if (!f->fallback) {
+                free(done);
+                goto oom;
+            }
+        }
+        for (uint32_t o = key; o < sc->nkeys; o++) {
+            if (by_name ? o != key : sc->keys[o].fid != fid)
+                continue;
+            done[o] = true;
+            if (!by_name && sc->keys[o].name)
+                f->fallback[f->nfallback++] = sc->keys[o].name;
+        }
+        if (!na) {
+            free(f->fallback);
+            memset(f, 0, sizeof(*f));
+            continue;
+        }
+        kd->nfields++;
+        f->raw_covers = fid == SIGMA_FID_KEYWORD;
+        for (uint32_t i = 0; i < na; i++)
+            f->raw_covers &= !sc->atoms[keyatoms[i]].regex && !sc->atoms[keyatoms[i]].anchor;
+        if (build_db(sc, keyatoms, na, &f->db)) {
+            free(done);
+            goto out;
+        }
+    }
+    free(done);
+    rc = 0;
+    goto out;
+oom:
+    snprintf(sc->why, sizeof(sc->why), "out of memory");
+out:
+    free(used);
+    free(keyatoms);
+    return rc;
+}
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct sigma_compiled *sigma_compiled_build(const struct sigma_ruleset *rs)
+{
+    double t0 = now_wall();
+    struct sigma_compiled *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return NULL;
+    sc->rs = rs;
+    uint32_t nl = 0;
+    sc->regex_ok = pcre2_config(PCRE2_CONFIG_NEWLINE, &nl) >= 0 && nl == PCRE2_NEWLINE_LF;
+    struct cnf *trig = calloc(rs->n ? rs->n : 1, sizeof(*trig));
+    if (!trig) {
+        free(sc);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < rs->n && !sc->why[0]; i++) {
+        const struct sigma_entry *e = &rs->rules[i];
+        if (e->ls.why || !e->ls.kinds)
+            continue;
+        cond_cnf(sc, &e->rule, e->rule.cond, &trig[i]);
+        if (trig[i].oom) {
+            snprintf(sc->why, sizeof(sc->why), "out of memory");
+            break;
+        }
+        sc->st.rules++;
+        sc->st.always += !trig[i].n;
+        sc->st.prefiltered += trig[i].n > 0;
+        for (uint32_t c = 0; c < trig[i].n; c++) { /* deduplicate each clause's atoms */
+            struct clause *cl = &trig[i].c[c];
+            if (cl->n)
+                qsort(cl->a, cl->n, sizeof(*cl->a), cmp_u32);
+            uint32_t w = 0;
+            for (uint32_t j = 0; j < cl->n; j++)
+                if (!w || cl->a[w - 1] != cl->a[j])
+                    cl->a[w++] = cl->a[j];
+            cl->n = w;
+        }
+    }
+    for (uint32_t k = 0; k < SC_KINDS && k < CW_KIND__COUNT && !sc->why[0]; k++) {
+        if (build_kind(sc, k, trig))
+            break;
+        if (sc->kinds[k].nrules) {
+            sc->st.kinds++;
+            uint32_t w = (sc->kinds[k].nrules + 63) / 64;
+            if (w > sc->maxwords)
+                sc->maxwords = w;
+            if (sc->kinds[k].nrules > sc->maxrules)
+                sc->maxrules = sc->kinds[k].nrules;
+        }
+    }
+    for (uint32_t i = 0; i < rs->n; i++)
+        cnf_free(&trig[i]);
+    free(trig);
+    free(sc->ht);
+    sc->ht = NULL;
+    sc->st.compile_seconds = now_wall() - t0;
+    return sc;
+}
+
+static void cthread_free(struct sigma_cthread *t)
+{
+    if (!t)
+        return;
+    sigma_evalctx_free(t->ec);
+    if (t->scratch)
+        hs_free_scratch(t->scratch);
+    free(t->bits);
+    free(t->have);
+    free(t->touched);
+    free(t);
+}
+
+void sigma_compiled_free(struct sigma_compiled *sc)
+{
+    if (!sc)
+        return;
+    for (uint32_t i = 0; i < SC_POOL; i++)
+        cthread_free(sc->pool[i]);
+    for (uint32_t k = 0; k < SC_KINDS; k++) {
+        struct sc_kind *kd = &sc->kinds[k];
+        for (uint32_t f = 0; kd->fields && f < sc->nkeys; f++) {
+            if (kd->fields[f].db)
+                hs_free_database(kd->fields[f].db);
+            free(kd->fields[f].fallback);
+        }
+        free(kd->fields);
+        free(kd->rules);
+        free(kd->always);
+        free(kd->need);
+        free(kd->atom_off);
+        free(kd->atom_rules);
+    }
+    if (sc->proto)
+        hs_free_scratch(sc->proto);
+    free(sc->keys);
+    free(sc->atoms);
+    free(sc->ht);
+    free(sc);
+}
+
+const char *sigma_compiled_failed(const struct sigma_compiled *sc)
+{
+    return sc->why[0] ? sc->why : NULL;
+}
+
+void sigma_compiled_get_stats(const struct sigma_compiled *sc, struct sigma_compiled_stats *st)
+{
+    *st = sc->st;
+}
+
+/* -- matching ------------------------------------------------------------------ */
+
+static struct sigma_cthread *cthread_new(const struct sigma_compiled *sc)
+{
+    struct sigma_cthread *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->ec = sigma_evalctx_new();
+    t->bits = calloc(sc->maxwords ? sc->maxwords : 1, sizeof(*t->bits));
+    t->have = calloc(sc->maxrules ? sc->maxrules : 1, sizeof(*t->have));
+    t->touched = calloc(sc->maxrules ? sc->maxrules : 1, sizeof(*t->touched));
+    if (!t->ec || !t->bits || !t->have || !t->touched || (sc->proto && hs_clone_scratch(sc->proto, &t->scratch))) {
+        cthread_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+struct sigma_cthread *sigma_compiled_acquire(const struct sigma_compiled *sc)
+{
+    /* The pool is a cache beside the immutable compiled form; its slots are
+     * claimed with one atomic exchange each. */
+    struct sigma_compiled *m = (struct sigma_compiled *)sc;
+    for (uint32_t i = 0; i < SC_POOL; i++) {
+        struct sigma_cthread *t = __atomic_load_n(&m->pool[i], __ATOMIC_ACQUIRE);
+        if (!t) {
+            struct sigma_cthread *n = cthread_new(sc);
+            if (!n)
+                return NULL;
+            atomic_store(&n->busy, 1);
+            struct sigma_cthread *expect = NULL;
+            if (__atomic_compare_exchange_n(&m->pool[i], &expect, n, false, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE))
+                return n;
+            cthread_free(n);
+            t = expect;
+        }
+        if (atomic_exchange(&t->busy, 1) == 0)
+            return t;
+    }
+    struct sigma_cthread *t = cthread_new(sc);
+    if (t)
+        t->temp = true;
+    return t;
+}
+
+void sigma_compiled_release(const struct sigma_compiled *sc, struct sigma_cthread *t)
+{
+    (void)sc;
+    if (!t)
+        return;
+    if (t->temp)
+        cthread_free(t);
+    else
+        atomic_store(&t->busy, 0);
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ctx)
+{
+    struct sigma_cthread *t = ctx;
+    const struct sc_kind *kd = t->kind;
+    (void)from;
+    (void)to;
+    (void)flags;
+    for (uint32_t j = kd->atom_off[id]; j < kd->atom_off[id + 1]; j++) {
+        uint32_t r = kd->atom_rules[j] >> 3;
+        if (!t->have[r])
+            t->touched[t->ntouched++] = r;
+        t->have[r] |= (uint8_t)(1u << (kd->atom_rules[j] & 7));
+    }
+    return 0;
+}
+
+static void scan(struct sigma_cthread *t, const hs_database_t *db, const char *s, size_t n)
+{
+    if (n > UINT_MAX)
+        n = UINT_MAX; /* cannot happen for records (lines are bounded) */
+    if (hs_scan(db, s ? s : "", (unsigned)n, 0, t->scratch, on_match, t) != HS_SUCCESS)
+        t->scan_failed = true; /* every rule of the kind becomes a candidate */
+}
+
+static void scan_value(struct sigma_cthread *t, const hs_database_t *db, int fid, const char *s,
+                       size_t n)
+{
+    scan(t, db, s, n);
+    if (sigma_is_url_field(fid) && n && memchr(s, '%', n)) {
+        size_t nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
+        scan(t, db, t->norm, nn);
+    }
+}
+
+static void scan_field(struct sigma_cthread *t, const struct sc_field *f,
+                       const struct cw_record *rec)
+{
+    const char *s;
+    size_t n;
+    if (f->fid == SIGMA_FID_KEYWORD) { /* as keyword_one() in sigma_eval.c */
+        uintptr_t r0 = (uintptr_t)rec->raw, r1 = r0 + (rec->raw ? rec->raw_len : 0);
+        for (uint16_t i = 0; i < rec->nvals; i++) {
+            const struct cw_value *v = &rec->vals[i];
+            if (cw_field_info((enum cw_field_id)v->id)->type != CW_FT_STR)
+                continue;
+            uintptr_t p = (uintptr_t)v->v.s;
+            if (f->raw_covers && r0 && p >= r0 && p <= r1 && v->len <= r1 - p)
+                continue; /* a substring of the raw line, which is scanned below */
+            scan(t, f->db, v->v.s, v->len);
+        }
+        if (rec->raw)
+            scan(t, f->db, rec->raw, rec->raw_len);
+        return;
+    }
+    if (f->fid == SIGMA_FID_JSON) {
+        if (sigma_eval_field(t->ec, f->fid, f->name, &s, &n))
+            scan_value(t, f->db, f->fid, s, n);
+        return;
+    }
+    if (sigma_eval_field(t->ec, f->fid, NULL, &s, &n)) {
+        scan_value(t, f->db, f->fid, s, n);
+        return;
+    }
+    for (uint32_t i = 0; i < f->nfallback; i++)
+        if (sigma_eval_field(t->ec, f->fid, f->fallback[i], &s, &n))
+            scan_value(t, f->db, f->fid, s, n);
+}
+
+int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t,
+                        const struct cw_record *rec, sigma_hit_fn fn, void *arg)
+{
+    t->candidates = 0;
+    if (rec->kind >= CW_KIND__COUNT && rec->kind < SC_KINDS) /* no such records today */
+        return sigma_ruleset_eval(sc->rs, t->ec, rec, fn, arg);
+    if (rec->kind >= SC_KINDS || !sc->kinds[rec->kind].nrules)
+        return 0;
+    const struct sc_kind *kd = &sc->kinds[rec->kind];
+    uint32_t words = (kd->nrules + 63) / 64;
+    int hits = 0;
+    memset(t->bits, 0, words * sizeof(*t->bits));
+    sigma_evalctx_reset(t->ec, rec);
+    t->kind = kd;
+    t->scan_failed = false;
+    for (uint32_t i = 0; i < kd->nalways; i++)
+        t->bits[kd->always[i] >> 6] |= 1ull << (kd->always[i] & 63);
+    t->ntouched = 0;
+    for (uint32_t f = 0; f < kd->nfields; f++)
+        scan_field(t, &kd->fields[f], rec);
+    for (uint32_t i = 0; i < t->ntouched; i++) { /* every clause holds: a candidate */
+        uint32_t r = t->touched[i];
+        if (t->have[r] == kd->need[r])
+            t->bits[r >> 6] |= 1ull << (r & 63);
+        t->have[r] = 0;
+    }
+    if (t->scan_failed)
+        memset(t->bits, 0xff, words * sizeof(*t->bits));
+    for (uint32_t w = 0; w < words; w++) {
+        uint64_t b = t->bits[w];
+        while (b) {
+            uint32_t r = w * 64 + (uint32_t)__builtin_ctzll(b);
+            b &= b - 1;
+            if (r >= kd->nrules)
+                break;
+            const struct sigma_entry *e = &sc->rs->rules[kd->rules[r]];
+            struct sigma_why why;
+            t->candidates++;
+            if (!sigma_logsource_admits(&e->ls, rec) || !sigma_eval_rule(&e->rule, t->ec, &why))
+                continue;
+            hits++;
+            if (fn)
+                fn(arg, e, &why);
+        }
+    }
+    return hits;
+}
+
+uint32_t sigma_compiled_last_candidates(const struct sigma_cthread *t) { return t->candidates; }
