@@ -17,6 +17,10 @@
 
 static const struct cw_option dns_options[] = {
     {"listen", 'l', "listen", "ADDR:PORT", "answer DNS on UDP and TCP here (repeatable; default 127.0.0.1:53)"},
+    {"tls-listen", 0, "tls-listen", "ADDR:PORT", "answer DNS over TLS (RFC 7858) here (repeatable; needs --tls-cert, --tls-key)"},
+    {"tls-cert", 0, "tls-cert", "FILE", "PEM certificate (chain) for DNS over TLS and HTTPS"},
+    {"tls-key", 0, "tls-key", "FILE", "PEM private key for --tls-cert"},
+    {"tls-handshake-timeout", 0, "tls-handshake-timeout", "DURATION", "close a TLS connection whose handshake takes longer (default 5s)"},
     {"forward", 'F', "forward", "ADDR:PORT", "upstream resolver, tried in order (repeatable)"},
     {"rpz", 'r', "rpz", "FILE", "response policy zone file, in precedence order (repeatable)"},
     {"view", 0, "view", "NAME=CIDR,...", "a member's view: clients in these ranges (repeatable)"},
@@ -165,7 +169,7 @@ int cmd_dns(int argc, char **argv)
     }
     if (help) {
         cw_options_help(stdout, "crosswatch dns [--config FILE] [options]",
-                        "Protective DNS resolver for a member's users: answers over UDP and TCP,\n"
+                        "Protective DNS resolver for a member's users: answers over UDP, TCP and TLS,\n"
                         "forwards cache misses to upstreams, applies Response Policy Zones\n"
                         "(blocked answers carry RFC 8914 Extended DNS Errors) and sends one `dns`\n"
                         "record per query to the center, spooled while the center is away.\n"
@@ -182,8 +186,12 @@ int cmd_dns(int argc, char **argv)
         c.nlisten = 1;
     }
     c.nforward = cw_config_all(&cfg, SECTION, "forward", c.forward, CW_DNSD_MAX_ADDRS);
+    c.ntls_listen = cw_config_all(&cfg, SECTION, "tls-listen", c.tls_listen, CW_DNSD_MAX_ADDRS);
+    c.tls_cert = cw_config_str(&cfg, SECTION, "tls-cert", NULL);
+    c.tls_key = cw_config_str(&cfg, SECTION, "tls-key", NULL);
     c.nrpz = cw_config_all(&cfg, SECTION, "rpz", c.rpz, CW_DNSD_MAX_RPZ);
     if (c.nlisten > CW_DNSD_MAX_ADDRS || c.nforward > CW_DNSD_MAX_ADDRS ||
+        c.ntls_listen > CW_DNSD_MAX_ADDRS ||
         c.nrpz > CW_DNSD_MAX_RPZ) {
         fprintf(stderr, "crosswatch dns: at most %d --listen, %d --forward and %d --rpz\n",
                 CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_RPZ);
@@ -204,7 +212,7 @@ int cmd_dns(int argc, char **argv)
     c.user = cw_config_str(&cfg, SECTION, "user", NULL);
     c.center = cw_config_str(&cfg, SECTION, "center", NULL);
     c.state_dir = cw_config_str(&cfg, SECTION, "state-dir", c.state_dir);
-    int64_t ms, flush, stale, maxttl, idle;
+    int64_t ms, flush, stale, maxttl, idle, hs;
     uint64_t u;
     if (cw_config_size(&cfg, SECTION, "spool-max", c.spool_max, &c.spool_max, err, sizeof(err)) ||
         get_u64(&cfg, "batch-lines", c.batch_lines, &c.batch_lines, err, sizeof(err)) ||
@@ -216,6 +224,8 @@ int cmd_dns(int argc, char **argv)
         cw_config_duration_ms(&cfg, SECTION, "upstream-timeout", c.upstream_timeout_ms, &ms, err,
                               sizeof(err)) ||
         cw_config_duration_ms(&cfg, SECTION, "tcp-idle", c.tcp_idle_ms, &idle, err, sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "tls-handshake-timeout", c.tls_handshake_ms, &hs, err,
+                              sizeof(err)) ||
         get_u64(&cfg, "tcp-max-conns", c.tcp_max_conns, &c.tcp_max_conns, err, sizeof(err)) ||
         get_u64(&cfg, "tcp-pipeline", c.tcp_max_inflight, &u, err, sizeof(err)) ||
         cw_config_bool(&cfg, SECTION, "verbose", false, &verbose, err, sizeof(err))) {
@@ -227,6 +237,11 @@ int cmd_dns(int argc, char **argv)
     c.stale_ms = stale;
     c.upstream_timeout_ms = ms > 0 ? ms : 1;
     c.tcp_idle_ms = idle;
+    c.tls_handshake_ms = hs > 0 ? hs : 1;
+    if ((c.ntls_listen) && (!c.tls_cert || !c.tls_key)) {
+        fprintf(stderr, "crosswatch dns: --tls-listen needs --tls-cert FILE and --tls-key FILE\n");
+        goto out;
+    }
     c.tcp_max_inflight = u ? u : 1;
     if (c.batch_lines == 0 || c.cache_entries == 0) {
         fprintf(stderr, "crosswatch dns: --batch-lines and --cache-size must be at least 1\n");

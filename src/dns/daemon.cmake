@@ -5,4 +5,5 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_cache.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_policy.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_metrics.c
-  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c)
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_tls.c)

@@ -52,6 +52,10 @@ struct cw_dnsd_config {
     size_t nrpz;
     struct cw_dnsd_view_cfg *views; /* clients outside every view use view "default" */
     size_t nviews;
+    const char *tls_listen[CW_DNSD_MAX_ADDRS]; /* DNS over TLS (RFC 7858), ADDR:PORT */
+    size_t ntls_listen;
+    const char *tls_cert, *tls_key; /* PEM files, read before privileges are dropped */
+    int64_t tls_handshake_ms;       /* a TLS handshake must finish within this */
     const char *metrics; /* ADDR:PORT or NULL */
     const char *user;    /* drop root to this user after binding, or NULL */
     /* telemetry: center NULL = off */

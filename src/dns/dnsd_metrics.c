@@ -93,10 +93,10 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
     struct cw_buf b = CW_BUF_INIT;
     cw_buf_adds(&b, "# HELP crosswatch_dns_queries_total Queries received.\n"
                     "# TYPE crosswatch_dns_queries_total counter\n");
-    cw_buf_addf(&b, "crosswatch_dns_queries_total{transport=\"udp\"} %llu\n",
-                (unsigned long long)LD(m->queries_udp));
-    cw_buf_addf(&b, "crosswatch_dns_queries_total{transport=\"tcp\"} %llu\n",
-                (unsigned long long)LD(m->queries_tcp));
+    static const char *const tr[4] = {"udp", "tcp", "tls", "https"};
+    for (int i = 0; i < 4; i++)
+        cw_buf_addf(&b, "crosswatch_dns_queries_total{transport=\"%s\"} %llu\n", tr[i],
+                    (unsigned long long)LD(m->queries[i]));
     cw_buf_adds(&b, "# HELP crosswatch_dns_answers_total Answers sent, by response code.\n"
                     "# TYPE crosswatch_dns_answers_total counter\n");
     for (int i = 0; i < 16; i++)
@@ -148,7 +148,15 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
     for (int i = 0; i < CW_DROP__COUNT; i++)
         cw_buf_addf(&b, "crosswatch_dns_dropped_total{reason=\"%s\"} %llu\n", drop_names[i],
                     (unsigned long long)LD(m->dropped[i]));
-    gauge(&b, "tcp_connections", "Open client TCP connections.", LD(m->tcp_conns));
+    gauge(&b, "tcp_connections", "Open client TCP and TLS connections.", LD(m->tcp_conns));
+    cw_buf_addf(&b, "# HELP crosswatch_dns_tls_handshakes_total DNS over TLS handshakes.\n"
+                    "# TYPE crosswatch_dns_tls_handshakes_total counter\n"
+                    "crosswatch_dns_tls_handshakes_total{result=\"ok\"} %llu\n"
+                    "crosswatch_dns_tls_handshakes_total{result=\"failed\"} %llu\n"
+                    "crosswatch_dns_tls_handshakes_total{result=\"timeout\"} %llu\n",
+                (unsigned long long)LD(m->tls_handshakes[0]),
+                (unsigned long long)LD(m->tls_handshakes[1]),
+                (unsigned long long)LD(m->tls_handshakes[2]));
     cw_buf_adds(&b, "# HELP crosswatch_dns_policy_reloads_total Policy reloads (SIGHUP).\n"
                     "# TYPE crosswatch_dns_policy_reloads_total counter\n");
     cw_buf_addf(&b, "crosswatch_dns_policy_reloads_total{result=\"ok\"} %llu\n"

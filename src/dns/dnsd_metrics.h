@@ -7,12 +7,12 @@
  * registered (cw_dnsd_metrics_list) off the hot path, when policy is loaded; that
  * takes the table's mutex, as does a scrape.
  *
- * Series: crosswatch_dns_queries_total{transport}, _answers_total{rcode},
+ * Series: crosswatch_dns_queries_total{transport=udp|tcp|tls|https}, _answers_total{rcode},
  * _cache_hits_total, _cache_misses_total, _cache_stale_answers_total,
  * _cache_entries, _blocks_total{list,view}, _upstream_queries_total,
  * _upstream_failures_total, _upstream_tc_fallbacks_total,
  * _upstream_latency_seconds (histogram), _malformed_total, _dropped_total{reason},
- * _tcp_connections, _policy_reloads_total{result}, _telemetry_dropped_total,
+ * _tcp_connections, _tls_handshakes_total{result}, _policy_reloads_total{result}, _telemetry_dropped_total,
  * _telemetry_spooled_total, _telemetry_spool_bytes. */
 #ifndef CW_DNS_DNSD_METRICS_H
 #define CW_DNS_DNSD_METRICS_H
@@ -32,7 +32,7 @@ enum cw_dnsd_drop { CW_DROP_MALFORMED = 0, CW_DROP_POLICY, CW_DROP_OVERLOAD, CW_
 struct cw_dnsd_tel;
 
 struct cw_dnsd_metrics {
-    _Atomic uint64_t queries_udp, queries_tcp;
+    _Atomic uint64_t queries[4]; /* by transport: udp, tcp, tls, https */
     _Atomic uint64_t rcode[16];
     _Atomic uint64_t cache_hits, cache_misses, cache_stale, cache_entries;
     _Atomic uint64_t upstream_queries, upstream_failures, upstream_tc;
@@ -41,6 +41,7 @@ struct cw_dnsd_metrics {
     _Atomic uint64_t malformed;
     _Atomic uint64_t dropped[CW_DROP__COUNT];
     _Atomic uint64_t tcp_conns;
+    _Atomic uint64_t tls_handshakes[3]; /* ok, failed, timeout */
     _Atomic uint64_t reload_ok, reload_failed;
     _Atomic uint64_t blocks[CW_DNSD_MAX_VIEWS][CW_DNSD_MAX_LISTS + 1];
 

@@ -30,6 +30,7 @@
 #include "dns/dnsd_metrics.h"
 #include "dns/dnsd_policy.h"
 #include "dns/dnsd_telemetry.h"
+#include "dns/dnsd_tls.h"
 #include "dns/rpz.h"
 #include "ship/durable.h"
 #include "ship/input.h" /* cw_net_parse_addr */
@@ -51,7 +52,10 @@ struct listener {
     struct handle h;
     struct cw_ip local;
     uint16_t port;
+    uint8_t transport;        /* enum transport */
 };
+
+enum transport { TR_UDP = 0, TR_TCP, TR_TLS, TR_HTTPS };
 
 struct conn {
     struct handle h;
@@ -67,6 +71,14 @@ struct conn {
     bool eof, dead, want_out, reading;
     bool resume_queued;       /* on server.resume: parse what rbuf already holds */
     struct conn *resume_next;
+    uint32_t events;          /* epoll interest as last set */
+    /* DNS over TLS */
+    SSL *ssl;
+    bool handshake;           /* still in the TLS handshake */
+    bool hs_want_write;
+    bool r_wants_w;           /* SSL_read needs the socket writable */
+    bool w_wants_r;           /* SSL_write needs the socket readable */
+    int64_t hs_deadline_ms;
 };
 
 struct server;
@@ -77,7 +89,8 @@ struct query {
     struct cw_arena arena;
     int64_t t0_us, ts_us;
     /* client */
-    bool tcp;
+    bool tcp;                 /* a stream (TCP, TLS, HTTPS): no truncation */
+    uint8_t transport;        /* enum transport */
     struct conn *conn;
     struct listener *l;
     struct sockaddr_storage peer;
@@ -113,6 +126,7 @@ struct server {
     size_t nup;
     struct handle sig, reload_ev;
     int metrics_fd;
+    SSL_CTX *tls_ctx;
     struct cw_dnsd_views views;
     struct cw_dnsd_policy *pol;
     _Atomic(struct cw_dnsd_policy *) next_pol;
@@ -151,6 +165,7 @@ void cw_dnsd_config_default(struct cw_dnsd_config *c)
     c->tcp_max_inflight = 64;
     c->max_inflight = 10000;
     c->udp_size = 1232;
+    c->tls_handshake_ms = 5000;
 }
 
 /* -- small helpers ---------------------------------------------------------- */
@@ -235,6 +250,26 @@ static void ep_mod(struct server *s, struct handle *h, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = h};
     epoll_ctl(s->ep, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
+/* The epoll interest of a client connection from its state: reading (unless paused
+ * by the pipeline limit or ended), writing while answers wait, and for TLS the
+ * direction a blocked handshake/read/write waits for. */
+static void conn_events(struct server *s, struct conn *c)
+{
+    uint32_t ev = 0;
+    if (c->handshake) {
+        ev = c->hs_want_write ? EPOLLOUT : EPOLLIN;
+    } else {
+        if (c->reading || c->w_wants_r)
+            ev |= EPOLLIN;
+        if (c->want_out || c->r_wants_w)
+            ev |= EPOLLOUT;
+    }
+    if (ev != c->events) {
+        c->events = ev;
+        ep_mod(s, &c->h, ev);
+    }
 }
 
 /* -- telemetry ---------------------------------------------------------------- */
@@ -338,8 +373,9 @@ static void query_free(struct server *s, struct query *q)
         q->conn = NULL;
         if (!c->reading && !c->dead && !c->eof) { /* room for more pipelined queries */
             c->reading = true;
-            ep_mod(s, &c->h, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
-            if (c->rlen >= 2 && !c->resume_queued) { /* queries already buffered */
+            conn_events(s, c);
+            /* queries already buffered (for TLS maybe inside OpenSSL: no epoll event) */
+            if ((c->rlen >= 2 || c->ssl) && !c->resume_queued) {
                 c->resume_queued = true;
                 c->resume_next = s->resume;
                 s->resume = c;
@@ -776,10 +812,8 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
                          const struct sockaddr_storage *peer, socklen_t peerlen,
                          const uint8_t *pkt, size_t len)
 {
-    if (c)
-        atomic_fetch_add_explicit(&s->met.queries_tcp, 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&s->met.queries_udp, 1, memory_order_relaxed);
+    uint8_t tr = c ? l->transport : TR_UDP;
+    atomic_fetch_add_explicit(&s->met.queries[tr], 1, memory_order_relaxed);
     if (len < CW_DNS_HDR_LEN || (pkt[2] & 0x80)) { /* not even a header, or a response */
         atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_MALFORMED], 1, memory_order_relaxed);
@@ -796,6 +830,7 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
     }
     q->l = l;
     q->tcp = c != NULL;
+    q->transport = tr;
     q->conn = c;
     if (c)
         c->inflight++;
@@ -884,6 +919,10 @@ static void conn_close(struct server *s, struct conn *c)
         return;
     c->dead = true;
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->h.fd, NULL);
+    if (c->ssl) {
+        cw_dnsd_tls_free(c->ssl);
+        c->ssl = NULL;
+    }
     close(c->h.fd);
     c->h.fd = -1;
     if (c->inflight) /* queries still out: they must not answer into freed memory */
@@ -906,7 +945,22 @@ static void conn_close(struct server *s, struct conn *c)
 
 static void conn_flush(struct server *s, struct conn *c)
 {
+    if (c->handshake)
+        return; /* answers wait in wbuf until the handshake is done */
     while (c->wpos < c->wbuf.len) {
+        if (c->ssl) {
+            size_t n = 0;
+            int r = cw_dnsd_tls_write(c->ssl, c->wbuf.data + c->wpos, c->wbuf.len - c->wpos, &n);
+            c->w_wants_r = r == CW_TLS_IO_WANT_READ;
+            if (r == CW_TLS_IO_WANT_READ || r == CW_TLS_IO_WANT_WRITE)
+                break;
+            if (r != CW_TLS_IO_OK) {
+                conn_close(s, c);
+                return;
+            }
+            c->wpos += n;
+            continue;
+        }
         ssize_t n = send(c->h.fd, c->wbuf.data + c->wpos, c->wbuf.len - c->wpos,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
@@ -922,10 +976,8 @@ static void conn_flush(struct server *s, struct conn *c)
         c->wpos = 0;
     }
     bool want = c->wpos < c->wbuf.len;
-    if (want != c->want_out) {
-        c->want_out = want;
-        ep_mod(s, &c->h, (c->reading ? EPOLLIN : 0) | (want ? EPOLLOUT : 0));
-    }
+    c->want_out = want;
+    conn_events(s, c);
     c->last_ms = cw_monotonic_ms();
     if (c->eof && !c->inflight && !want)
         conn_close(s, c);
@@ -947,9 +999,16 @@ static void tcp_accept(struct server *s, struct listener *l)
         struct conn *c = calloc(1, sizeof(*c));
         if (c)
             c->rbuf = malloc(2 + TCP_MSG_MAX);
-        if (!c || !c->rbuf) {
-            if (c)
+        if (c && c->rbuf && l->transport == TR_TLS) {
+            c->ssl = cw_dnsd_tls_new(s->tls_ctx, fd);
+            c->handshake = true;
+            c->hs_deadline_ms = cw_monotonic_ms() + s->cfg->tls_handshake_ms;
+        }
+        if (!c || !c->rbuf || (l->transport == TR_TLS && !c->ssl)) {
+            if (c) {
+                free(c->rbuf);
                 free(c);
+            }
             close(fd);
             continue;
         }
@@ -962,7 +1021,9 @@ static void tcp_accept(struct server *s, struct listener *l)
         c->reading = true;
         c->last_ms = cw_monotonic_ms();
         cw_buf_init(&c->wbuf);
+        c->events = EPOLLIN;
         if (ep_add(s, &c->h, EPOLLIN)) {
+            cw_dnsd_tls_free(c->ssl);
             close(fd);
             free(c->rbuf);
             free(c);
@@ -978,27 +1039,82 @@ static void tcp_accept(struct server *s, struct listener *l)
 }
 
 static void conn_process(struct server *s, struct conn *c);
+static void conn_read(struct server *s, struct conn *c);
+
+static void conn_eof(struct server *s, struct conn *c)
+{
+    c->eof = true;
+    c->reading = false;
+    if (!c->inflight && c->wpos == c->wbuf.len)
+        conn_close(s, c);
+    else
+        conn_events(s, c);
+}
+
+/* TLS: finish the handshake; then whatever application data came with it. */
+static void conn_handshake(struct server *s, struct conn *c)
+{
+    int r = cw_dnsd_tls_handshake(c->ssl);
+    if (r == CW_TLS_IO_OK) {
+        c->handshake = false;
+        c->last_ms = cw_monotonic_ms();
+        atomic_fetch_add_explicit(&s->met.tls_handshakes[0], 1, memory_order_relaxed);
+        conn_events(s, c);
+        conn_read(s, c);
+        return;
+    }
+    if (r == CW_TLS_IO_WANT_READ || r == CW_TLS_IO_WANT_WRITE) {
+        c->hs_want_write = r == CW_TLS_IO_WANT_WRITE;
+        conn_events(s, c);
+        return;
+    }
+    char eb[256];
+    cw_debug("TLS handshake failed: %s", cw_dnsd_tls_error(eb, sizeof(eb)));
+    atomic_fetch_add_explicit(&s->met.tls_handshakes[1], 1, memory_order_relaxed);
+    conn_close(s, c);
+}
 
 static void conn_read(struct server *s, struct conn *c)
 {
-    ssize_t n = recv(c->h.fd, c->rbuf + c->rlen, 2 + TCP_MSG_MAX - c->rlen, 0);
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR)
-            conn_close(s, c);
+    if (!c->ssl) {
+        ssize_t n = recv(c->h.fd, c->rbuf + c->rlen, 2 + TCP_MSG_MAX - c->rlen, 0);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                conn_close(s, c);
+            return;
+        }
+        if (n == 0) {
+            conn_eof(s, c);
+            return;
+        }
+        c->rlen += (size_t)n;
+        c->last_ms = cw_monotonic_ms();
+        conn_process(s, c);
         return;
     }
-    if (n == 0) {
-        c->eof = true;
-        c->reading = false;
-        if (!c->inflight && c->wpos == c->wbuf.len)
+    /* TLS: OpenSSL may hold decrypted records the socket no longer signals, so read
+     * until it would block (or the pipeline limit pauses reading) */
+    bool was = c->r_wants_w;
+    while (!c->dead && c->reading && c->rlen < 2 + TCP_MSG_MAX) {
+        size_t n = 0;
+        int r = cw_dnsd_tls_read(c->ssl, c->rbuf + c->rlen, 2 + TCP_MSG_MAX - c->rlen, &n);
+        c->r_wants_w = r == CW_TLS_IO_WANT_WRITE;
+        if (r == CW_TLS_IO_WANT_READ || r == CW_TLS_IO_WANT_WRITE)
+            break;
+        if (r == CW_TLS_IO_EOF) {
+            conn_eof(s, c);
+            return;
+        }
+        if (r != CW_TLS_IO_OK) {
             conn_close(s, c);
-        else
-            ep_mod(s, &c->h, c->want_out ? EPOLLOUT : 0);
-        return;
+            return;
+        }
+        c->rlen += n;
+        c->last_ms = cw_monotonic_ms();
+        conn_process(s, c);
     }
-    c->rlen += (size_t)n;
-    c->last_ms = cw_monotonic_ms();
-    conn_process(s, c);
+    if (!c->dead && was != c->r_wants_w)
+        conn_events(s, c);
 }
 
 /* Answer every complete query in rbuf, as far as the pipeline limit allows. */
@@ -1024,7 +1140,7 @@ static void conn_process(struct server *s, struct conn *c)
     c->rlen -= off;
     if (c->inflight >= s->cfg->tcp_max_inflight && c->reading) { /* back-pressure */
         c->reading = false;
-        ep_mod(s, &c->h, c->want_out ? EPOLLOUT : 0);
+        conn_events(s, c);
     }
 }
 
@@ -1160,8 +1276,12 @@ static void tick(struct server *s)
         upstream_failed(s, s->qhead, "timeout");
     for (struct conn *c = s->conns, *next; c; c = next) {
         next = c->next;
-        if (!c->inflight && now - c->last_ms >= s->cfg->tcp_idle_ms)
+        if (c->handshake && now >= c->hs_deadline_ms) {
+            atomic_fetch_add_explicit(&s->met.tls_handshakes[2], 1, memory_order_relaxed);
+            conn_close(s, c); /* a handshake that does not finish holds no slot for long */
+        } else if (!c->inflight && now - c->last_ms >= s->cfg->tcp_idle_ms) {
             conn_close(s, c); /* RFC 7766 6.2.3: idle connections are closed */
+        }
     }
     cw_dnsd_tel_tick(s->tel, now);
 }
@@ -1174,6 +1294,8 @@ static void resume_conns(struct server *s)
         c->resume_queued = false;
         if (!c->dead && c->reading)
             conn_process(s, c);
+        if (!c->dead && c->reading && c->ssl && !c->handshake)
+            conn_read(s, c); /* records OpenSSL decrypted while reading was paused */
     }
 }
 
@@ -1244,7 +1366,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
         s->nup++;
     }
     s->ep = epoll_create1(EPOLL_CLOEXEC);
-    s->ls = calloc(cfg->nlisten * 2 + 1, sizeof(*s->ls));
+    s->ls = calloc(cfg->nlisten * 2 + cfg->ntls_listen + 1, sizeof(*s->ls));
     if (s->ep < 0 || !s->ls) {
         snprintf(err, errlen, "epoll: %s", strerror(errno));
         goto out;
@@ -1262,8 +1384,32 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             s->nls++;
             struct cw_rpz_addr a;
             sa_to_addr(&ss, &a, &l->local, &l->port);
+            l->transport = t ? TR_TCP : TR_UDP;
             ep_add(s, &l->h, EPOLLIN);
         }
+    if (cfg->ntls_listen) {
+        if (!cfg->tls_cert || !cfg->tls_key) {
+            snprintf(err, errlen, "--tls-listen needs --tls-cert FILE and --tls-key FILE");
+            goto out;
+        }
+        s->tls_ctx = cw_dnsd_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err, errlen);
+        if (!s->tls_ctx)
+            goto out;
+    }
+    for (size_t i = 0; i < cfg->ntls_listen; i++) {
+        struct listener *l = &s->ls[s->nls];
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        l->h.kind = H_TCP_LISTEN;
+        l->h.fd = bind_socket(cfg->tls_listen[i], SOCK_STREAM, &ss, &sl, err, errlen);
+        if (l->h.fd < 0)
+            goto out;
+        s->nls++;
+        struct cw_rpz_addr a;
+        sa_to_addr(&ss, &a, &l->local, &l->port);
+        l->transport = TR_TLS;
+        ep_add(s, &l->h, EPOLLIN);
+    }
     if (cfg->metrics) {
         struct sockaddr_storage ss;
         socklen_t sl;
@@ -1323,10 +1469,21 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
                     conn_close(s, c);
                     break;
                 }
-                if (ev & EPOLLOUT)
+                if (c->handshake) {
+                    conn_handshake(s, c);
+                    break;
+                }
+                if (ev & EPOLLOUT) {
                     conn_flush(s, c);
-                if (!c->dead && (ev & EPOLLIN))
-                    conn_read(s, c);
+                    if (!c->dead && c->r_wants_w)
+                        conn_read(s, c);
+                }
+                if (!c->dead && (ev & EPOLLIN)) {
+                    if (c->w_wants_r)
+                        conn_flush(s, c);
+                    if (!c->dead && (c->reading || !c->ssl))
+                        conn_read(s, c);
+                }
                 break;
             }
             case H_UPSTREAM: {
@@ -1381,5 +1538,6 @@ out:
         close(s->ep);
     cw_dnsd_cache_release(&s->cache);
     cw_dnsd_views_release(&s->views);
+    cw_dnsd_tls_ctx_free(s->tls_ctx);
     return rc;
 }
