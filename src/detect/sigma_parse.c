@@ -497,6 +497,7 @@ static int build_rule(struct pctx *c, const struct sy_node *root)
     if (sigma_yaml_get(root, "correlation"))
         return fail(c, root->line, "correlation rules are not supported%s", NULL);
     r->title = scalar(root, "title");
+    r->name = scalar(root, "name");
     r->id = scalar(root, "id");
     r->status = scalar(root, "status");
     r->level = scalar(root, "level");

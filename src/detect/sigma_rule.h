@@ -126,6 +126,7 @@ struct sigma_rule {
     const char *file;
     uint32_t line;               /* line of "detection:" */
     const char *title, *id, *status, *level, *description;
+    const char *name;            /* optional Sigma `name` (correlation references) */
     const char **tags;
     uint32_t ntags;
     const char *category, *product, *service; /* NULL when absent */

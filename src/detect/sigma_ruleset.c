@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "detect/sigma_compile.h"
+#include "detect/sigma_corr.h"
 #include "common/banned.h"
 
 int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char *err,
@@ -32,6 +33,7 @@ int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char
 void sigma_ruleset_release(struct sigma_ruleset *rs)
 {
     sigma_compiled_free(rs->compiled);
+    sigma_corr_free(rs->corr);
     for (uint32_t i = 0; i < rs->n; i++)
         sigma_rule_release(&rs->rules[i].rule);
     free(rs->rules);
@@ -184,6 +186,9 @@ int sigma_ruleset_add(struct sigma_ruleset *rs, const char *file, const char *te
     struct sigma_entry e;
     struct sigma_err err;
     memset(&e, 0, sizeof(e));
+    int cr = sigma_corr_add(rs, file, text, n); /* 2: not a correlation rule */
+    if (cr != 2)
+        return cr;
     sigma_compiled_free(rs->compiled); /* stale: rebuilt on demand */
     rs->compiled = NULL;
     if (sigma_rule_parse(&rs->arena, file, text, n, &e.rule, &err))
@@ -296,7 +301,8 @@ int sigma_ruleset_load_dir(struct sigma_ruleset *rs, const char *dir, char *err,
 {
     if (errlen)
         err[0] = '\0';
-    return walk(rs, dir, 0, err, errlen);
+    int rc = walk(rs, dir, 0, err, errlen);
+    return rc ? rc : sigma_corr_resolve(rs);
 }
 
 /* -- detecting ------------------------------------------------------------- */

@@ -87,6 +87,7 @@ struct sigma_ruleset {
      * on the first cw_detect_sigma() (atomically published), dropped by
      * sigma_ruleset_add() and sigma_ruleset_release(). */
     struct sigma_compiled *compiled;
+    struct sigma_corr_set *corr; /* correlation rules and their state (sigma_corr.h) */
 };
 
 /* fieldmap_path NULL = empty map (every field through the JSON fallback). */

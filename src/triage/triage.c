@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "detect/attack.h"
 #include "detect/sigma_ruleset.h"
+#include "detect/sigma_corr.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -257,7 +258,9 @@ int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_tr
     if (sr)
         sr->refs++;
     pthread_mutex_unlock(&t->klock);
-    int sfail = sr && cw_detect_sigma(&sr->rs, b, &r->ds);
+    uint32_t sigma_from = r->ds.n;
+    int sfail = sr && (cw_detect_sigma(&sr->rs, b, &r->ds) ||
+                       sigma_corr_detect(&sr->rs, b, &r->ds, sigma_from));
     if (sr) {
         /* the detections keep pointers to rule titles: keep the set alive until the
          * result is released */

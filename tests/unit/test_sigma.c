@@ -267,7 +267,7 @@ static void test_bad_rules(void)
         {HDR WEB "detection:\n  s:\n    f: x\n", "without condition", 7},
         {"title: t\nlogsource: {}\ndetection: {s: {a: b}, condition: s}\n", "id", 1},
         {HDR WEB "detection:\n  s: [\n", "YAML syntax", 8},
-        {HDR "correlation:\n  type: event_count\n", "correlation", 1},
+        {HDR "correlation:\n  type: event_count\n", "missing correlation rules", 4},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint32_t line = 0;
