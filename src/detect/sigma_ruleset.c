@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,21 @@ static bool has(const char *hay, const char *needle)
     return hay && strcasestr(hay, needle) != NULL;
 }
 
+/* A title keyword counts only where a word starts ("Brute force" holds "rce", and
+ * "source" holds it too: neither is remote code execution); short keywords (up to
+ * four letters: "rce", "lfi", "c2", "xss") must also end a word. */
+static bool has_word(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; p && (p = strcasestr(p, needle)) != NULL; p++) {
+        bool start = p == hay || !isalnum((unsigned char)p[-1]);
+        bool end = n > 4 || !isalnum((unsigned char)p[n]);
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
 static bool any_tag(const struct sigma_rule *r, const char *needle)
 {
     for (uint32_t i = 0; i < r->ntags; i++)
@@ -120,7 +136,7 @@ enum cw_attack_class sigma_rule_attack_class(const struct sigma_rule *r)
         {"c2", CW_AC_MALWARE_C2},
     };
     for (size_t i = 0; i < sizeof(title_kw) / sizeof(title_kw[0]); i++)
-        if (has(r->title, title_kw[i].kw))
+        if (has_word(r->title, title_kw[i].kw))
             return title_kw[i].c;
     static const struct {
         const char *tag;
@@ -145,7 +161,8 @@ static const char *appliance(const char *product)
 {
     static const char *const names[] = {"cisco", "fortios", "fortigate", "fortinet",
                                         "paloalto", "juniper", "huawei", "sonicwall",
-                                        "citrix", "ivanti", "f5", "checkpoint"};
+                                        "citrix", "ivanti", "f5", "checkpoint", "array",
+                                        "proself", "panos"};
     for (size_t i = 0; product && i < sizeof(names) / sizeof(names[0]); i++)
         if (!strcmp(product, names[i]))
             return product;
