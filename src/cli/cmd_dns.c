@@ -21,10 +21,20 @@ static const struct cw_option dns_options[] = {
     {"tls-cert", 0, "tls-cert", "FILE", "PEM certificate (chain) for DNS over TLS and HTTPS"},
     {"tls-key", 0, "tls-key", "FILE", "PEM private key for --tls-cert"},
     {"tls-handshake-timeout", 0, "tls-handshake-timeout", "DURATION", "close a TLS connection whose handshake takes longer (default 5s)"},
+    {"doh-listen", 0, "doh-listen", "ADDR:PORT", "answer DNS over HTTPS (RFC 8484, /dns-query) here (repeatable; needs --tls-cert, --tls-key)"},
+    {"doh-max-conns", 0, "doh-max-conns", "N", "HTTPS connections per --doh-listen at most (default 1000)"},
     {"forward", 'F', "forward", "ADDR:PORT", "upstream resolver, tried in order (repeatable)"},
     {"rpz", 'r', "rpz", "FILE", "response policy zone file, in precedence order (repeatable)"},
     {"view", 0, "view", "NAME=CIDR,...", "a member's view: clients in these ranges (repeatable)"},
     {"view-rpz", 0, "view-rpz", "NAME=FILE", "a view's own policy list, before the global ones (repeatable)"},
+    {"view-doh-token", 0, "view-doh-token", "NAME=HASH", "DoH clients of /dns-query/<token> are in view NAME; HASH = hex BLAKE2b-256 of the token (repeatable)"},
+    {"view-redact", 0, "view-redact", "NAME=MODE", "a view's own --redact-clients mode"},
+    {"rrl-rate", 0, "rrl-rate", "N", "UDP answers per second per client /24 or /56 (default 0: no limit)"},
+    {"rrl-slip", 0, "rrl-slip", "N", "over the limit, answer every Nth query empty with TC, drop the rest (default 2; 0 = drop all)"},
+    {"rrl-entries", 0, "rrl-entries", "N", "client prefixes the rate limiter tracks (default 100000)"},
+    {"sample", 0, "sample", "N", "send 1 record in N to the center; policy hits always (default 1: all)"},
+    {"redact-clients", 0, "redact-clients", "MODE", "client addresses in records: none, truncate (/24, /48) or hash (default none)"},
+    {"redact-key-file", 0, "redact-key-file", "FILE", "secret (16..64 bytes) of --redact-clients hash"},
     {"center", 0, "center", "URL", "send a dns record per query to this center (e.g. http://127.0.0.1:8080)"},
     {"key", 0, "key", "KEY", "sensor key (prefer --key-file: argv is visible to other users)"},
     {"key-file", 0, "key-file", "FILE", "read the sensor key from FILE"},
@@ -73,6 +83,17 @@ struct views {
     size_t n;
 };
 
+static int redact_mode(const char *s)
+{
+    if (!strcmp(s, "none"))
+        return CW_REDACT_NONE;
+    if (!strcmp(s, "truncate"))
+        return CW_REDACT_TRUNCATE;
+    if (!strcmp(s, "hash"))
+        return CW_REDACT_HASH;
+    return -1;
+}
+
 static struct cw_dnsd_view_cfg *view_find(struct views *vs, const char *name, size_t nl)
 {
     for (size_t i = 0; i < vs->n; i++)
@@ -104,6 +125,7 @@ static int parse_views(const struct cw_config *cfg, struct views *vs, char *err,
         struct cw_dnsd_view_cfg *v = &vs->v[vs->n++];
         copy[eq - vals[i]] = '\0';
         v->name = copy;
+        v->redact = -1;
         for (char *p = copy + (eq - vals[i]) + 1; p && *p;) {
             char *comma = strchr(p, ',');
             if (comma)
@@ -117,6 +139,29 @@ static int parse_views(const struct cw_config *cfg, struct views *vs, char *err,
                 v->cidrs[v->ncidrs++] = p;
             }
             p = comma ? comma + 1 : NULL;
+        }
+    }
+    const char *tv[MAX_VIEWS * 4];
+    size_t nt = cw_config_all(cfg, SECTION, "view-doh-token", tv, MAX_VIEWS * 4);
+    for (size_t i = 0; i < nt && i < MAX_VIEWS * 4; i++) {
+        const char *eq = strchr(tv[i], '=');
+        struct cw_dnsd_view_cfg *v = eq ? view_find(vs, tv[i], (size_t)(eq - tv[i])) : NULL;
+        if (!v || strlen(eq + 1) != 64 || v->ntokens >= CW_DNSD_MAX_TOKENS) {
+            snprintf(err, errlen, "--view-doh-token '%.80s': expected NAME=HASH with NAME a --view "
+                     "and HASH 64 hex digits, at most %d per view", tv[i], CW_DNSD_MAX_TOKENS);
+            return -1;
+        }
+        v->doh_token_hash[v->ntokens++] = eq + 1;
+    }
+    const char *rd[MAX_VIEWS];
+    size_t nd = cw_config_all(cfg, SECTION, "view-redact", rd, MAX_VIEWS);
+    for (size_t i = 0; i < nd && i < MAX_VIEWS; i++) {
+        const char *eq = strchr(rd[i], '=');
+        struct cw_dnsd_view_cfg *v = eq ? view_find(vs, rd[i], (size_t)(eq - rd[i])) : NULL;
+        if (!v || (v->redact = redact_mode(eq + 1)) < 0) {
+            snprintf(err, errlen, "--view-redact '%s': expected NAME=none|truncate|hash with NAME a "
+                     "--view", rd[i]);
+            return -1;
         }
     }
     const char *rv[MAX_VIEWS * 4];
@@ -155,6 +200,7 @@ int cmd_dns(int argc, char **argv)
 {
     struct cw_config cfg;
     char err[600], key[1024] = "";
+    uint8_t redact_key[64];
     bool help, verbose = false;
     const char *pos[1];
     size_t npos;
@@ -169,7 +215,7 @@ int cmd_dns(int argc, char **argv)
     }
     if (help) {
         cw_options_help(stdout, "crosswatch dns [--config FILE] [options]",
-                        "Protective DNS resolver for a member's users: answers over UDP, TCP and TLS,\n"
+                        "Protective DNS resolver for a member's users: answers over UDP, TCP, TLS and HTTPS,\n"
                         "forwards cache misses to upstreams, applies Response Policy Zones\n"
                         "(blocked answers carry RFC 8914 Extended DNS Errors) and sends one `dns`\n"
                         "record per query to the center, spooled while the center is away.\n"
@@ -186,12 +232,13 @@ int cmd_dns(int argc, char **argv)
         c.nlisten = 1;
     }
     c.nforward = cw_config_all(&cfg, SECTION, "forward", c.forward, CW_DNSD_MAX_ADDRS);
+    c.ndoh_listen = cw_config_all(&cfg, SECTION, "doh-listen", c.doh_listen, CW_DNSD_MAX_ADDRS);
     c.ntls_listen = cw_config_all(&cfg, SECTION, "tls-listen", c.tls_listen, CW_DNSD_MAX_ADDRS);
     c.tls_cert = cw_config_str(&cfg, SECTION, "tls-cert", NULL);
     c.tls_key = cw_config_str(&cfg, SECTION, "tls-key", NULL);
     c.nrpz = cw_config_all(&cfg, SECTION, "rpz", c.rpz, CW_DNSD_MAX_RPZ);
     if (c.nlisten > CW_DNSD_MAX_ADDRS || c.nforward > CW_DNSD_MAX_ADDRS ||
-        c.ntls_listen > CW_DNSD_MAX_ADDRS ||
+        c.ntls_listen > CW_DNSD_MAX_ADDRS || c.ndoh_listen > CW_DNSD_MAX_ADDRS ||
         c.nrpz > CW_DNSD_MAX_RPZ) {
         fprintf(stderr, "crosswatch dns: at most %d --listen, %d --forward and %d --rpz\n",
                 CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_RPZ);
@@ -213,7 +260,7 @@ int cmd_dns(int argc, char **argv)
     c.center = cw_config_str(&cfg, SECTION, "center", NULL);
     c.state_dir = cw_config_str(&cfg, SECTION, "state-dir", c.state_dir);
     int64_t ms, flush, stale, maxttl, idle, hs;
-    uint64_t u;
+    uint64_t u, rrl_rate, rrl_slip, sample, doh_conns;
     if (cw_config_size(&cfg, SECTION, "spool-max", c.spool_max, &c.spool_max, err, sizeof(err)) ||
         get_u64(&cfg, "batch-lines", c.batch_lines, &c.batch_lines, err, sizeof(err)) ||
         cw_config_duration_ms(&cfg, SECTION, "flush-interval", c.flush_ms, &flush, err, sizeof(err)) ||
@@ -228,6 +275,11 @@ int cmd_dns(int argc, char **argv)
                               sizeof(err)) ||
         get_u64(&cfg, "tcp-max-conns", c.tcp_max_conns, &c.tcp_max_conns, err, sizeof(err)) ||
         get_u64(&cfg, "tcp-pipeline", c.tcp_max_inflight, &u, err, sizeof(err)) ||
+        get_u64(&cfg, "doh-max-conns", c.doh_max_conns, &doh_conns, err, sizeof(err)) ||
+        get_u64(&cfg, "rrl-rate", 0, &rrl_rate, err, sizeof(err)) ||
+        get_u64(&cfg, "rrl-slip", c.rrl_slip, &rrl_slip, err, sizeof(err)) ||
+        get_u64(&cfg, "rrl-entries", c.rrl_entries, &c.rrl_entries, err, sizeof(err)) ||
+        get_u64(&cfg, "sample", 1, &sample, err, sizeof(err)) ||
         cw_config_bool(&cfg, SECTION, "verbose", false, &verbose, err, sizeof(err))) {
         fprintf(stderr, "crosswatch dns: %s\n", err);
         goto out;
@@ -238,8 +290,40 @@ int cmd_dns(int argc, char **argv)
     c.upstream_timeout_ms = ms > 0 ? ms : 1;
     c.tcp_idle_ms = idle;
     c.tls_handshake_ms = hs > 0 ? hs : 1;
-    if ((c.ntls_listen) && (!c.tls_cert || !c.tls_key)) {
-        fprintf(stderr, "crosswatch dns: --tls-listen needs --tls-cert FILE and --tls-key FILE\n");
+    if (rrl_rate > 1000000 || rrl_slip > 1000 || sample > 1000000 || doh_conns > 100000 ||
+        doh_conns == 0) {
+        fprintf(stderr, "crosswatch dns: --rrl-rate at most 1000000, --rrl-slip at most 1000, "
+                        "--sample at most 1000000, --doh-max-conns 1..100000\n");
+        goto out;
+    }
+    c.rrl_rate = (uint32_t)rrl_rate;
+    c.rrl_slip = (uint32_t)rrl_slip;
+    c.sample = (uint32_t)sample;
+    c.doh_max_conns = (unsigned)doh_conns;
+    const char *rm = cw_config_str(&cfg, SECTION, "redact-clients", "none");
+    if ((c.redact = redact_mode(rm)) < 0) {
+        fprintf(stderr, "crosswatch dns: --redact-clients: none, truncate or hash, not '%s'\n", rm);
+        goto out;
+    }
+    const char *rkf = cw_config_str(&cfg, SECTION, "redact-key-file", NULL);
+    if (rkf) {
+        char *text = NULL;
+        size_t n = 0;
+        if (cw_durable_read(rkf, 4096, &text, &n) || n < 16 || n > sizeof(redact_key)) {
+            fprintf(stderr, "crosswatch dns: --redact-key-file %s: %s\n", rkf,
+                    text ? "the secret must be 16 to 64 bytes" : strerror(errno));
+            free(text);
+            goto out;
+        }
+        memcpy(redact_key, text, n);
+        explicit_bzero(text, n);
+        free(text);
+        c.redact_key = redact_key;
+        c.redact_key_len = n;
+    }
+    if ((c.ntls_listen || c.ndoh_listen) && (!c.tls_cert || !c.tls_key)) {
+        fprintf(stderr, "crosswatch dns: --tls-listen and --doh-listen need --tls-cert FILE and "
+                        "--tls-key FILE\n");
         goto out;
     }
     c.tcp_max_inflight = u ? u : 1;
@@ -272,6 +356,7 @@ int cmd_dns(int argc, char **argv)
     rc = 0;
 out:
     explicit_bzero(key, sizeof(key));
+    explicit_bzero(redact_key, sizeof(redact_key));
     for (size_t i = 0; i < vs.n; i++)
         free(vs.strs[i]);
     cw_config_release(&cfg);

@@ -6,4 +6,6 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_policy.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_metrics.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c
-  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_tls.c)
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_tls.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_doh.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c)

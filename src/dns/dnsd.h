@@ -34,6 +34,10 @@
 #define CW_DNSD_MAX_ADDRS 16
 #define CW_DNSD_MAX_RPZ 64
 #define CW_DNSD_MAX_VIEW_CIDRS 256
+#define CW_DNSD_MAX_TOKENS 16
+
+/* how client addresses appear in telemetry records */
+enum cw_dnsd_redact { CW_REDACT_NONE = 0, CW_REDACT_TRUNCATE, CW_REDACT_HASH };
 
 struct cw_dnsd_view_cfg {
     const char *name;
@@ -41,6 +45,9 @@ struct cw_dnsd_view_cfg {
     size_t ncidrs;
     const char *rpz[CW_DNSD_MAX_RPZ]; /* the view's own lists (allow lists, member blocks) */
     size_t nrpz;
+    const char *doh_token_hash[CW_DNSD_MAX_TOKENS]; /* hex BLAKE2b-256 of DoH path tokens */
+    size_t ntokens;
+    int redact;                       /* enum cw_dnsd_redact, or -1: the global mode */
 };
 
 struct cw_dnsd_config {
@@ -56,6 +63,19 @@ struct cw_dnsd_config {
     size_t ntls_listen;
     const char *tls_cert, *tls_key; /* PEM files, read before privileges are dropped */
     int64_t tls_handshake_ms;       /* a TLS handshake must finish within this */
+    const char *doh_listen[CW_DNSD_MAX_ADDRS]; /* DNS over HTTPS (RFC 8484), path /dns-query */
+    size_t ndoh_listen;
+    unsigned doh_max_conns;         /* per --doh-listen address */
+    /* response rate limiting (UDP): rrl_rate answers/s per /24 (IPv4) or /56 (IPv6)
+     * client prefix, 0 = off; over it every rrl_slip-th answer is sent empty with
+     * TC (0 = drop them all) */
+    uint32_t rrl_rate, rrl_slip;
+    uint64_t rrl_entries;           /* prefixes tracked at most */
+    /* telemetry privacy */
+    uint32_t sample;                /* 1 record in `sample` (blocked answers: all); 0/1 = all */
+    int redact;                     /* enum cw_dnsd_redact, for views that set none */
+    const uint8_t *redact_key;      /* secret of CW_REDACT_HASH */
+    size_t redact_key_len;
     const char *metrics; /* ADDR:PORT or NULL */
     const char *user;    /* drop root to this user after binding, or NULL */
     /* telemetry: center NULL = off */

@@ -19,7 +19,7 @@ static const char *const rcode_names[16] = {
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
     "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15"};
 static const char *const drop_names[CW_DROP__COUNT] = {"malformed", "policy", "overload",
-                                                       "tcp_limit"};
+                                                       "tcp_limit", "rrl"};
 
 void cw_dnsd_metrics_init(struct cw_dnsd_metrics *m)
 {
@@ -157,6 +157,12 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
                 (unsigned long long)LD(m->tls_handshakes[0]),
                 (unsigned long long)LD(m->tls_handshakes[1]),
                 (unsigned long long)LD(m->tls_handshakes[2]));
+    cw_buf_addf(&b, "# HELP crosswatch_dns_rrl_total UDP queries over the rate limit: dropped, or "
+                    "slipped (answered empty with TC).\n"
+                    "# TYPE crosswatch_dns_rrl_total counter\n"
+                    "crosswatch_dns_rrl_total{action=\"drop\"} %llu\n"
+                    "crosswatch_dns_rrl_total{action=\"slip\"} %llu\n",
+                (unsigned long long)LD(m->rrl[0]), (unsigned long long)LD(m->rrl[1]));
     cw_buf_adds(&b, "# HELP crosswatch_dns_policy_reloads_total Policy reloads (SIGHUP).\n"
                     "# TYPE crosswatch_dns_policy_reloads_total counter\n");
     cw_buf_addf(&b, "crosswatch_dns_policy_reloads_total{result=\"ok\"} %llu\n"
@@ -164,6 +170,8 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
                 (unsigned long long)LD(m->reload_ok), (unsigned long long)LD(m->reload_failed));
     counter(&b, "telemetry_spooled_total", "Query records written to the spool.",
             cw_dnsd_tel_spooled(m->tel));
+    counter(&b, "telemetry_sampled_out_total", "Answers not recorded because of --sample.",
+            LD(m->sampled_out));
     counter(&b, "telemetry_dropped_total", "Query records dropped (spool full or unwritable).",
             cw_dnsd_tel_dropped(m->tel));
     gauge(&b, "telemetry_spool_bytes", "Bytes waiting in the spool for the center.",

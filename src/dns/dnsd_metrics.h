@@ -12,7 +12,8 @@
  * _cache_entries, _blocks_total{list,view}, _upstream_queries_total,
  * _upstream_failures_total, _upstream_tc_fallbacks_total,
  * _upstream_latency_seconds (histogram), _malformed_total, _dropped_total{reason},
- * _tcp_connections, _tls_handshakes_total{result}, _policy_reloads_total{result}, _telemetry_dropped_total,
+ * _tcp_connections, _tls_handshakes_total{result}, _rrl_total{action},
+ * _telemetry_sampled_out_total, _policy_reloads_total{result}, _telemetry_dropped_total,
  * _telemetry_spooled_total, _telemetry_spool_bytes. */
 #ifndef CW_DNS_DNSD_METRICS_H
 #define CW_DNS_DNSD_METRICS_H
@@ -27,7 +28,7 @@
 #define CW_DNSD_LAT_BUCKETS 12
 
 enum cw_dnsd_drop { CW_DROP_MALFORMED = 0, CW_DROP_POLICY, CW_DROP_OVERLOAD, CW_DROP_TCP_LIMIT,
-                    CW_DROP__COUNT };
+                    CW_DROP_RRL, CW_DROP__COUNT };
 
 struct cw_dnsd_tel;
 
@@ -42,6 +43,8 @@ struct cw_dnsd_metrics {
     _Atomic uint64_t dropped[CW_DROP__COUNT];
     _Atomic uint64_t tcp_conns;
     _Atomic uint64_t tls_handshakes[3]; /* ok, failed, timeout */
+    _Atomic uint64_t rrl[2];            /* rate limited: dropped, slipped (TC) */
+    _Atomic uint64_t sampled_out;       /* answers not recorded (--sample) */
     _Atomic uint64_t reload_ok, reload_failed;
     _Atomic uint64_t blocks[CW_DNSD_MAX_VIEWS][CW_DNSD_MAX_LISTS + 1];
 

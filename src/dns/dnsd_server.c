@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,10 @@
 #include "common/timefmt.h"
 #include "dns/dns_msg.h"
 #include "dns/dnsd_cache.h"
+#include "dns/dnsd_doh.h"
 #include "dns/dnsd_metrics.h"
 #include "dns/dnsd_policy.h"
+#include "dns/dnsd_rrl.h"
 #include "dns/dnsd_telemetry.h"
 #include "dns/dnsd_tls.h"
 #include "dns/rpz.h"
@@ -41,7 +44,7 @@
 #define TCP_MSG_MAX 65535
 #define MAX_ANSWER_IPS 64
 
-enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD };
+enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH };
 
 struct handle {
     enum hkind kind;
@@ -92,6 +95,7 @@ struct query {
     bool tcp;                 /* a stream (TCP, TLS, HTTPS): no truncation */
     uint8_t transport;        /* enum transport */
     struct conn *conn;
+    struct cw_dnsd_doh_req *doh; /* DoH: answered through it (then NULL) */
     struct listener *l;
     struct sockaddr_storage peer;
     socklen_t peerlen;
@@ -127,6 +131,15 @@ struct server {
     struct handle sig, reload_ev;
     int metrics_fd;
     SSL_CTX *tls_ctx;
+    struct cw_dnsd_rrl *rrl;
+    uint64_t sample_n;        /* unblocked answers seen, for 1-in-N sampling */
+    uint8_t *redact;          /* [nviews] enum cw_dnsd_redact */
+    struct cw_dnsd_doh_hub doh_hub;
+    struct handle doh_ev;
+    bool doh_hub_ok;
+    struct cw_dnsd_doh *doh[CW_DNSD_MAX_ADDRS];
+    struct listener *doh_l;   /* one per --doh-listen (no fd: libmicrohttpd owns it) */
+    int doh_fd[CW_DNSD_MAX_ADDRS];
     struct cw_dnsd_views views;
     struct cw_dnsd_policy *pol;
     _Atomic(struct cw_dnsd_policy *) next_pol;
@@ -166,6 +179,9 @@ void cw_dnsd_config_default(struct cw_dnsd_config *c)
     c->max_inflight = 10000;
     c->udp_size = 1232;
     c->tls_handshake_ms = 5000;
+    c->doh_max_conns = 1000;
+    c->rrl_slip = 2;
+    c->rrl_entries = 100000;
 }
 
 /* -- small helpers ---------------------------------------------------------- */
@@ -313,11 +329,44 @@ static void answers_text(const uint8_t *pkt, size_t len, struct cw_buf *out)
     }
 }
 
+/* The client address as the view's --redact-clients mode shows it: truncate keeps
+ * the /24 (IPv4) or /48 (IPv6); hash replaces it by fd00::/8 + the first 15 bytes
+ * of keyed BLAKE2b-128(family byte || address) - a stable pseudonym that only the
+ * key's holder can link to an address. Both drop the client port. */
+static void redact_client(const struct server *s, uint16_t view, struct cw_ip *ip, uint16_t *port)
+{
+    int mode = s->redact && view < s->views.nviews ? s->redact[view] : CW_REDACT_NONE;
+    if (mode == CW_REDACT_NONE)
+        return;
+    *port = 0;
+    if (mode == CW_REDACT_TRUNCATE) {
+        if (ip->family == 4)
+            ip->a[3] = 0;
+        else
+            memset(ip->a + 6, 0, 10);
+        return;
+    }
+    uint8_t in[17], h[16];
+    in[0] = ip->family;
+    size_t n = ip->family == 4 ? 4 : 16;
+    memcpy(in + 1, ip->a, n);
+    crypto_generichash(h, sizeof(h), in, n + 1, s->cfg->redact_key, s->cfg->redact_key_len);
+    ip->family = 6;
+    ip->a[0] = 0xfd;
+    memcpy(ip->a + 1, h, 15);
+}
+
 static void record(struct server *s, struct query *q, const struct outcome *o)
 {
     int64_t lat = mono_us() - q->t0_us;
     if (!s->tel)
         return;
+    /* privacy: 1 record in `sample`, but every policy hit (counted, not random, so
+     * the share is exact) */
+    if (!o->m && s->cfg->sample > 1 && s->sample_n++ % s->cfg->sample != 0) {
+        atomic_fetch_add_explicit(&s->met.sampled_out, 1, memory_order_relaxed);
+        return;
+    }
     char qn[CW_DNS_TEXT_MAX], tb[16];
     int qnl = cw_dns_name_to_text(q->qm->qname, q->qm->qname_len, qn, sizeof(qn));
     struct cw_buf ans = CW_BUF_INIT;
@@ -326,6 +375,7 @@ static void record(struct server *s, struct query *q, const struct outcome *o)
     uint16_t cport = 0;
     struct cw_rpz_addr tmp;
     sa_to_addr(&q->peer, &tmp, &cip, &cport);
+    redact_client(s, q->view, &cip, &cport);
     sip = q->l->local;
     struct cw_dnsd_tel_query t = {
         .ts_us = q->ts_us, .client = &cip, .server = &sip, .client_port = cport,
@@ -384,6 +434,10 @@ static void query_free(struct server *s, struct query *q)
             conn_close(s, c); /* the client closed its side and has every answer */
         }
     }
+    if (q->doh) { /* nothing was sent (DROP): the HTTP request still gets its answer */
+        cw_dnsd_doh_answer(q->doh, NULL, 0);
+        q->doh = NULL;
+    }
     cw_dnsd_policy_unref(q->pol);
     q->pol = NULL;
     q->dead = true;
@@ -400,6 +454,11 @@ static void send_answer(struct server *s, struct query *q, uint8_t *msg, size_t 
         atomic_fetch_add_explicit(&s->met.rcode[msg[3] & 0x0f], 1, memory_order_relaxed);
     if (!len)
         return;
+    if (q->doh) {
+        cw_dnsd_doh_answer(q->doh, msg, len);
+        q->doh = NULL;
+        return;
+    }
     if (!q->tcp) {
         sendto(q->l->h.fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&q->peer, q->peerlen);
         return;
@@ -787,6 +846,31 @@ static void upstream_event(struct server *s, struct query *q, uint32_t ev)
 
 /* -- a client's query ---------------------------------------------------------------- */
 
+/* Response rate limiting (UDP only): true when this query gets no normal answer -
+ * dropped, or "slipped": an empty reply with TC, so a real client retries over TCP. */
+static bool rrl_limited(struct server *s, struct listener *l, const struct sockaddr_storage *peer,
+                        socklen_t peerlen, const uint8_t *pkt, size_t len)
+{
+    struct cw_rpz_addr a;
+    sa_to_addr(peer, &a, NULL, NULL);
+    enum cw_dnsd_rrl_verdict v = cw_dnsd_rrl_check(s->rrl, &a, cw_monotonic_ms());
+    if (v == CW_RRL_PASS)
+        return false;
+    static __thread struct cw_dns_msg m;
+    size_t n = 0;
+    if (v == CW_RRL_SLIP && cw_dns_msg_parse_question(&m, pkt, len) == 0 && m.has_question &&
+        cw_dns_reply_rcode(s->out, sizeof(s->out), CW_DNS_UDP_MIN, &m, CW_DNS_R_NOERROR, -1, NULL,
+                           &n) == 0) {
+        s->out[2] |= (uint8_t)(CW_DNS_F_TC >> 8);
+        sendto(l->h.fd, s->out, n, MSG_DONTWAIT, (const struct sockaddr *)peer, peerlen);
+        atomic_fetch_add_explicit(&s->met.rrl[1], 1, memory_order_relaxed);
+    } else {
+        atomic_fetch_add_explicit(&s->met.rrl[0], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_RRL], 1, memory_order_relaxed);
+    }
+    return true;
+}
+
 static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
 {
     struct query *q = calloc(1, sizeof(*q));
@@ -809,35 +893,43 @@ static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
 }
 
 static void handle_query(struct server *s, struct listener *l, struct conn *c,
-                         const struct sockaddr_storage *peer, socklen_t peerlen,
-                         const uint8_t *pkt, size_t len)
+                         struct cw_dnsd_doh_req *doh, const struct sockaddr_storage *peer,
+                         socklen_t peerlen, const uint8_t *pkt, size_t len)
 {
-    uint8_t tr = c ? l->transport : TR_UDP;
+    uint8_t tr = c || doh ? l->transport : TR_UDP;
     atomic_fetch_add_explicit(&s->met.queries[tr], 1, memory_order_relaxed);
     if (len < CW_DNS_HDR_LEN || (pkt[2] & 0x80)) { /* not even a header, or a response */
         atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_MALFORMED], 1, memory_order_relaxed);
+        if (doh)
+            cw_dnsd_doh_answer(doh, NULL, 0);
         return;
     }
-    if (!c && s->inflight >= s->cfg->max_inflight) {
+    if (!c && !doh && s->inflight >= s->cfg->max_inflight) {
         atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_OVERLOAD], 1, memory_order_relaxed);
         return;
     }
+    if (tr == TR_UDP && s->rrl && rrl_limited(s, l, peer, peerlen, pkt, len))
+        return;
     struct query *q = query_new(s, pkt, len);
     if (!q) {
         atomic_fetch_add_explicit(&s->met.dropped[CW_DROP_OVERLOAD], 1, memory_order_relaxed);
+        if (doh)
+            cw_dnsd_doh_answer(doh, NULL, 0);
         return;
     }
     q->l = l;
-    q->tcp = c != NULL;
+    q->tcp = c != NULL || doh != NULL;
     q->transport = tr;
     q->conn = c;
+    q->doh = doh;
     if (c)
         c->inflight++;
     memcpy(&q->peer, peer, sizeof(q->peer));
     q->peerlen = peerlen;
     sa_to_addr(peer, &q->client, NULL, NULL);
-    q->view = cw_dnsd_views_match(&s->views, &q->client);
+    q->view = doh && doh->view >= 0 ? (uint16_t)doh->view
+                                     : cw_dnsd_views_match(&s->views, &q->client);
     int pe = cw_dns_msg_parse(q->qm, q->qpkt, q->qlen);
     if (pe || !q->qm->has_question || q->qm->qdcount != 1) {
         atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
@@ -909,7 +1001,7 @@ static void udp_read(struct server *s, struct listener *l)
         ssize_t n = recvfrom(l->h.fd, s->rx, sizeof(s->rx), 0, (struct sockaddr *)&peer, &pl);
         if (n < 0)
             return;
-        handle_query(s, l, NULL, &peer, pl, s->rx, (size_t)n);
+        handle_query(s, l, NULL, NULL, &peer, pl, s->rx, (size_t)n);
     }
 }
 
@@ -1132,7 +1224,7 @@ static void conn_process(struct server *s, struct conn *c)
         if (c->inflight >= s->cfg->tcp_max_inflight)
             break;
         off += 2 + mlen;
-        handle_query(s, c->l, c, &c->peer, sizeof(c->peer), c->rbuf + off - mlen, mlen);
+        handle_query(s, c->l, c, NULL, &c->peer, sizeof(c->peer), c->rbuf + off - mlen, mlen);
     }
     if (c->dead)
         return;
@@ -1269,6 +1361,25 @@ static int drop_privileges(const struct cw_dnsd_config *c, char *err, size_t err
     return 0;
 }
 
+static char *nul_terminate(char *p, size_t n)
+{
+    char *t = realloc(p, n + 1);
+    if (!t) {
+        free(p);
+        return NULL;
+    }
+    t[n] = '\0';
+    return t;
+}
+
+static uint16_t view_index(const struct server *s, const char *name)
+{
+    for (size_t i = 0; i < s->views.nviews; i++)
+        if (!strcmp(s->views.names[i], name))
+            return (uint16_t)i;
+    return 0;
+}
+
 static void tick(struct server *s)
 {
     int64_t now = cw_monotonic_ms();
@@ -1284,6 +1395,22 @@ static void tick(struct server *s)
         }
     }
     cw_dnsd_tel_tick(s->tel, now);
+}
+
+static void doh_take(struct server *s, bool stop)
+{
+    struct cw_dnsd_doh_req *r = cw_dnsd_doh_hub_take(&s->doh_hub, stop);
+    while (r) {
+        struct cw_dnsd_doh_req *next = r->next;
+        if (stop) {
+            cw_dnsd_doh_answer(r, NULL, 0);
+        } else {
+            socklen_t pl = r->peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                         : sizeof(struct sockaddr_in);
+            handle_query(s, &s->doh_l[r->listener], NULL, r, &r->peer, pl, r->q, r->qlen);
+        }
+        r = next;
+    }
 }
 
 static void resume_conns(struct server *s)
@@ -1319,6 +1446,8 @@ static void reap(struct server *s)
 
 static void shutdown_all(struct server *s)
 {
+    if (s->doh_hub_ok)
+        doh_take(s, true); /* later requests are refused by libmicrohttpd's thread */
     while (s->qhead) {
         struct query *q = s->qhead;
         upstream_close(s, q);
@@ -1334,10 +1463,15 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     static struct server srv; /* big buffers: not on the stack */
     struct server *s = &srv;
     memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < CW_DNSD_MAX_ADDRS; i++)
+        s->doh_fd[i] = -1;
+    s->doh_hub.evfd = -1;
     s->cfg = cfg;
     s->ep = -1;
     s->sig.fd = s->reload_ev.fd = s->metrics_fd = -1;
     int rc = -1;
+    char *cert_pem = NULL, *key_pem = NULL;
+    size_t pem_n = 0;
     cw_dnsd_metrics_init(&s->met);
     sigset_t set;
     sigemptyset(&set);
@@ -1352,6 +1486,27 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
         goto out;
     for (size_t i = 0; i < s->views.nviews && i < CW_DNSD_MAX_VIEWS; i++)
         cw_dnsd_metrics_view(&s->met, (unsigned)i, s->views.names[i]);
+    s->redact = calloc(s->views.nviews + 1, 1);
+    if (!s->redact) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < s->views.nviews; i++)
+        s->redact[i] = (uint8_t)cfg->redact;
+    for (size_t v = 0; v < cfg->nviews; v++)
+        if (cfg->views[v].redact >= 0)
+            s->redact[view_index(s, cfg->views[v].name)] = (uint8_t)cfg->views[v].redact;
+    for (size_t i = 0; i < s->views.nviews; i++)
+        if (s->redact[i] == CW_REDACT_HASH && cfg->redact_key_len < 16) {
+            snprintf(err, errlen, "--redact-clients hash needs --redact-key-file with a secret "
+                                  "of at least 16 bytes");
+            goto out;
+        }
+    if (cfg->rrl_rate && !(s->rrl = cw_dnsd_rrl_new(cfg->rrl_rate, cfg->rrl_slip,
+                                                     cfg->rrl_entries))) {
+        snprintf(err, errlen, "out of memory for the rate limiter");
+        goto out;
+    }
     if (cw_dnsd_cache_init(&s->cache, cfg->cache_entries, cfg->max_ttl, cfg->stale_ms)) {
         snprintf(err, errlen, "out of memory for the cache");
         goto out;
@@ -1410,6 +1565,46 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
         l->transport = TR_TLS;
         ep_add(s, &l->h, EPOLLIN);
     }
+    if (cfg->ndoh_listen) {
+        if (!cfg->tls_cert || !cfg->tls_key) {
+            snprintf(err, errlen, "--doh-listen needs --tls-cert FILE and --tls-key FILE");
+            goto out;
+        }
+        if (cw_durable_read(cfg->tls_cert, 1 << 20, &cert_pem, &pem_n) ||
+            !(cert_pem = nul_terminate(cert_pem, pem_n)) ||
+            cw_durable_read(cfg->tls_key, 1 << 20, &key_pem, &pem_n) ||
+            !(key_pem = nul_terminate(key_pem, pem_n))) {
+            snprintf(err, errlen, "cannot read %s or %s: %s", cfg->tls_cert, cfg->tls_key,
+                     strerror(errno));
+            goto out;
+        }
+        s->doh_l = calloc(cfg->ndoh_listen, sizeof(*s->doh_l));
+        if (!s->doh_l || cw_dnsd_doh_hub_init(&s->doh_hub)) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        s->doh_hub_ok = true;
+        for (size_t i = 0; i < cfg->ndoh_listen && i < CW_DNSD_MAX_ADDRS; i++) {
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            s->doh_fd[i] = bind_socket(cfg->doh_listen[i], SOCK_STREAM, &ss, &sl, err, errlen);
+            if (s->doh_fd[i] < 0)
+                goto out;
+            struct cw_rpz_addr a;
+            sa_to_addr(&ss, &a, &s->doh_l[i].local, &s->doh_l[i].port);
+            s->doh_l[i].h.fd = -1;
+            s->doh_l[i].transport = TR_HTTPS;
+        }
+        for (size_t v = 0; v < cfg->nviews; v++)
+            for (size_t k = 0; k < cfg->views[v].ntokens; k++)
+                if (cw_dnsd_doh_hub_token(&s->doh_hub, cfg->views[v].doh_token_hash[k],
+                                          view_index(s, cfg->views[v].name))) {
+                    snprintf(err, errlen, "view %s: a DoH token hash is 64 hex digits "
+                             "(BLAKE2b-256 of the token), at most %d", cfg->views[v].name,
+                             CW_DOH_MAX_TOKENS);
+                    goto out;
+                }
+    }
     if (cfg->metrics) {
         struct sockaddr_storage ss;
         socklen_t sl;
@@ -1438,6 +1633,21 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
         if (!s->tel)
             goto out;
         s->met.tel = s->tel;
+    }
+    if (s->doh_hub_ok) {
+        s->doh_ev.kind = H_DOH;
+        s->doh_ev.fd = s->doh_hub.evfd;
+        if (ep_add(s, &s->doh_ev, EPOLLIN)) {
+            snprintf(err, errlen, "epoll: %s", strerror(errno));
+            goto out;
+        }
+        for (size_t i = 0; i < cfg->ndoh_listen; i++) {
+            s->doh[i] = cw_dnsd_doh_start(&s->doh_hub, (unsigned)i, s->doh_fd[i], cert_pem,
+                                          key_pem, cfg->doh_max_conns, err, errlen);
+            if (!s->doh[i])
+                goto out;
+            s->doh_fd[i] = -1; /* libmicrohttpd owns it now */
+        }
     }
     if (s->metrics_fd >= 0) {
         if (cw_dnsd_metrics_serve(&s->met, s->metrics_fd, err, errlen))
@@ -1506,6 +1716,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
                 break;
             }
             case H_RELOAD: reload_done(s); break;
+            case H_DOH: doh_take(s, false); break;
             }
         }
         reap(s);
@@ -1519,6 +1730,18 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     rc = 0;
 out:
     shutdown_all(s);
+    for (size_t i = 0; i < CW_DNSD_MAX_ADDRS; i++) {
+        cw_dnsd_doh_stop(s->doh[i]); /* every request it handed over is answered */
+        if (s->doh_fd[i] >= 0)
+            close(s->doh_fd[i]);
+    }
+    if (s->doh_hub_ok)
+        cw_dnsd_doh_hub_release(&s->doh_hub);
+    free(s->doh_l);
+    if (key_pem)
+        explicit_bzero(key_pem, strlen(key_pem));
+    free(key_pem);
+    free(cert_pem);
     if (s->reload_joinable)
         pthread_join(s->reload_thread, NULL);
     cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL));
@@ -1539,5 +1762,7 @@ out:
     cw_dnsd_cache_release(&s->cache);
     cw_dnsd_views_release(&s->views);
     cw_dnsd_tls_ctx_free(s->tls_ctx);
+    cw_dnsd_rrl_free(s->rrl);
+    free(s->redact);
     return rc;
 }
