@@ -9,7 +9,8 @@
  * The table is fixed at creation (no allocation afterwards): open addressing,
  * 8 probes; when the probed slots are all taken by other prefixes the one seen
  * longest ago is replaced (a flood of many prefixes evicts idle ones, never grows
- * memory). Loop thread only; time comes from the caller (tests use a fake clock). */
+ * memory). Loop thread only; the caller passes the time (monotonic ms), so the
+ * limiter can be driven by a fake clock. */
 #ifndef CW_DNS_DNSD_RRL_H
 #define CW_DNS_DNSD_RRL_H
 
