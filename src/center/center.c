@@ -17,6 +17,7 @@
 #include "center/http.h"
 #include "center/notify_webhook.h"
 #include "center/store.h"
+#include "center/store_dnsseen.h"
 #include "common/log.h"
 #include "triage/triage.h"
 #include "common/timefmt.h"
@@ -26,6 +27,9 @@ struct cw_center {
     struct cw_center_config cfg;
     struct cw_store *store;
     struct cw_triage *triage;
+    struct cw_dns_flags *dns_flags;  /* DNS threat flags, run by triage (may be NULL) */
+    struct cw_dnsseen *dnsseen;      /* their NOD table, DATA_DIR/dns_seen.db */
+    struct cw_dnsseen_ops dnsseen_ops;
     struct MHD_Daemon *http;
     struct cw_notifier *notifier; /* webhook deliveries of notices (own thread) */
     int listen_fd;
@@ -95,7 +99,10 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
         copy_setting(cc->sigma_dir, sizeof(cc->sigma_dir), cw_config_str(cfg, S, "sigma_dir", ""),
                      "sigma_dir", err, errlen) ||
         copy_setting(cc->sigma_fieldmap, sizeof(cc->sigma_fieldmap),
-                     cw_config_str(cfg, S, "sigma_fieldmap", ""), "sigma_fieldmap", err, errlen))
+                     cw_config_str(cfg, S, "sigma_fieldmap", ""), "sigma_fieldmap", err, errlen) ||
+        copy_setting(cc->dns_bad_ranges_file, sizeof(cc->dns_bad_ranges_file),
+                     cw_config_str(cfg, S, "dns_bad_ranges_file", ""), "dns_bad_ranges_file", err,
+                     errlen))
         return -1;
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
@@ -103,8 +110,23 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
         cw_config_int(cfg, S, "retention_days", 90, &cc->retention_days, err, errlen) ||
         cw_config_int(cfg, S, "zstd_level", 1, &cc->zstd_level, err, errlen) ||
         cw_config_duration_ms(cfg, S, "event_window", 24LL * 3600 * 1000, &cc->event_window_ms,
-                              err, errlen))
+                              err, errlen) ||
+        cw_config_bool(cfg, S, "dns_flags", true, &cc->dns_flags, err, errlen) ||
+        cw_config_int(cfg, S, "dns_nod_days", 30, &cc->dns_nod_days, err, errlen) ||
+        cw_config_duration_ms(cfg, S, "dns_nod_warmup", 24LL * 3600 * 1000,
+                              &cc->dns_nod_warmup_ms, err, errlen) ||
+        cw_config_int(cfg, S, "dns_dga_threshold", 90, &cc->dns_dga_threshold, err, errlen) ||
+        cw_config_duration_ms(cfg, S, "dns_tunnel_window", 600 * 1000, &cc->dns_tunnel_window_ms,
+                              err, errlen) ||
+        cw_config_int(cfg, S, "dns_tunnel_unique", 100, &cc->dns_tunnel_unique, err, errlen))
         return -1;
+    if (cc->dns_nod_days < 0 || cc->dns_nod_days > 3650 || cc->dns_dga_threshold < 1 ||
+        cc->dns_dga_threshold > 100 || cc->dns_tunnel_unique < 2 ||
+        cc->dns_tunnel_unique > 100000 || cc->dns_tunnel_window_ms < 1000) {
+        snprintf(err, errlen, "dns_nod_days must be 0..3650 (0 = off), dns_dga_threshold "
+                              "1..100, dns_tunnel_unique 2..100000, dns_tunnel_window >= 1s");
+        return -1;
+    }
     if (cc->threads < 1 || cc->threads > 256) {
         snprintf(err, errlen, "threads must be between 1 and 256");
         return -1;
@@ -245,6 +267,30 @@ static int write_token_file(const char *path, const char *token, char *err, size
     return 0;
 }
 
+static int start_dns_flags(struct cw_center *c, const struct cw_center_config *cc, char *err,
+                           size_t errlen)
+{
+    if (cc->dns_nod_days > 0) {
+        c->dnsseen = cw_dnsseen_open(cc->data_dir, cc->dns_nod_days, &c->dnsseen_ops, err, errlen);
+        if (!c->dnsseen)
+            return -1;
+    }
+    struct cw_dns_flags_config fc = {
+        .bad_ranges_file = cc->dns_bad_ranges_file,
+        .dga_threshold = (double)cc->dns_dga_threshold / 100.0,
+        .nod_days = cc->dns_nod_days > 0 ? cc->dns_nod_days : -1,
+        .nod_warmup_us = cc->dns_nod_warmup_ms > 0 ? cc->dns_nod_warmup_ms * 1000 : -1,
+        .tunnel_window_us = cc->dns_tunnel_window_ms * 1000,
+        .tunnel_unique = (uint32_t)cc->dns_tunnel_unique,
+        .seen = c->dnsseen ? &c->dnsseen_ops : NULL,
+    };
+    c->dns_flags = cw_dns_flags_new(&fc, err, errlen);
+    if (!c->dns_flags)
+        return -1;
+    cw_triage_set_dns_flags(c->triage, c->dns_flags);
+    return 0;
+}
+
 int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, char *err,
                     size_t errlen)
 {
@@ -278,6 +324,8 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
     if (!c->triage ||
         cw_store_events_restore(c->store, c->triage, 1000000, err, errlen) ||
         cw_store_knowledge_load(c->store, c->triage, err, errlen))
+        goto fail;
+    if (cc->dns_flags && start_dns_flags(c, cc, err, errlen))
         goto fail;
     if (cc->tls_cert[0]) {
         cert = read_small_file(cc->tls_cert, err, errlen);
@@ -320,6 +368,8 @@ fail:
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_triage_free(c->triage);
+    cw_dns_flags_free(c->dns_flags);
+    cw_dnsseen_close(c->dnsseen);
     cw_store_close(c->store);
     free(c);
     return -1;
@@ -344,6 +394,8 @@ void cw_center_stop(struct cw_center *c)
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_triage_free(c->triage);
+    cw_dns_flags_free(c->dns_flags);
+    cw_dnsseen_close(c->dnsseen);
     cw_store_close(c->store);
     free(c);
 }

@@ -9,6 +9,7 @@
 #ifndef CW_CENTER_CENTER_H
 #define CW_CENTER_CENTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,14 @@ struct cw_center_config {
     char sigma_dir[4096];        /* Sigma rules ("" = none) */
     char sigma_fieldmap[4096];   /* Sigma field map ("" = built in) */
     int64_t event_window_ms;     /* bundling window of events */
+    /* DNS threat flags (detect/dns_flags.h, docs/dns.md "Threat flags") */
+    bool dns_flags;               /* run the detector on dns records */
+    char dns_bad_ranges_file[4096]; /* CIDRs of known bad address ranges ("" = none) */
+    int64_t dns_nod_days;         /* newly observed = not seen in this many days */
+    int64_t dns_nod_warmup_ms;    /* no NOD flags until the table is this old */
+    int64_t dns_dga_threshold;    /* percent */
+    int64_t dns_tunnel_window_ms;
+    int64_t dns_tunnel_unique;
 };
 
 /* Fill cc from cfg (section "serve") with defaults for anything unset. Returns 0 or

@@ -4,7 +4,9 @@
  * Several detectors feed this one stage, each registered in detect.c:
  *   - IDS alerts (Suricata EVE "alert" records are detections as they are);
  *   - the Sigma engine (src/detect/sigma_*.c);
- *   - indicator matching (later).
+ *   - indicator matching (later);
+ *   - threat flags on DNS telemetry (src/detect/dns_flags.c: DGA, tunnelling,
+ *     newly observed domains, answers in bad ranges) - the one detector with state.
  * Each detector appends to a struct cw_detections. Rule names and products are
  * borrowed: they point into the record batch or into the detector's compiled rule
  * set, which must outlive the
@@ -22,7 +24,8 @@
 #include "common/record.h"
 #include "detect/attack.h"
 
-enum cw_det_source { CW_DET_IDS = 1, CW_DET_SIGMA = 2, CW_DET_IOC = 3 };
+/* CW_DET_DNS: threat flags on DNS telemetry (detect/dns_flags.h) */
+enum cw_det_source { CW_DET_IDS = 1, CW_DET_SIGMA = 2, CW_DET_IOC = 3, CW_DET_DNS = 4 };
 
 /* 1 = critical, 2 = high, 3 = medium, 4 = low, 5 = informational */
 enum cw_severity {

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "detect/attack.h"
+#include "detect/dns_flags.h"
 #include "detect/sigma_ruleset.h"
 #include "detect/sigma_corr.h"
 #include "common/timefmt.h"
@@ -38,6 +39,7 @@ struct cw_triage {
     pthread_mutex_t lock;     /* aggregation + commit */
     pthread_mutex_t klock;    /* knowledge pointer swap */
     struct knowledge *know;
+    struct cw_dns_flags *dns_flags; /* DNS threat flags; owned by the caller, may be NULL */
 };
 
 static void sigma_put(struct sigma_ref *r)
@@ -267,7 +269,7 @@ int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_tr
         r->sigma_ref = sr;
         r->triage = t;
     }
-    if (sfail)
+    if (sfail || cw_dns_flags_detect(t->dns_flags, b, &r->ds))
         return -1;
     if (r->ds.n == 0)
         return 0;
@@ -330,6 +332,7 @@ void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id)
     cw_events_forget(t->events, id);
 }
 
+void cw_triage_set_dns_flags(struct cw_triage *t, struct cw_dns_flags *f) { t->dns_flags = f; }
 void cw_triage_lock(struct cw_triage *t) { pthread_mutex_lock(&t->lock); }
 void cw_triage_unlock(struct cw_triage *t) { pthread_mutex_unlock(&t->lock); }
 

@@ -78,6 +78,10 @@ int cw_triage_aggregate(struct cw_triage *t, const struct cw_batch *b, struct cw
  * lock, which is what serialises aggregation. */
 int64_t cw_triage_take_event_id_locked(struct cw_triage *t);
 void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id);
+/* The DNS threat flags detector (detect/dns_flags.h) run on every batch; owned by
+ * the caller, who frees it after cw_triage_free(). Set before the first batch. */
+struct cw_dns_flags;
+void cw_triage_set_dns_flags(struct cw_triage *t, struct cw_dns_flags *f);
 void cw_triage_lock(struct cw_triage *t);
 void cw_triage_unlock(struct cw_triage *t);
 void cw_triage_stats(struct cw_triage *t, struct cw_events_stats *st);
