@@ -372,14 +372,19 @@ int cw_events_add(struct cw_events *ev, const struct cw_batch *b, const struct c
         const struct cw_record *r = &b->recs[d->rec];
         if (r->ts_us > ev->clock_us)
             ev->clock_us = r->ts_us;
+        /* the target joins events only where it is the attacked asset: a DNS record's
+         * destination is the resolver every client of the member asks, so bundling by
+         * it would make one event of all of a member's unrelated DNS flags */
+        static const struct cw_ip no_target;
+        const struct cw_ip *dst = r->kind == CW_KIND_DNS ? &no_target : &r->dst;
         struct key ks, kt;
         make_key(&ks, r->member_id, d->attack_class, DIR_SOURCE, &r->src);
-        make_key(&kt, r->member_id, d->attack_class, DIR_TARGET, &r->dst);
+        make_key(&kt, r->member_id, d->attack_class, DIR_TARGET, dst);
         uint32_t idx1 = tab_get(ev, &ks);
         if (live(ev, idx1, r->ts_us)) {
             ev->st.joined_by_source++;
         } else {
-            idx1 = r->dst.family ? tab_get(ev, &kt) : 0;
+            idx1 = dst->family ? tab_get(ev, &kt) : 0;
             if (live(ev, idx1, r->ts_us)) {
                 ev->st.joined_by_target++;
             } else {
@@ -393,7 +398,7 @@ int cw_events_add(struct cw_events *ev, const struct cw_batch *b, const struct c
                 e->severity = d->severity;
                 e->first_us = e->last_us = r->ts_us;
                 e->key_source = r->src;
-                e->key_target = r->dst;
+                e->key_target = *dst;
                 e->is_new = true;
                 idx1 = idx + 1;
                 ev->st.created++;
@@ -412,7 +417,7 @@ int cw_events_add(struct cw_events *ev, const struct cw_batch *b, const struct c
             ev->dirty_list[ev->ndirty++] = idx1 - 1;
         }
         if ((r->src.family && note_addr(ev, idx1 - 1, DIR_SOURCE, &r->src)) ||
-            (r->dst.family && note_addr(ev, idx1 - 1, DIR_TARGET, &r->dst)))
+            (dst->family && note_addr(ev, idx1 - 1, DIR_TARGET, dst)))
             return -1;
         if (event_of)
             event_of[i] = e->id;

@@ -7,6 +7,8 @@
  *   2. else the open event that already covers the detection's target (many sources
  *      attacking a little: key (member, class, target));
  *   3. else a new event, keyed by both.
+ * For DNS records the target is the resolver, not an attacked asset: they join by
+ * source (the client) only.
  * An event is open while its last detection is less than `window` old, measured in
  * record time (not wall-clock time), so replaying the same input gives the same
  * events with the same ids. Campaigns - (class, source) seen at two or more

@@ -10,7 +10,8 @@ subdomains; members A and B each with a resolver sensor. `dns` records (the shap
   - B's batch: a domain A already resolved is not new across members, a fresh one is;
   - after a restart of the center, the NOD table is still there (no flag again);
   - the flags are detections with rule ids dns:*, class malware_c2, and they form
-    events like any detection (per member; the resolver is the shared target).
+    events like any detection (per member and client: a DNS record's target is the
+    resolver, which does not bundle).
 """
 import json
 import sys
@@ -78,17 +79,21 @@ def main():
         ck.check(all(d.get("attack_class") == "malware_c2" for d in ds),
                  "every flag is malware_c2", repr(ds[:2]))
         ck.check(all(d.get("event_id") for d in ds), "every flag joined an event", repr(ds[:2]))
-        # events.h: a detection joins the open event of its (member, class, source),
-        # else the one covering its target - the resolver's address, which every
-        # flag of a member shares: one malware_c2 event per member and window,
-        # listing the clients as its sources
+        # events.h: a DNS flag joins the open event of its (member, class, client):
+        # the record's target is the resolver every client asks, which does not
+        # bundle - one malware_c2 event per flagged client, in record order, with the
+        # most severe flag's severity
         ev = c.admin_json("GET", "/api/v1/events?limit=100")["events"]
         ck.eq([(e["member"], e["attack_class"], e["key_source"], e["count"],
                 e["distinct_sources"], e["severity"]) for e in ev],
-              [("A", "malware_c2", "10.1.0.5", 6, 4, 2)], "A: one event, 4 clients, high")
+              [("A", "malware_c2", "10.1.0.5", 1, 1, 4),   # nod
+               ("A", "malware_c2", "10.1.0.6", 2, 1, 3),   # dga x2
+               ("A", "malware_c2", "10.1.0.8", 2, 1, 2),   # badrange + nod
+               ("A", "malware_c2", "10.1.0.7", 1, 1, 2)],  # tunnel
+              "A: one event per flagged client")
         full = c.admin_json("GET", "/api/v1/events/%d" % ev[0]["id"]) if ev else {}
-        ck.eq(sorted(full.get("sources", [])), ["10.1.0.5", "10.1.0.6", "10.1.0.7", "10.1.0.8"],
-              "the event's sources are the flagged clients")
+        ck.eq((full.get("sources"), full.get("distinct_targets")), (["10.1.0.5"], 0),
+              "a DNS event's source is the client; the resolver is not a target")
 
         # B: example.com was seen at A -> not new; fresh.example.info is
         lines = [rec(5, 0, "10.2.0.9", "example.com.", answers="93.184.216.34"),
