@@ -121,6 +121,7 @@ uint16_t cw_dnsd_views_match(const struct cw_dnsd_views *v, const struct cw_rpz_
     return 0;
 }
 
+/* rules[0] += rules loaded, rules[1] += RPZ-IP rules among them */
 static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *rules,
                                    char *err, size_t errlen)
 {
@@ -143,7 +144,8 @@ static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *r
         }
         cw_info("RPZ %s: list %s, %zu rules (%zu skipped for errors)", files[i],
                 cw_rpz_zone_name(z), st.rules, st.skipped);
-        *rules += st.rules;
+        rules[0] += st.rules;
+        rules[1] += st.triggers[CW_RPZ_TRIG_IP];
         if (cw_rpz_set_add(s, z)) {
             cw_rpz_zone_free(z);
             cw_rpz_set_unref(s);
@@ -166,14 +168,17 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
     atomic_init(&p->refs, 1);
     p->nviews = nviews;
     err[0] = '\0';
-    p->global = load_set(c->rpz, c->nrpz, &p->rules, err, errlen);
+    size_t counts[2] = {0, 0}; /* rules, RPZ-IP rules */
+    p->global = load_set(c->rpz, c->nrpz, counts, err, errlen);
     if (err[0])
         goto fail;
     for (size_t i = 0; i < c->nviews && i + 1 < nviews; i++) {
-        p->view[i + 1] = load_set(c->views[i].rpz, c->views[i].nrpz, &p->rules, err, errlen);
+        p->view[i + 1] = load_set(c->views[i].rpz, c->views[i].nrpz, counts, err, errlen);
         if (err[0])
             goto fail;
     }
+    p->rules = counts[0];
+    p->ip_rules = counts[1];
     return p;
 fail:
     cw_dnsd_policy_unref(p);

@@ -48,6 +48,7 @@ struct cw_dnsd_policy {
     struct cw_rpz_set **view;   /* [nviews], entries may be NULL */
     size_t nviews;
     size_t rules;               /* total, for the log */
+    size_t ip_rules;            /* RPZ-IP rules: none means answers need no second look */
 };
 
 /* Load every list of the config. NULL with a message in err when a file cannot be

@@ -587,7 +587,9 @@ static bool apply_policy(struct server *s, struct query *q, const struct cw_rpz_
  * true when a rule answered instead. */
 static bool policy_on_answer(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
 {
-    if (!q->pol || q->passthru)
+    /* without RPZ-IP rules no answer can change the verdict: skip the re-parse
+     * (4% of the cached path in the bench_dns profile) */
+    if (!q->pol || q->passthru || q->pol->ip_rules == 0)
         return false;
     static __thread struct cw_dns_msg m;
     if (cw_dns_msg_parse(&m, pkt, len))
