@@ -111,6 +111,8 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
         cw_config_int(cfg, S, "zstd_level", 1, &cc->zstd_level, err, errlen) ||
         cw_config_duration_ms(cfg, S, "event_window", 24LL * 3600 * 1000, &cc->event_window_ms,
                               err, errlen) ||
+        cw_config_bool(cfg, S, "webhook_allow_private", false, &cc->webhook_allow_private, err,
+                       errlen) ||
         cw_config_bool(cfg, S, "dns_flags", true, &cc->dns_flags, err, errlen) ||
         cw_config_int(cfg, S, "dns_nod_days", 30, &cc->dns_nod_days, err, errlen) ||
         cw_config_duration_ms(cfg, S, "dns_nod_warmup", 24LL * 3600 * 1000,
@@ -341,7 +343,7 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
     c->http = cw_http_start(c, c->listen_fd, (unsigned)cc->threads, cert, key, err, errlen);
     if (!c->http)
         goto fail;
-    c->notifier = cw_notifier_start(c->store, err, errlen);
+    c->notifier = cw_notifier_start(c->store, cc->webhook_allow_private, err, errlen);
     if (!c->notifier)
         goto fail;
     /* MHD copied the PEM text; wipe our copy of the private key */

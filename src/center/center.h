@@ -31,6 +31,7 @@ struct cw_center_config {
     char sigma_dir[4096];        /* Sigma rules ("" = none) */
     char sigma_fieldmap[4096];   /* Sigma field map ("" = built in) */
     int64_t event_window_ms;     /* bundling window of events */
+    bool webhook_allow_private;  /* let webhooks reach loopback/private addresses (tests) */
     /* DNS threat flags (detect/dns_flags.h, docs/dns.md "Threat flags") */
     bool dns_flags;               /* run the detector on dns records */
     char dns_bad_ranges_file[4096]; /* CIDRs of known bad address ranges ("" = none) */

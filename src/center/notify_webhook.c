@@ -2,6 +2,7 @@
 #include "center/notify_webhook.h"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -22,6 +23,8 @@
 
 struct cw_notifier {
     struct cw_store *s;
+    bool allow_private;
+    bool refused; /* set by open_checked during the current attempt (worker thread only) */
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -66,6 +69,8 @@ static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl
 }
 
 /* One attempt of one job; records it unless the worker is stopping. */
+static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_sockaddr *addr);
+
 static void deliver(struct cw_notifier *n, struct cw_delivery_job *j)
 {
     char err[256], errbuf[CURL_ERROR_SIZE] = "";
@@ -112,6 +117,8 @@ static void deliver(struct cw_notifier *n, struct cw_delivery_job *j)
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, n);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data);
@@ -124,6 +131,7 @@ static void deliver(struct cw_notifier *n, struct cw_delivery_job *j)
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, progress);
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, n);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    n->refused = false;
     CURLcode cr = curl_easy_perform(e);
     long status = 0;
     if (cr == CURLE_OK)
@@ -142,7 +150,10 @@ static void deliver(struct cw_notifier *n, struct cw_delivery_job *j)
     if (cr == CURLE_OK && status >= 200 && status < 300) {
         state = "delivered";
     } else {
-        if (cr != CURLE_OK)
+        if (cr != CURLE_OK && n->refused)
+            snprintf(why, sizeof(why), "refused: the webhook resolves to a loopback, private "
+                                       "or link-local address (webhook_allow_private)");
+        else if (cr != CURLE_OK)
             snprintf(why, sizeof(why), "%s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
         else
             snprintf(why, sizeof(why), "HTTP %ld", status);
@@ -195,7 +206,52 @@ static void *worker(void *arg)
     return NULL;
 }
 
-struct cw_notifier *cw_notifier_start(struct cw_store *s, char *err, size_t errlen)
+bool cw_webhook_addr_forbidden(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+        return a[0] == 0 || a[0] == 10 || a[0] == 127 ||            /* this, private, loop */
+               (a[0] == 100 && (a[1] & 0xc0) == 64) ||               /* 100.64/10 CGN */
+               (a[0] == 169 && a[1] == 254) ||                       /* link-local, metadata */
+               (a[0] == 172 && (a[1] & 0xf0) == 16) ||               /* 172.16/12 */
+               (a[0] == 192 && a[1] == 168) ||                       /* 192.168/16 */
+               (a[0] == 192 && a[1] == 0 && a[2] == 0) ||            /* 192.0.0/24 */
+               (a[0] == 198 && (a[1] & 0xfe) == 18) ||               /* 198.18/15 */
+               a[0] >= 224;                                          /* multicast, reserved */
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        const uint8_t *a = a6->s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6)) {
+            struct sockaddr_in v4;
+            memset(&v4, 0, sizeof(v4));
+            v4.sin_family = AF_INET;
+            memcpy(&v4.sin_addr, a + 12, 4);
+            return cw_webhook_addr_forbidden((const struct sockaddr *)&v4);
+        }
+        return IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) ||
+               (a[0] & 0xfe) == 0xfc ||                  /* fc00::/7 unique local */
+               (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || /* fe80::/10 link-local */
+               a[0] == 0xff;                              /* multicast */
+    }
+    return true; /* anything but IP */
+}
+
+/* libcurl asks us to open each socket it connects with: the last word on the
+ * address, after every resolution and redirect decision. */
+static curl_socket_t open_checked(void *ud, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct cw_notifier *n = ud;
+    (void)purpose;
+    if (!n->allow_private && cw_webhook_addr_forbidden(&addr->addr)) {
+        n->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+struct cw_notifier *cw_notifier_start(struct cw_store *s, bool allow_private, char *err,
+                                      size_t errlen)
 {
     struct cw_notifier *n = calloc(1, sizeof(*n));
     if (!n) {
@@ -208,6 +264,7 @@ struct cw_notifier *cw_notifier_start(struct cw_store *s, char *err, size_t errl
         return NULL;
     }
     n->s = s;
+    n->allow_private = allow_private;
     atomic_init(&n->stop, false);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

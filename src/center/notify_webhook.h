@@ -10,8 +10,10 @@
 #ifndef CW_CENTER_NOTIFY_WEBHOOK_H
 #define CW_CENTER_NOTIFY_WEBHOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "center/store.h"
 
@@ -24,8 +26,16 @@
 struct cw_notifier;
 
 /* Start the worker (call once the store is open, from the main thread: it
- * initialises libcurl). NULL with a message on failure. */
-struct cw_notifier *cw_notifier_start(struct cw_store *s, char *err, size_t errlen);
+ * initialises libcurl). NULL with a message on failure.
+ * A member admin chooses its webhook URL, so the worker refuses to connect to
+ * loopback, private, link-local (cloud metadata), multicast and reserved addresses
+ * unless allow_private is set ([serve] webhook_allow_private): the check is made on
+ * the address actually connected to, after name resolution, so DNS tricks do not
+ * get around it. */
+struct cw_notifier *cw_notifier_start(struct cw_store *s, bool allow_private, char *err,
+                                      size_t errlen);
+/* Is this address one a webhook may not reach (see above)? */
+bool cw_webhook_addr_forbidden(const struct sockaddr *sa);
 /* Stop it: an attempt in flight is aborted (and retried after the next start). */
 void cw_notifier_stop(struct cw_notifier *n);
 

@@ -25,6 +25,8 @@ static const struct cw_option serve_options[] = {
     {"retention-days", 0, "retention_days", "DAYS", "keep records this long (default 90, 0 = forever)"},
     {"verbose", 'v', "verbose", NULL, "log debug messages"},
     {"routes", 0, "routes", NULL, "print every API route (method, path, access) and exit"},
+    {"webhook-allow-private", 0, "webhook_allow_private", NULL,
+     "let notice webhooks reach loopback and private addresses (off: SSRF guard)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 

@@ -123,7 +123,8 @@ def main():
     good = Receiver(GOOD_SECRET)
     wrong = Receiver(WRONG_SECRET)  # the center signs beta's deliveries with BETA_SECRET
     with cwtest.TestEnv("test_notices", keep=args.keep) as env:
-        c = env.center(B, extra_args=["--threads", "4"])
+        # the test receivers listen on loopback, which the SSRF guard refuses by default
+        c = env.center(B, extra_args=["--threads", "4", "--webhook-allow-private"])
         ck = env.c
 
         def call(method, path, body=None, token="admin"):
