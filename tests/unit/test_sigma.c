@@ -452,11 +452,28 @@ static void test_regression(const struct sigma_ruleset *rs)
         if (events)
             parse_records(&b, "winevent-json", events, jn, &lines);
         int want = mc ? atoi(mc->s) : -1;
-        /* Four cases whose event files hold more events that satisfy the rule than
-         * info.yml's match_count (checked by hand: each listed event matches the
-         * selection and no filter; e.g. registry_set_change_security_zones has three
-         * SetValue events under ZoneMap\Domains with DWORD 2). Upstream's count
-         * evidently came from a smaller .evtx; we assert the Sigma-correct count. */
+        /* Four cases where info.yml's match_count (1) is below the events that satisfy
+         * the rule. Not a logsource-mapping or duplicate problem: every extra event is
+         * on Microsoft-Windows-Sysmon/Operational with the EventID the reference maps
+         * the category to (SigmaHQ tests/thor.yml: file_event -> EventID 11,
+         * registry_set -> EventID 13, as sigma_logsource.c), has its own
+         * EventRecordID, and matches the selection and no filter:
+         *   anydesk artefact (EID 11): records 14985 user.conf.new,
+         *     14988 user.conf~RF2d9c20d.TMP, 14990 user.conf.new (service.conf* do not match)
+         *   cred-dump dropped files (EID 11): 26359 procdump64.exe, 26366 procdump64a.exe,
+         *     26373 procdump.exe (the :Zone.Identifier streams do not end with .exe)
+         *   IE domain zone (EID 13): 28344631/32/33 under ZoneMap\Domains, keys
+         *     bad-domain.com\bad-subdomain\{https,http,*}, Details DWORD (0x00000002)
+         *   administrative share (EID 13): 28656599 AutoShareServer, 28656618 AutoShareWks,
+         *     both DWORD (0x00000000)
+         * The upstream .evtx files hold the same events (chunk headers: 5, 6, 3, 2
+         * records, same TargetFilename/TargetObject strings), so the reference finds
+         * them too. Upstream treats match_count as a lower bound: at SOURCE_COMMIT
+         * 8eaafff1f, tests/regression_tests_runner.py fails only when the count is
+         * below match_count and for a higher count prints "Warning: Got N matches but
+         * only M expected - consider updating match_count in info.yml" and passes.
+         * Asserting 1 would need the engine to drop true matches; we assert the
+         * Sigma-correct counts below (each >= match_count, checked). */
         static const struct {
             const char *id;
             int sigma_count;
@@ -470,6 +487,7 @@ static void test_regression(const struct sigma_ruleset *rs)
             if (!strcmp(idn->s, stale[k].id)) {
                 printf("  regression %s: match_count %d, asserting %d (see test)\n", idn->s,
                        want, stale[k].sigma_count);
+                CHECK(stale[k].sigma_count >= want);
                 want = stale[k].sigma_count;
             }
         int got = count_hits(rs, idn->s, &b);
