@@ -2,9 +2,11 @@
  *
  * Build: rules -> trigger sets of atoms (deduplicated by field key, flags and
  * bytes) -> per record kind: rule list, always-candidate list, atom -> rule map
- * (CSR), one Hyperscan database per field -> one prototype scratch allocated
- * against every database. Detect: fetch, scan, mark, evaluate marked rules with
- * the reference evaluator (exact by construction). */
+ * (CSR), one literal database over all fields + per-field databases for regexes
+ * and short literals -> one prototype scratch allocated against every database.
+ * Detect: fetch into one segmented buffer, scan once, mark (field and anchors
+ * checked per match), evaluate marked rules with the reference evaluator (exact
+ * by construction). */
 #include "detect/sigma_compile.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -19,12 +21,15 @@
 
 #include "common/banned.h"
 
+
+
 #define SC_KINDS 32
 #define SC_POOL 16
 #define SC_REGEX_SCORE 4 /* a prefilter regex ranks like a 4-byte literal */
 #define SC_MAX_CLAUSES 8 /* clauses kept per rule (one bit each in a byte) */
 #define SC_ANCHOR_START 1
 #define SC_ANCHOR_END 2
+#define SC_MIN_LIT 3 /* shorter literals keep a per-field database */
 
 struct sc_key { /* a field as the evaluator fetches it */
     int fid;
@@ -45,9 +50,19 @@ struct sc_field { /* one database of a kind */
     const char *name;        /* JSON / keyword: the key's name; else NULL */
     const char **fallback;   /* names to look up in raw JSON when fid is absent */
     uint32_t nfallback;
-    bool raw_covers;         /* keywords: only unanchored literals, so a value lying
-                              * inside the raw line needs no scan of its own */
-    hs_database_t *db;
+    bool lit;                /* has literal atoms: its values go into the scan buffer */
+    bool lit_raw_covers;     /* keywords: only unanchored literals, so a value lying
+                              * inside the raw line needs no segment of its own */
+    bool db_raw_covers;      /* the same for db: no regex, no anchored short literal */
+    uint32_t *exact, nexact; /* short literals that are the whole value (no db then):
+                              * compared with each value */
+    hs_database_t *db;       /* its regex atoms (NULL when none), scanned per value */
+};
+
+struct sc_pent { /* one (field, atom) use of a literal pattern of the kind */
+    uint32_t atom;
+    uint16_t field; /* index into sc_kind.fields */
+    uint8_t anchor;
 };
 
 struct sc_kind {
@@ -58,6 +73,17 @@ struct sc_kind {
     uint32_t *atom_off;        /* natoms + 1: atom -> atom_rules[off[a] .. off[a+1]) */
     uint32_t *atom_rules;      /* kind-local rule index << 3 | clause */
     uint8_t *need;             /* per rule: mask of its clauses (0 = always candidate) */
+    hs_database_t *lit_db;     /* every literal atom of every field, deduplicated by
+                                * bytes + case: scanned once over the record's buffer */
+    uint32_t npats;
+    uint32_t *pat_len;         /* per pattern: its length */
+    uint32_t *pat_off;         /* npats + 1: pattern -> pents[off[p] .. off[p+1]) */
+    struct sc_pent *pents;
+};
+
+struct sc_seg { /* a field value's bytes in the scan buffer */
+    uint32_t start, end;
+    uint32_t field;
 };
 
 struct sigma_cthread {
@@ -69,8 +95,13 @@ struct sigma_cthread {
     uint8_t *have;             /* per rule: clauses satisfied so far */
     uint32_t *touched, ntouched; /* rules with have != 0 */
     const struct sc_kind *kind;
+    const struct sigma_compiled *sc;
     uint32_t candidates;
     bool scan_failed;
+    char *buf;                 /* the record's literal scan buffer: values back to back */
+    size_t nbuf, capbuf;
+    struct sc_seg *segs;       /* its segments, ascending */
+    uint32_t nsegs, capsegs;
     char norm[SIGMA_URL_MAX];
 };
 
@@ -563,12 +594,102 @@ static int cmp_u32(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
+static _Thread_local const struct sigma_compiled *sort_sc;
+
+/* Order of literal uses: by pattern (case flag, length, bytes), then field. */
+static int cmp_pent(const void *x, const void *y)
+{
+    const struct sc_pent *p = x, *q = y;
+    const struct sc_atom *a = &sort_sc->atoms[p->atom], *b = &sort_sc->atoms[q->atom];
+    unsigned ca = a->flags & HS_FLAG_CASELESS, cb = b->flags & HS_FLAG_CASELESS;
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    int c = memcmp(a->s, b->s, a->n);
+    if (c)
+        return c;
+    if (p->field != q->field)
+        return p->field < q->field ? -1 : 1;
+    return p->atom < q->atom ? -1 : p->atom > q->atom;
+}
+
+static bool same_pattern(const struct sc_atom *a, const struct sc_atom *b)
+{
+    return (a->flags & HS_FLAG_CASELESS) == (b->flags & HS_FLAG_CASELESS) && a->n == b->n &&
+           !memcmp(a->s, b->s, a->n);
+}
+
+/* The kind's literal database: one pattern per distinct (bytes, case), no
+ * SINGLEMATCH (a match in another field's segment must not hide a later one in
+ * the right segment); the callback checks field and anchors. Consumes nothing;
+ * sorts lits. 0, or -1 with sc->why set. */
+static int build_lit_db(struct sigma_compiled *sc, struct sc_kind *kd, struct sc_pent *lits,
+                        uint32_t n)
+{
+    sort_sc = sc;
+    qsort(lits, n, sizeof(*lits), cmp_pent);
+    uint32_t np = 0;
+    for (uint32_t i = 0; i < n; i++)
+        np += !i || !same_pattern(&sc->atoms[lits[i - 1].atom], &sc->atoms[lits[i].atom]);
+    const char **ex = calloc(np, sizeof(*ex));
+    unsigned *fl = calloc(np, sizeof(*fl)), *ids = calloc(np, sizeof(*ids));
+    size_t *lens = calloc(np, sizeof(*lens));
+    kd->pat_len = calloc(np, sizeof(*kd->pat_len));
+    kd->pat_off = calloc(np + 1, sizeof(*kd->pat_off));
+    kd->pents = malloc(n * sizeof(*kd->pents));
+    int rc = -1;
+    if (!ex || !fl || !ids || !lens || !kd->pat_len || !kd->pat_off || !kd->pents) {
+        snprintf(sc->why, sizeof(sc->why), "out of memory");
+        goto out;
+    }
+    memcpy(kd->pents, lits, n * sizeof(*lits));
+    uint32_t p = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sc_atom *a = &sc->atoms[lits[i].atom];
+        if (i && same_pattern(&sc->atoms[lits[i - 1].atom], a)) {
+            kd->pat_off[p]++;
+            continue;
+        }
+        ex[p] = a->s;
+        lens[p] = a->n;
+        fl[p] = a->flags & HS_FLAG_CASELESS;
+        ids[p] = p;
+        kd->pat_len[p] = a->n;
+        kd->pat_off[++p] = 1;
+    }
+    for (uint32_t i = 0; i < np; i++) /* counts -> offsets */
+        kd->pat_off[i + 1] += kd->pat_off[i];
+    kd->npats = np;
+    hs_compile_error_t *err = NULL;
+    if (hs_compile_lit_multi(ex, fl, ids, lens, np, HS_MODE_BLOCK, NULL, &kd->lit_db, &err) !=
+        HS_SUCCESS) {
+        snprintf(sc->why, sizeof(sc->why), "hyperscan: %s (literal %d)",
+                 err && err->message ? err->message : "compile failed", err ? err->expression : -1);
+        hs_free_compile_error(err);
+        goto out;
+    }
+    sc->st.patterns += np;
+    sc->st.databases++;
+    rc = hs_alloc_scratch(kd->lit_db, &sc->proto) == HS_SUCCESS ? 0 : -1;
+    if (rc)
+        snprintf(sc->why, sizeof(sc->why), "hyperscan: cannot allocate scratch");
+out:
+    free(ex);
+    free(fl);
+    free(ids);
+    free(lens);
+    return rc;
+}
+
 /* Kind k: rule list, always list, atom map, databases. 0 or -1 (sc->why). */
 static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *trig)
 {
     const struct sigma_ruleset *rs = sc->rs;
     struct sc_kind *kd = &sc->kinds[k];
     uint32_t *used = NULL, *keyatoms = NULL;
+    struct sc_pent *lits = NULL;
+    uint32_t nlit = 0, caplit = 0;
     int rc = -1;
     for (uint32_t i = 0; i < rs->n; i++)
         kd->nrules += !rs->rules[i].ls.why && (rs->rules[i].ls.kinds & (1u << k));
@@ -649,16 +770,54 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
             memset(f, 0, sizeof(*f));
             continue;
         }
-        kd->nfields++;
-        f->raw_covers = fid == SIGMA_FID_KEYWORD;
-        for (uint32_t i = 0; i < na; i++)
-            f->raw_covers &= !sc->atoms[keyatoms[i]].regex && !sc->atoms[keyatoms[i]].anchor;
-        if (build_db(sc, keyatoms, na, &f->db)) {
+        uint32_t fi = kd->nfields++;
+        f->lit_raw_covers = f->db_raw_covers = fid == SIGMA_FID_KEYWORD;
+        uint32_t nre = 0;
+        for (uint32_t i = 0; i < na; i++) {
+            const struct sc_atom *a = &sc->atoms[keyatoms[i]];
+            if (a->regex || a->n < SC_MIN_LIT) { /* a short literal would match all over */
+                keyatoms[nre++] = keyatoms[i];
+                f->db_raw_covers &= !a->regex && !a->anchor;
+                continue;
+            }
+            f->lit = true;
+            f->lit_raw_covers &= !a->anchor;
+            if (nlit == caplit) {
+                uint32_t nc = caplit ? caplit * 2 : 256;
+                struct sc_pent *np = realloc(lits, nc * sizeof(*np));
+                if (!np) {
+                    free(done);
+                    goto oom;
+                }
+                lits = np;
+                caplit = nc;
+            }
+            lits[nlit].atom = keyatoms[i];
+            lits[nlit].field = (uint16_t)fi;
+            lits[nlit].anchor = a->anchor;
+            nlit++;
+        }
+        bool all_exact = nre > 0;
+        for (uint32_t i = 0; i < nre; i++)
+            all_exact &= !sc->atoms[keyatoms[i]].regex &&
+                         sc->atoms[keyatoms[i]].anchor == (SC_ANCHOR_START | SC_ANCHOR_END);
+        if (all_exact) { /* a compare per value beats a scan per value */
+            f->exact = malloc(nre * sizeof(*f->exact));
+            if (!f->exact) {
+                free(done);
+                goto oom;
+            }
+            memcpy(f->exact, keyatoms, nre * sizeof(*f->exact));
+            f->nexact = nre;
+            f->db_raw_covers = false;
+        } else if (nre && build_db(sc, keyatoms, nre, &f->db)) {
             free(done);
             goto out;
         }
     }
     free(done);
+    if (nlit && build_lit_db(sc, kd, lits, nlit))
+        goto out;
     rc = 0;
     goto out;
 oom:
@@ -666,6 +825,7 @@ oom:
 out:
     free(used);
     free(keyatoms);
+    free(lits);
     return rc;
 }
 
@@ -744,6 +904,8 @@ static void cthread_free(struct sigma_cthread *t)
     free(t->bits);
     free(t->have);
     free(t->touched);
+    free(t->buf);
+    free(t->segs);
     free(t);
 }
 
@@ -759,6 +921,7 @@ void sigma_compiled_free(struct sigma_compiled *sc)
             if (kd->fields[f].db)
                 hs_free_database(kd->fields[f].db);
             free(kd->fields[f].fallback);
+            free(kd->fields[f].exact);
         }
         free(kd->fields);
         free(kd->rules);
@@ -766,6 +929,11 @@ void sigma_compiled_free(struct sigma_compiled *sc)
         free(kd->need);
         free(kd->atom_off);
         free(kd->atom_rules);
+        if (kd->lit_db)
+            hs_free_database(kd->lit_db);
+        free(kd->pat_len);
+        free(kd->pat_off);
+        free(kd->pents);
     }
     if (sc->proto)
         hs_free_scratch(sc->proto);
@@ -842,19 +1010,54 @@ void sigma_compiled_release(const struct sigma_compiled *sc, struct sigma_cthrea
         atomic_store(&t->busy, 0);
 }
 
-static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
-                    unsigned int flags, void *ctx)
+static inline void mark_atom(struct sigma_cthread *t, const struct sc_kind *kd, uint32_t id)
 {
-    struct sigma_cthread *t = ctx;
-    const struct sc_kind *kd = t->kind;
-    (void)from;
-    (void)to;
-    (void)flags;
     for (uint32_t j = kd->atom_off[id]; j < kd->atom_off[id + 1]; j++) {
         uint32_t r = kd->atom_rules[j] >> 3;
         if (!t->have[r])
             t->touched[t->ntouched++] = r;
         t->have[r] |= (uint8_t)(1u << (kd->atom_rules[j] & 7));
+    }
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ctx)
+{
+    struct sigma_cthread *t = ctx;
+    (void)from;
+    (void)to;
+    (void)flags;
+    mark_atom(t, t->kind, id);
+    return 0;
+}
+
+/* A literal pattern ended at `to` of the scan buffer: it counts for the uses
+ * whose field owns the segment holding all its bytes, anchors respected. */
+static int on_lit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    struct sigma_cthread *t = ctx;
+    const struct sc_kind *kd = t->kind;
+    (void)from;
+    (void)flags;
+    uint32_t end = (uint32_t)to, start = end - kd->pat_len[id];
+    uint32_t lo = 0, hi = t->nsegs; /* the last segment with seg.start <= start */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (t->segs[mid].start <= start)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const struct sc_seg *g = &t->segs[lo];
+    if (start < g->start || end > g->end)
+        return 0; /* spans two values */
+    for (uint32_t j = kd->pat_off[id]; j < kd->pat_off[id + 1]; j++) {
+        const struct sc_pent *e = &kd->pents[j];
+        if (e->field != g->field || ((e->anchor & SC_ANCHOR_START) && start != g->start) ||
+            ((e->anchor & SC_ANCHOR_END) && end != g->end))
+            continue;
+        mark_atom(t, kd, e->atom);
     }
     return 0;
 }
@@ -867,17 +1070,86 @@ static void scan(struct sigma_cthread *t, const hs_database_t *db, const char *s
         t->scan_failed = true; /* every rule of the kind becomes a candidate */
 }
 
-static void scan_value(struct sigma_cthread *t, const hs_database_t *db, int fid, const char *s,
-                       size_t n)
+/* Append a value of field fi to the scan buffer as a segment of its own. */
+static void seg_add(struct sigma_cthread *t, uint32_t fi, const char *s, size_t n)
 {
-    scan(t, db, s, n);
-    if (sigma_is_url_field(fid) && n && memchr(s, '%', n)) {
-        size_t nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
-        scan(t, db, t->norm, nn);
+    if (!n)
+        return; /* no literal is empty */
+    if (n > UINT32_MAX - 1 - t->nbuf) {
+        t->scan_failed = true;
+        return;
+    }
+    if (t->nbuf + n > t->capbuf) {
+        size_t nc = t->capbuf ? t->capbuf : 4096;
+        while (nc < t->nbuf + n)
+            nc *= 2;
+        char *nb = realloc(t->buf, nc);
+        if (!nb) {
+            t->scan_failed = true;
+            return;
+        }
+        t->buf = nb;
+        t->capbuf = nc;
+    }
+    if (t->nsegs == t->capsegs) {
+        uint32_t nc = t->capsegs ? t->capsegs * 2 : 64;
+        struct sc_seg *ns = realloc(t->segs, nc * sizeof(*ns));
+        if (!ns) {
+            t->scan_failed = true;
+            return;
+        }
+        t->segs = ns;
+        t->capsegs = nc;
+    }
+    memcpy(t->buf + t->nbuf, s, n);
+    t->segs[t->nsegs].start = (uint32_t)t->nbuf;
+    t->segs[t->nsegs].end = (uint32_t)(t->nbuf + n);
+    t->segs[t->nsegs].field = fi;
+    t->nsegs++;
+    t->nbuf += n;
+}
+
+/* One value of field fi: into the buffer (unless covered by the raw line) and
+ * through the field's regex database. */
+static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
+                       const char *s, size_t n, bool covered)
+{
+    if (f->lit && !(covered && f->lit_raw_covers))
+        seg_add(t, fi, s, n);
+    if (f->db && !(covered && f->db_raw_covers))
+        scan(t, f->db, s, n);
+    for (uint32_t i = 0; i < f->nexact; i++) {
+        const struct sc_atom *a = &t->sc->atoms[f->exact[i]];
+        if (a->n != n)
+            continue;
+        bool eq = true;
+        if (a->flags & HS_FLAG_CASELESS) { /* ASCII folding, as Hyperscan's */
+            for (size_t k = 0; k < n && eq; k++) {
+                unsigned char x = (unsigned char)a->s[k], y = (unsigned char)s[k];
+                x = x >= 'A' && x <= 'Z' ? (unsigned char)(x + 32) : x;
+                y = y >= 'A' && y <= 'Z' ? (unsigned char)(y + 32) : y;
+                eq = x == y;
+            }
+        } else {
+            eq = !memcmp(a->s, s, n);
+        }
+        if (eq)
+            mark_atom(t, t->kind, f->exact[i]);
     }
 }
 
-static void scan_field(struct sigma_cthread *t, const struct sc_field *f,
+static void take_url_value(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
+                           const char *s, size_t n)
+{
+    take_value(t, f, fi, s, n, false);
+    if (sigma_is_url_field(f->fid) && n && memchr(s, '%', n)) {
+        size_t nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
+        if (nn != n || memcmp(s, t->norm, n)) /* identical: nothing new to find */
+            take_value(t, f, fi, t->norm, nn, false);
+    }
+}
+
+static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
                        const struct cw_record *rec)
 {
     const char *s;
@@ -889,26 +1161,25 @@ static void scan_field(struct sigma_cthread *t, const struct sc_field *f,
             if (cw_field_info((enum cw_field_id)v->id)->type != CW_FT_STR)
                 continue;
             uintptr_t p = (uintptr_t)v->v.s;
-            if (f->raw_covers && r0 && p >= r0 && p <= r1 && v->len <= r1 - p)
-                continue; /* a substring of the raw line, which is scanned below */
-            scan(t, f->db, v->v.s, v->len);
+            bool covered = r0 && p >= r0 && p <= r1 && v->len <= r1 - p;
+            take_value(t, f, fi, v->v.s, v->len, covered); /* covered: inside the raw line */
         }
         if (rec->raw)
-            scan(t, f->db, rec->raw, rec->raw_len);
+            take_value(t, f, fi, rec->raw, rec->raw_len, false);
         return;
     }
     if (f->fid == SIGMA_FID_JSON) {
         if (sigma_eval_field(t->ec, f->fid, f->name, &s, &n))
-            scan_value(t, f->db, f->fid, s, n);
+            take_url_value(t, f, fi, s, n);
         return;
     }
     if (sigma_eval_field(t->ec, f->fid, NULL, &s, &n)) {
-        scan_value(t, f->db, f->fid, s, n);
+        take_url_value(t, f, fi, s, n);
         return;
     }
     for (uint32_t i = 0; i < f->nfallback; i++)
         if (sigma_eval_field(t->ec, f->fid, f->fallback[i], &s, &n))
-            scan_value(t, f->db, f->fid, s, n);
+            take_url_value(t, f, fi, s, n);
 }
 
 int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t,
@@ -925,12 +1196,18 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
     memset(t->bits, 0, words * sizeof(*t->bits));
     sigma_evalctx_reset(t->ec, rec);
     t->kind = kd;
+    t->sc = sc;
     t->scan_failed = false;
     for (uint32_t i = 0; i < kd->nalways; i++)
         t->bits[kd->always[i] >> 6] |= 1ull << (kd->always[i] & 63);
     t->ntouched = 0;
+    t->nbuf = 0;
+    t->nsegs = 0;
     for (uint32_t f = 0; f < kd->nfields; f++)
-        scan_field(t, &kd->fields[f], rec);
+        take_field(t, &kd->fields[f], f, rec);
+    if (kd->lit_db && t->nsegs &&
+        hs_scan(kd->lit_db, t->buf, (unsigned)t->nbuf, 0, t->scratch, on_lit, t) != HS_SUCCESS)
+        t->scan_failed = true;
     for (uint32_t i = 0; i < t->ntouched; i++) { /* every clause holds: a candidate */
         uint32_t r = t->touched[i];
         if (t->have[r] == kd->need[r])

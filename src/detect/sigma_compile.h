@@ -13,12 +13,15 @@
  * exists, cidr, numeric compares, fieldref, a pure wildcard, a regex Hyperscan
  * refuses) has no trigger set: the rule is an "always candidate".
  *
- * Per record kind (enum cw_kind), the atoms of the kind's rules go into one
- * Hyperscan block-mode database per field (a field is a record field id, a
- * Sigma name looked up in raw JSON, or the keyword pseudo field = every string
- * value + the raw line). A record's field values are fetched exactly as the
- * evaluator fetches them (sigma_eval_field), scanned once each (URL fields also
- * in their normalised form when they hold a '%'), every matching atom marks its
+ * Per record kind (enum cw_kind), the literal atoms (>= 3 bytes) of every field
+ * go into one Hyperscan literal database; regexes and shorter literals stay in
+ * a database per field (or, when all are whole values, in a compare list). A
+ * field is a record field id, a Sigma name looked up in raw JSON, or the keyword
+ * pseudo field = every string value + the raw line. A record's field values are
+ * fetched exactly as the evaluator fetches them (sigma_eval_field) and copied
+ * into one buffer as segments (URL fields also in their normalised form when it
+ * differs), scanned once; a literal match counts only inside a segment of its
+ * field (anchors at the segment's ends). Every matching atom marks its
  * rules, and only marked rules plus the always candidates are evaluated, in rule
  * order, by sigma_logsource_admits + sigma_eval_rule. A prefilter may only add
  * candidates, never remove a rule that fires, so the detections (and their
