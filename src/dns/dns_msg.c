@@ -641,8 +641,12 @@ static int ttl_rewrite(uint8_t *pkt, size_t len, uint32_t age, bool set, uint32_
     if (rc)
         return rc;
     uint32_t lo = UINT32_MAX;
+    /* the bytes as they were, for the undo below (the parsed ttl may differ from
+     * them: it is normalised, and writing it back would not restore the message) */
+    uint32_t orig[CW_DNS_MSG_MAX_RR];
     for (unsigned i = 0; i < m.nrr; i++) {
         const struct cw_dns_rr *rr = &m.rr[i];
+        orig[i] = rd32(pkt + rr->ttl_off);
         if (rr->type == CW_DNS_T_OPT)
             continue;
         uint32_t t = set ? age : (rr->ttl > age ? rr->ttl - age : 0);
@@ -651,13 +655,14 @@ static int ttl_rewrite(uint8_t *pkt, size_t len, uint32_t age, bool set, uint32_
             lo = t;
     }
     /* A compression pointer may legally point into another RR's TTL bytes, so a
-     * rewrite can change a name: check, and undo if the message broke. */
+     * rewrite can change a name: check, and undo if the message broke (in reverse,
+     * byte-exact, so that even overlapping TTL fields come back as they were). */
     struct cw_dns_msg after;
     rc = cw_dns_msg_parse(&after, pkt, len);
     if (rc) {
-        for (unsigned i = 0; i < m.nrr; i++)
+        for (unsigned i = m.nrr; i-- > 0;)
             if (m.rr[i].type != CW_DNS_T_OPT)
-                wr32(pkt + m.rr[i].ttl_off, m.rr[i].ttl);
+                wr32(pkt + m.rr[i].ttl_off, orig[i]);
         return rc;
     }
     if (min_ttl)
@@ -681,6 +686,9 @@ void cw_dns_set_id(uint8_t *pkt, size_t len, uint16_t id)
         wr16(pkt, id);
 }
 
+/* The OPT record kept by a truncation is at most this long (EDNS options included). */
+#define CW_DNS_TRUNC_SAVE 4096
+
 int cw_dns_truncate(uint8_t *pkt, size_t len, size_t limit, size_t *new_len)
 {
     struct cw_dns_msg m;
@@ -694,13 +702,21 @@ int cw_dns_truncate(uint8_t *pkt, size_t len, size_t limit, size_t *new_len)
     size_t o = m.question_end;
     if (o > limit)
         return CW_DNS_E_NOSPACE;
+    /* what the cut overwrites, to put back if the result does not parse: a question
+     * name may legally point at labels that lie in the records being cut (found by
+     * fuzz_dns_msg), and then no truncated form of the message exists */
+    uint8_t head[12], moved[CW_DNS_TRUNC_SAVE];
+    size_t nmoved = 0;
+    memcpy(head, pkt, 12);
     uint16_t ar = 0;
     if (m.edns.present) {
         const struct cw_dns_rr *opt = &m.rr[m.edns.rr_index];
         size_t start = opt->name_off, end = (size_t)opt->rdata_off + opt->rdlen;
-        if (o + (end - start) <= limit) {
-            memmove(pkt + o, pkt + start, end - start);
-            o += end - start;
+        if (o + (end - start) <= limit && end - start <= sizeof(moved)) {
+            nmoved = end - start;
+            memcpy(moved, pkt + o, nmoved);
+            memmove(pkt + o, pkt + start, nmoved);
+            o += nmoved;
             ar = 1;
         }
     }
@@ -708,6 +724,12 @@ int cw_dns_truncate(uint8_t *pkt, size_t len, size_t limit, size_t *new_len)
     wr16(pkt + 8, 0);
     wr16(pkt + 10, ar);
     pkt[2] |= (uint8_t)(CW_DNS_F_TC >> 8);
+    struct cw_dns_msg check;
+    if (cw_dns_msg_parse(&check, pkt, o)) {
+        memcpy(pkt, head, 12);
+        memcpy(pkt + m.question_end, moved, nmoved);
+        return CW_DNS_E_NOSPACE;
+    }
     *new_len = o;
     return 0;
 }

@@ -241,7 +241,8 @@ void cw_dns_set_id(uint8_t *pkt, size_t len, uint16_t id);
 /* Truncate an upstream reply for a UDP client with limit bytes: if len <= limit
  * nothing changes; otherwise the message keeps header + question (+ its OPT RR
  * when it fits), drops all other RRs and sets TC. *new_len = resulting length.
- * Returns 0 or a parse error. */
+ * Returns 0, a parse error, or CW_DNS_E_NOSPACE (message unchanged) when header +
+ * question do not fit or the question's name needs bytes of the records cut. */
 int cw_dns_truncate(uint8_t *pkt, size_t len, size_t limit, size_t *new_len);
 
 #endif

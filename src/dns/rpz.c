@@ -227,6 +227,8 @@ static bool tok_eq(const struct tok *t, const char *s)
 static int name_abs(struct reader *r, const struct tok *t, uint8_t out[CW_DNS_NAME_MAX],
                     size_t *olen)
 {
+    if (t->n == 0) /* an empty quoted token: no name (found by fuzz_rpz) */
+        return -1;
     if (t->n == 1 && t->p[0] == '@') {
         if (!r->origin_len)
             return -1;
