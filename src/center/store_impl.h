@@ -21,4 +21,7 @@ struct cw_store {
 void cw_store_make_credential(const char *prefix, char *key_id, size_t key_id_cap, char *out,
                               size_t out_cap, unsigned char hash[CW_KEY_HASH_BYTES]);
 
+/* Prepare a statement; on failure err says "storage error: <SQLite's reason>". */
+int cw_store_prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen);
+
 #endif

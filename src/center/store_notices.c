@@ -188,15 +188,6 @@ void cw_notice_templates_json(struct cw_buf *out)
 
 /* ------------------------------------------------------------------ helpers */
 
-static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    return 0;
-}
-
 static const char *const notice_states[] = {"sent", "acknowledged", "answered", "closed", NULL};
 
 bool cw_notice_state_valid(const char *state)
@@ -270,7 +261,7 @@ static void notice_row(struct cw_buf *o, sqlite3_stmt *st, int64_t now)
 static int notice_doc(sqlite3 *db, int64_t id, struct cw_buf *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    if (prep(db, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
+    if (cw_store_prep(db, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = CW_STORE_NOT_FOUND;
@@ -408,7 +399,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
         snprintf(err, errlen, "storage busy");
         goto unlock;
     }
-    if (prep(s->w, &st, "SELECT name FROM members WHERE id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "SELECT name FROM members WHERE id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_int64(st, 1, n->member_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -420,7 +411,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
     sqlite3_finalize(st);
     st = NULL;
     /* every event: exists, is this member's, is being investigated */
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "SELECT member_id, state, first_us, last_us, count, sources, targets FROM events"
              " WHERE id = ?",
              err, errlen))
@@ -478,7 +469,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
             goto rollback;
         }
     }
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO notices(member_id, state, title, what, why, action, template, lang,"
              " answer_by_us, created_us, created_by, updated_us)"
              " VALUES(?,'sent',?,?,?,?,?,?,?,?,?,?)",
@@ -502,7 +493,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
     sqlite3_finalize(st);
     st = NULL;
     /* the events: linked, moved to notified, history kept */
-    if (prep(s->w, &st, "INSERT INTO notice_events(notice_id, event_id) VALUES(?,?)", err,
+    if (cw_store_prep(s->w, &st, "INSERT INTO notice_events(notice_id, event_id) VALUES(?,?)", err,
              errlen))
         goto rollback;
     for (size_t i = 0; i < n->nevents; i++) {
@@ -514,7 +505,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->w, &st, "UPDATE events SET state = 'notified', updated_us = ? WHERE id = ?", err,
+    if (cw_store_prep(s->w, &st, "UPDATE events SET state = 'notified', updated_us = ? WHERE id = ?", err,
              errlen))
         goto rollback;
     char change[128];
@@ -535,7 +526,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
     if (hist(s->w, "notice_history", "notice_id", nid, now, n->actor, change))
         goto storage;
     /* the outbox: a webhook delivery when the member has a webhook */
-    if (prep(s->w, &st, "SELECT 1 FROM member_webhooks WHERE member_id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "SELECT 1 FROM member_webhooks WHERE member_id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_int64(st, 1, n->member_id);
     bool hook = sqlite3_step(st) == SQLITE_ROW;
@@ -544,7 +535,7 @@ int cw_store_notice_create(struct cw_store *s, const struct cw_notice_new *n, in
     if (hook) {
         if (notice_doc(s->w, nid, &payload, err, errlen) || !cw_buf_ok(&payload))
             goto storage;
-        if (prep(s->w, &st,
+        if (cw_store_prep(s->w, &st,
                  "INSERT INTO notice_deliveries(notice_id, member_id, channel, state, attempts,"
                  " next_us, created_us, payload) VALUES(?,?,'webhook','pending',0,?,?,?)",
                  err, errlen))
@@ -595,7 +586,7 @@ int cw_store_notice_act(struct cw_store *s, int64_t id, uint32_t scope,
         snprintf(err, errlen, "storage busy");
         goto unlock;
     }
-    if (prep(s->w, &st, "SELECT member_id, state FROM notices WHERE id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "SELECT member_id, state FROM notices WHERE id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW ||
@@ -637,7 +628,7 @@ int cw_store_notice_act(struct cw_store *s, int64_t id, uint32_t scope,
         snprintf(err, errlen, "notice %lld is %s: %s", (long long)id, from, bad);
         goto rollback;
     }
-    if (prep(s->w, &st, sql, err, errlen))
+    if (cw_store_prep(s->w, &st, sql, err, errlen))
         goto rollback;
     sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
@@ -648,7 +639,7 @@ int cw_store_notice_act(struct cw_store *s, int64_t id, uint32_t scope,
     sqlite3_finalize(st);
     st = NULL;
     if (action == CW_NOTICE_ANSWER) {
-        if (prep(s->w, &st,
+        if (cw_store_prep(s->w, &st,
                  "INSERT INTO notice_answers(notice_id, at_us, actor, text) VALUES(?,?,?,?)", err,
                  errlen))
             goto rollback;
@@ -692,7 +683,7 @@ int cw_store_notices_json(struct cw_store *s, const struct cw_notice_filter *f,
     int64_t now = cw_now_us();
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              NOTICE_COLS " WHERE (?1 = 0 OR n.member_id = ?1) AND (?2 IS NULL OR n.state = ?2)"
                          " AND (?3 = 0 OR (n.state IN ('sent','acknowledged') AND"
                          " n.answer_by_us < ?4)) AND n.id > ?5 ORDER BY n.id LIMIT ?6",
@@ -733,7 +724,7 @@ static int notice_scope_check(struct cw_store *s, int64_t id, uint32_t scope, ch
                               size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st, "SELECT member_id FROM notices WHERE id = ?", err, errlen))
+    if (cw_store_prep(s->r, &st, "SELECT member_id FROM notices WHERE id = ?", err, errlen))
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = CW_STORE_NOT_FOUND;
@@ -754,7 +745,7 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     if (rc)
         goto out;
     rc = -1;
-    if (prep(s->r, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
+    if (cw_store_prep(s->r, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -765,7 +756,7 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     notice_row(out, st, cw_now_us());
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT at_us, actor, text FROM notice_answers WHERE notice_id = ? ORDER BY id", err,
              errlen))
         goto out;
@@ -781,7 +772,7 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT at_us, actor, change FROM notice_history WHERE notice_id = ? ORDER BY id",
              err, errlen))
         goto out;
@@ -812,11 +803,11 @@ int cw_store_notice_deliveries_json(struct cw_store *s, int64_t id, uint32_t sco
     if (rc)
         goto out;
     rc = -1;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT id, channel, state, attempts, next_us, created_us, done_us FROM"
              " notice_deliveries WHERE notice_id = ? ORDER BY id",
              err, errlen) ||
-        prep(s->r, &at,
+        cw_store_prep(s->r, &at,
              "SELECT at_us, status, error, next_us FROM notice_delivery_attempts WHERE"
              " delivery_id = ? ORDER BY id",
              err, errlen))
@@ -871,7 +862,7 @@ int cw_store_webhook_set(struct cw_store *s, uint32_t member_id, const char *url
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
     if (url) {
-        if (prep(s->w, &st,
+        if (cw_store_prep(s->w, &st,
                  "INSERT INTO member_webhooks(member_id, url, secret, updated_us, updated_by)"
                  " VALUES(?1,?2,?3,?4,?5) ON CONFLICT(member_id) DO UPDATE SET url = ?2,"
                  " secret = ?3, updated_us = ?4, updated_by = ?5",
@@ -883,7 +874,7 @@ int cw_store_webhook_set(struct cw_store *s, uint32_t member_id, const char *url
         sqlite3_bind_int64(st, 4, cw_now_us());
         sqlite3_bind_text(st, 5, actor, -1, SQLITE_TRANSIENT);
     } else {
-        if (prep(s->w, &st, "DELETE FROM member_webhooks WHERE member_id = ?", err, errlen))
+        if (cw_store_prep(s->w, &st, "DELETE FROM member_webhooks WHERE member_id = ?", err, errlen))
             goto out;
         sqlite3_bind_int64(st, 1, member_id);
     }
@@ -903,7 +894,7 @@ int cw_store_webhook_json(struct cw_store *s, uint32_t member_id, struct cw_buf 
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT url, updated_us, updated_by FROM member_webhooks WHERE member_id = ?", err,
              errlen))
         goto out;
@@ -960,7 +951,7 @@ int cw_store_deliveries_due(struct cw_store *s, int64_t now_us, struct cw_delive
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
     int n = 0;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT d.id, d.notice_id, d.attempts, w.url, w.secret, d.payload FROM"
              " notice_deliveries d LEFT JOIN member_webhooks w ON w.member_id = d.member_id"
              " WHERE d.state = 'pending' AND d.next_us <= ? ORDER BY d.next_us, d.id LIMIT ?",
@@ -1002,7 +993,7 @@ int cw_store_delivery_record(struct cw_store *s, int64_t id, int64_t at_us, int 
         snprintf(err, errlen, "storage busy");
         goto unlock;
     }
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO notice_delivery_attempts(delivery_id, at_us, status, error, next_us)"
              " VALUES(?,?,?,?,?)",
              err, errlen))
@@ -1019,7 +1010,7 @@ int cw_store_delivery_record(struct cw_store *s, int64_t id, int64_t at_us, int 
         goto storage;
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "UPDATE notice_deliveries SET attempts = attempts + 1, state = ?, next_us = ?,"
              " done_us = ? WHERE id = ?",
              err, errlen))

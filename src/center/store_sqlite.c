@@ -555,6 +555,15 @@ static int lookup_duplicate(sqlite3 *db, const struct cw_ingest_batch *in,
     return found;
 }
 
+int cw_store_prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return 0;
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;

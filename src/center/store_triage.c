@@ -19,15 +19,6 @@ static int reopen_in_memory(sqlite3 *db, struct cw_triage *t, int64_t id);
 static const char *const states[] = {"new", "investigating", "notified", "resolved",
                                      "false_positive", "duplicate", NULL};
 
-static int prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
-{
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    return 0;
-}
-
 static void ip_text(const struct cw_ip *ip, char *out)
 {
     if (!ip->family)
@@ -53,11 +44,11 @@ static int write_detections(struct cw_store *s, int64_t batch_id, const struct c
                             const struct cw_triage_result *t, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL, *nc = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO detections(batch_id, member_id, event_id, noise, detail, rule_id,"
              " rule_name, attack_class, severity, ts_us, record) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
              err, errlen) ||
-        prep(s->w, &nc,
+        cw_store_prep(s->w, &nc,
              "INSERT INTO noise_counts(member_id, day, reason, count) VALUES(?,?,?,1)"
              " ON CONFLICT(member_id, day, reason) DO UPDATE SET count = count + 1",
              err, errlen)) {
@@ -114,7 +105,7 @@ static int write_events(struct cw_store *s, const struct cw_triage_result *t, ch
                         size_t errlen)
 {
     sqlite3_stmt *st = NULL, *src = NULL, *hist = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO events(id, member_id, attack_class, severity, first_us, last_us, count,"
              " distinct_sources, distinct_targets, key_source, key_target, sources, targets,"
              " created_us, updated_us) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -124,11 +115,11 @@ static int write_events(struct cw_store *s, const struct cw_triage_result *t, ch
              " distinct_targets=excluded.distinct_targets, sources=excluded.sources,"
              " targets=excluded.targets, updated_us=excluded.updated_us",
              err, errlen) ||
-        prep(s->w, &src,
+        cw_store_prep(s->w, &src,
              "INSERT OR IGNORE INTO event_sources(event_id, member_id, attack_class, source)"
              " VALUES(?,?,?,?)",
              err, errlen) ||
-        prep(s->w, &hist,
+        cw_store_prep(s->w, &hist,
              "INSERT INTO event_history(event_id, at_us, actor, change) VALUES(?,?,?,?)", err,
              errlen)) {
         sqlite3_finalize(st);
@@ -282,7 +273,7 @@ int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max,
     size_t n = 0;
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT " EVENT_ROW_COLS
              " FROM events WHERE state IN ('new','investigating','notified')"
              " ORDER BY last_us DESC LIMIT ?",
@@ -371,7 +362,7 @@ int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, st
              event_cols);
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st, sql, err, errlen)) {
+    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
         pthread_mutex_unlock(&s->rlock);
         return -1;
     }
@@ -440,7 +431,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     sqlite3_stmt *st = NULL;
     snprintf(sql, sizeof(sql), "%s WHERE e.id = ?1 AND (?2 = 0 OR e.member_id = ?2)",
              event_cols);
-    if (prep(s->r, &st, sql, err, errlen))
+    if (cw_store_prep(s->r, &st, sql, err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, scope);
@@ -450,7 +441,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     out->len--; /* reopen the object */
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT rule_id, rule_name, COUNT(*) FROM detections WHERE event_id = ?"
              " GROUP BY rule_id, rule_name ORDER BY COUNT(*) DESC LIMIT 20",
              err, errlen))
@@ -467,14 +458,14 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     sqlite3_finalize(st);
     st = NULL;
     snprintf(sql, sizeof(sql), "%s WHERE event_id = ? ORDER BY id LIMIT 10", det_cols);
-    if (prep(s->r, &st, sql, err, errlen))
+    if (cw_store_prep(s->r, &st, sql, err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     cw_buf_adds(out, ",\"samples\":");
     detections_rows(out, st);
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT at_us, actor, change FROM event_history WHERE event_id = ? ORDER BY id",
              err, errlen))
         goto out;
@@ -536,7 +527,7 @@ int cw_store_event_set_state(struct cw_store *s, struct cw_triage *t, int64_t id
         snprintf(err, errlen, "storage busy");
         goto unlock;
     }
-    if (prep(s->w, &st, "SELECT state FROM events WHERE id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "SELECT state FROM events WHERE id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -555,7 +546,7 @@ int cw_store_event_set_state(struct cw_store *s, struct cw_triage *t, int64_t id
         goto rollback;
     }
     int64_t now = cw_now_us();
-    if (prep(s->w, &st, "UPDATE events SET state = ?, updated_us = ? WHERE id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "UPDATE events SET state = ?, updated_us = ? WHERE id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
@@ -567,7 +558,7 @@ int cw_store_event_set_state(struct cw_store *s, struct cw_triage *t, int64_t id
     char change[600];
     snprintf(change, sizeof(change), "state %s -> %s%s%s", from, state,
              reason && *reason ? ": " : "", reason ? reason : "");
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO event_history(event_id, at_us, actor, change) VALUES(?,?,?,?)", err,
              errlen))
         goto rollback;
@@ -604,7 +595,7 @@ int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *o
 {
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT n.member_id, m.name, n.day, n.reason, n.count FROM noise_counts n"
              " JOIN members m ON m.id = n.member_id WHERE (?1 = 0 OR n.member_id = ?1)"
              " ORDER BY n.day, n.member_id, n.reason",
@@ -649,7 +640,7 @@ int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t eve
              det_cols);
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st, sql, err, errlen)) {
+    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
         pthread_mutex_unlock(&s->rlock);
         return -1;
     }
@@ -670,7 +661,7 @@ int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, s
 {
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT attack_class, source, COUNT(DISTINCT member_id), COUNT(*),"
              " GROUP_CONCAT(DISTINCT member_id), GROUP_CONCAT(event_id) FROM event_sources"
              " GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id) >= 2"
@@ -706,7 +697,7 @@ int cw_store_asset_add(struct cw_store *s, const struct cw_asset *a, int64_t *id
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO assets(member_id, address, host, products, created_us)"
              " VALUES(?,?,?,?,?)",
              err, errlen) == 0) {
@@ -742,7 +733,7 @@ int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO suppressions(member_id, attack_class, rule_id, source, owner, reason,"
              " expires_us, created_us) VALUES(?,?,?,?,?,?,?,?)",
              err, errlen) == 0) {
@@ -778,7 +769,7 @@ static int rows_json(struct cw_store *s, const char *sql, uint32_t scope, const 
 {
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st, sql, err, errlen)) {
+    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
         pthread_mutex_unlock(&s->rlock);
         return -1;
     }
@@ -830,7 +821,7 @@ int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, 
     int rc = 0;
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st, "SELECT member_id, address, host, products FROM assets", err, errlen)) {
+    if (cw_store_prep(s->r, &st, "SELECT member_id, address, host, products FROM assets", err, errlen)) {
         rc = -1;
         goto out;
     }
@@ -857,7 +848,7 @@ int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, 
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT id, member_id, attack_class, rule_id, source, COALESCE(expires_us, 0)"
              " FROM suppressions WHERE expires_us IS NULL OR expires_us > ?",
              err, errlen)) {
@@ -911,7 +902,7 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (prep(s->r, &st, "SELECT reason, SUM(count) FROM noise_counts GROUP BY reason", err,
+    if (cw_store_prep(s->r, &st, "SELECT reason, SUM(count) FROM noise_counts GROUP BY reason", err,
              errlen))
         goto out;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -924,7 +915,7 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM (SELECT 1 FROM"
              " event_sources GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id)"
              " >= 2))",
@@ -1138,7 +1129,7 @@ int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
     forgotten = true;
     int64_t nid = cw_triage_take_event_id_locked(t);
     int64_t now = cw_now_us();
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "INSERT INTO events(id, member_id, attack_class, severity, state, first_us,"
              " last_us, count, distinct_sources, distinct_targets, created_us, updated_us)"
              " SELECT ?1, member_id, attack_class, severity, 'new', first_us, last_us, 0, 0, 0,"
@@ -1152,7 +1143,7 @@ int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
         goto storage;
     sqlite3_finalize(st);
     st = NULL;
-    if (prep(s->w, &st,
+    if (cw_store_prep(s->w, &st,
              "UPDATE detections SET event_id = ?1 WHERE event_id = ?2 AND"
              " json_extract(record, '$.src_ip') = ?3",
              err, errlen))
@@ -1170,7 +1161,7 @@ int cw_store_event_split(struct cw_store *s, struct cw_triage *t, int64_t id,
     sqlite3_finalize(st);
     st = NULL;
     int64_t left = -1;
-    if (prep(s->w, &st, "SELECT COUNT(*) FROM detections WHERE event_id = ?", err, errlen))
+    if (cw_store_prep(s->w, &st, "SELECT COUNT(*) FROM detections WHERE event_id = ?", err, errlen))
         goto rollback;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -1220,7 +1211,7 @@ int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, s
 {
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
-    if (prep(s->r, &st,
+    if (cw_store_prep(s->r, &st,
              "SELECT rule_id, noise, COUNT(*) FROM detections GROUP BY rule_id, noise"
              " ORDER BY rule_id, noise",
              err, errlen)) {
@@ -1258,7 +1249,7 @@ int cw_store_event_assign(struct cw_store *s, int64_t id, const char *assignee,
     }
     rc = -1;
     if (assignee[0]) {
-        if (prep(s->w, &st,
+        if (cw_store_prep(s->w, &st,
                  "SELECT 1 FROM users WHERE name = ? AND disabled = 0 AND role IN"
                  " ('coordinator_admin', 'coordinator_analyst')",
                  err, errlen))
@@ -1273,7 +1264,7 @@ int cw_store_event_assign(struct cw_store *s, int64_t id, const char *assignee,
             goto rollback;
         }
     }
-    if (prep(s->w, &st, "UPDATE events SET assignee = ?, updated_us = ? WHERE id = ?", err,
+    if (cw_store_prep(s->w, &st, "UPDATE events SET assignee = ?, updated_us = ? WHERE id = ?", err,
              errlen))
         goto rollback;
     if (assignee[0])
