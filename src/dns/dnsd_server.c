@@ -486,6 +486,8 @@ static size_t strip_opt(uint8_t *o, size_t len)
     return m.rr[m.edns.rr_index].name_off;
 }
 
+static void send_rcode(struct server *s, struct query *q, int rcode, const char *cache);
+
 /* Answer of an upstream or the cache: id, truncation for UDP, then send. */
 static void send_relayed(struct server *s, struct query *q, const uint8_t *pkt, size_t len,
                          const char *cache, const struct cw_rpz_match *m)
@@ -503,8 +505,15 @@ static void send_relayed(struct server *s, struct query *q, const uint8_t *pkt, 
     if (!q->tcp) {
         size_t lim = cw_dns_msg_udp_limit(q->qm, s->cfg->udp_size > 512 ? 4096 : 512);
         size_t nl = len;
-        if (len > lim && cw_dns_truncate(o, len, lim, &nl) == 0)
+        if (len > lim) {
+            if (cw_dns_truncate(o, len, lim, &nl) != 0) {
+                /* no truncated form exists (a question name pointing into the cut
+                 * records): a UDP client must not get more than it can take */
+                send_rcode(s, q, CW_DNS_R_SERVFAIL, cache);
+                return;
+            }
             len = nl;
+        }
     }
     send_answer(s, q, o, len);
     struct outcome oc = {rcode_name(len >= 4 ? o[3] & 0x0f : 2), cache, m, o, len};
