@@ -73,6 +73,27 @@ static void event_show(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 503, "%s", err);
 }
 
+/* The answer to an analyst's change of an event: the store's result mapped to a
+ * status (404 unknown event, 409 change not allowed, 400 bad value, 503 storage),
+ * else the event `show` as it is now, with status ok_status. */
+static void event_changed(struct cw_center *c, struct cw_http_response *resp, int r,
+                          int64_t show, unsigned ok_status, const char *err)
+{
+    char err2[256];
+    if (r == CW_STORE_NOT_FOUND)
+        cw_http_json_error(resp, 404, "no such event");
+    else if (r == CW_STORE_BAD_TRANSITION)
+        cw_http_json_error(resp, 409, "%s", err);
+    else if (r == CW_STORE_INVALID)
+        cw_http_json_error(resp, 400, "%s", err);
+    else if (r)
+        cw_http_json_error(resp, 503, "%s", err);
+    else {
+        resp->status = ok_status;
+        cw_store_event_json(cw_center_store(c), show, 0, &resp->body, err2, sizeof(err2));
+    }
+}
+
 static void event_state(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
@@ -85,14 +106,7 @@ static void event_state(struct cw_center *c, struct cw_http_request *req,
         cw_http_body_str(&b, "reason", 2000, CW_FIELD_MULTILINE, &reason, resp) == 0) {
         int r = cw_store_event_set_state(cw_center_store(c), cw_center_triage(c), id, state,
                                          req->who.name, reason, err, sizeof(err));
-        if (r == CW_STORE_NOT_FOUND)
-            cw_http_json_error(resp, 404, "%s", err);
-        else if (r == CW_STORE_BAD_TRANSITION)
-            cw_http_json_error(resp, 409, "%s", err);
-        else if (r)
-            cw_http_json_error(resp, 503, "%s", err);
-        else
-            cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
+        event_changed(c, resp, r, id, 200, err);
     }
     cw_http_body_release(&b);
 }
@@ -112,14 +126,7 @@ static void event_assign(struct cw_center *c, struct cw_http_request *req,
             goto out;
         int r = cw_store_event_assign(cw_center_store(c), id, who, req->who.name, err,
                                       sizeof(err));
-        if (r == CW_STORE_NOT_FOUND)
-            cw_http_json_error(resp, 404, "no such event");
-        else if (r == CW_STORE_INVALID)
-            cw_http_json_error(resp, 400, "%s", err);
-        else if (r)
-            cw_http_json_error(resp, 503, "%s", err);
-        else
-            cw_store_event_json(cw_center_store(c), id, 0, &resp->body, err, sizeof(err));
+        event_changed(c, resp, r, id, 200, err);
     }
 out:
     cw_http_body_release(&b);
@@ -139,14 +146,7 @@ static void event_merge(struct cw_center *c, struct cw_http_request *req,
         int r = *end || to <= 0 ? CW_STORE_NOT_FOUND
                                 : cw_store_event_merge(cw_center_store(c), cw_center_triage(c),
                                                        id, to, req->who.name, err, sizeof(err));
-        if (r == CW_STORE_NOT_FOUND)
-            cw_http_json_error(resp, 404, "no such event");
-        else if (r == CW_STORE_BAD_TRANSITION)
-            cw_http_json_error(resp, 409, "%s", err);
-        else if (r)
-            cw_http_json_error(resp, 503, "%s", err);
-        else
-            cw_store_event_json(cw_center_store(c), to, 0, &resp->body, err, sizeof(err));
+        event_changed(c, resp, r, to, 200, err);
     }
     cw_http_body_release(&b);
 }
@@ -183,16 +183,7 @@ static void event_split(struct cw_center *c, struct cw_http_request *req,
     int64_t nid = 0;
     int r = cw_store_event_split(cw_center_store(c), cw_center_triage(c), id, srcs, n,
                                  req->who.name, &nid, err, sizeof(err));
-    if (r == CW_STORE_NOT_FOUND)
-        cw_http_json_error(resp, 404, "no such event");
-    else if (r == CW_STORE_BAD_TRANSITION)
-        cw_http_json_error(resp, 409, "%s", err);
-    else if (r)
-        cw_http_json_error(resp, 503, "%s", err);
-    else {
-        resp->status = 201;
-        cw_store_event_json(cw_center_store(c), nid, 0, &resp->body, err, sizeof(err));
-    }
+    event_changed(c, resp, r, nid, 201, err);
 out:
     cw_http_body_release(&b);
 }
