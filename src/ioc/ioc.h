@@ -105,4 +105,12 @@ void cw_ioc_guard_free(struct cw_ioc_guard *g);
 const char *cw_ioc_guard_check(const struct cw_ioc_guard *g, enum cw_ioc_type t,
                                const char *canon, char *buf, size_t cap);
 
+/* Helpers for callers that hold canonical values (added after the first contract):
+ * the family (4 or 6) of an address text in[0..len), its bytes in addr (network
+ * order, IPv4 in addr[0..3]); 0 when it is not an address. */
+int cw_ioc_parse_addr(const char *in, size_t len, uint8_t addr[16]);
+/* The family of a "network/prefix" text, its network in addr (host bits cleared)
+ * and the prefix length; 0 when it is not a CIDR. */
+int cw_ioc_parse_cidr(const char *in, size_t len, uint8_t addr[16], unsigned *prefix);
+
 #endif
