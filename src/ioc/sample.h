@@ -45,8 +45,8 @@ struct cw_sample_limits {
     size_t max_input;        /* bytes of the input; larger: hashed only (32 MiB) */
     size_t max_parts;        /* MIME parts walked over all messages (1,000) */
     size_t max_header_bytes; /* header bytes read per message (256 KiB) */
-    size_t max_containers;   /* multipart/message declarations in a message; more
-                                are not parsed as MIME (GMime recurses) (256) */
+    unsigned max_mime_depth; /* multipart nesting walked (GMime itself stops at 1024)
+                                (64) */
     unsigned max_depth;      /* archive nesting; members deeper are not unpacked (4) */
     unsigned max_msg_depth;  /* e-mails inside e-mails (attachments, archives) (8) */
     size_t max_unpacked;     /* bytes unpacked from all archives together (64 MiB) */
@@ -74,13 +74,19 @@ size_t cw_sample_yara_count(const struct cw_sample_yara *y);
 struct cw_sample_opts {
     struct cw_sample_limits limits; /* fill with cw_sample_limits_default() first */
     const struct cw_sample_yara *yara; /* NULL: no YARA scan */
+    /* Passwords tried on encrypted archive members, NULL-terminated; NULL = the ones
+     * conventional in malware exchange ("infected", "malware", "virus"). */
+    const char *const *passwords;
 };
 
 enum cw_sample_kind { CW_SAMPLE_FILE = 0, CW_SAMPLE_EMAIL };
 
-/* One hop of a Received chain, top (newest) first. NULL when absent. */
+/* One hop of a Received chain, top (newest) first: the "from" name as the sender
+ * announced it, the address the receiving host saw (from the [..] literal or the
+ * comment after "from"), "by", "with", the "for" recipient and the date after the
+ * last ';'. NULL when absent. */
 struct cw_sample_hop {
-    const char *from, *by, *with, *ip, *date;
+    const char *from, *by, *with, *ip, *for_addr, *date;
 };
 
 /* One verdict: method "spf", "dkim" or "dmarc"; result as written ("pass", "fail",
