@@ -10,7 +10,8 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libjsmn-dev libcurl4-openssl-dev python3 goaccess curl openssl zstd \
 	libyaml-dev libpcre2-dev libhyperscan-dev knot-dnsutils nsd dnsperf unbound libssl-dev \
 	libpsl-dev publicsuffix wamerican \
-	libgmime-3.0-dev libarchive-dev libmagic-dev libyara-dev python3-jsonschema
+	libgmime-3.0-dev libarchive-dev libmagic-dev libyara-dev python3-jsonschema \
+	nodejs npm chromium
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR ?= build
@@ -20,8 +21,11 @@ TEST_BUILD_DIR ?= build-asan
 
 all: build
 
+# npm counts as present when an npm runs: a nodejs from NodeSource provides it (and
+# conflicts with Debian's npm package), Debian's nodejs needs the npm package.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
+	  case $$p in npm) command -v npm >/dev/null && continue;; esac; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
