@@ -8,6 +8,8 @@
 #include "center/http.h"
 #include "center/http_body.h"
 #include "center/store.h"
+#include "center/store_web.h"
+#include "center/web.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -113,12 +115,23 @@ static void sensor_json(struct cw_buf *o, const struct cw_sensor_info *si, const
     cw_buf_addc(o, '}');
 }
 
+struct sensor_list {
+    struct cw_buf *o;
+    struct cw_web *web;
+    struct cw_sensor_health *health; /* docs/web.md "Sensors' health" */
+    size_t nhealth;
+};
+
 static int sensor_cb(void *ctx, const struct cw_sensor_info *si)
 {
-    struct cw_buf *o = ctx;
+    struct sensor_list *sl = ctx;
+    struct cw_buf *o = sl->o;
     if (o->data[o->len - 1] != '[')
         cw_buf_addc(o, ',');
     sensor_json(o, si, NULL);
+    o->len--; /* reopen the object for the health fields */
+    cw_web_sensor_fields(sl->web, o, si, sl->health, sl->nhealth);
+    cw_buf_addc(o, '}');
     return 0;
 }
 
@@ -150,9 +163,16 @@ static void sensors_list(struct cw_center *c, struct cw_http_request *req,
         return;
     if (cw_http_scope(req, resp, member, &member))
         return;
+    struct sensor_list sl = {&resp->body, cw_center_web(c), NULL, 0};
+    if (cw_store_sensor_health(cw_center_store(c), cw_now_us(), &sl.health, &sl.nhealth, err,
+                               sizeof(err))) {
+        cw_http_json_error(resp, 503, "%s", err);
+        return;
+    }
     cw_buf_adds(&resp->body, "{\"sensors\":[");
-    if (cw_store_sensor_list(cw_center_store(c), member, sensor_cb, &resp->body, err,
-                             sizeof(err))) {
+    int r = cw_store_sensor_list(cw_center_store(c), member, sensor_cb, &sl, err, sizeof(err));
+    free(sl.health);
+    if (r) {
         cw_http_json_error(resp, 503, "%s", err);
         return;
     }

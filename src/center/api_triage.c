@@ -9,6 +9,7 @@
 #include "center/http.h"
 #include "center/http_body.h"
 #include "center/store.h"
+#include "center/store_web.h"
 #include "common/json.h"
 #include "common/timefmt.h"
 #include "detect/attack.h"
@@ -35,7 +36,7 @@ static int member_param(struct cw_center *c, struct cw_http_request *req,
 static void events_list(struct cw_center *c, struct cw_http_request *req,
                         struct cw_http_response *resp)
 {
-    struct cw_event_filter f = {0, -1, NULL, 0, 0, 100};
+    struct cw_event_filter f = {.attack_class = -1, .limit = 100};
     int64_t after, limit, sev;
     if (member_param(c, req, resp, &f.member_id) ||
         cw_http_query_int(req, resp, "after", 0, INT64_MAX, 0, &after) ||
@@ -45,7 +46,22 @@ static void events_list(struct cw_center *c, struct cw_http_request *req,
     f.after_id = after;
     f.limit = (int)limit;
     f.max_severity = (int)sev;
+    /* the watch floor's filters (docs/web.md) */
+    const char *order = cw_http_query(req, "order"), *since = cw_http_query(req, "since"),
+               *until = cw_http_query(req, "until");
+    f.newest = order && !strcmp(order, "newest");
+    f.q = cw_http_query(req, "q");
+    if ((order && !f.newest && strcmp(order, "oldest")) ||
+        (since && cw_time_parse_iso(since, strlen(since), &f.since_us)) ||
+        (until && cw_time_parse_iso(until, strlen(until), &f.until_us)) ||
+        (f.q && (!*f.q || strlen(f.q) > 200))) {
+        cw_http_json_error(resp, 400, "order must be newest or oldest, since/until ISO 8601 "
+                                      "times, q 1..200 bytes");
+        return;
+    }
     const char *cls = cw_http_query(req, "class");
+    if (!cls)
+        cls = cw_http_query(req, "attack_class");
     if (cls) {
         enum cw_attack_class ac = cw_attack_class_from_name(cls, strlen(cls));
         if (ac == CW_AC__COUNT) {
@@ -55,6 +71,10 @@ static void events_list(struct cw_center *c, struct cw_http_request *req,
         f.attack_class = ac;
     }
     f.state = cw_http_query(req, "state");
+    if (f.state && !strcmp(f.state, "open")) {
+        f.state = NULL;
+        f.open_only = true;
+    }
     char err[256];
     if (cw_store_events_json(cw_center_store(c), &f, &resp->body, err, sizeof(err)))
         cw_http_json_error(resp, 503, "%s", err);
@@ -64,13 +84,25 @@ static void event_show(struct cw_center *c, struct cw_http_request *req,
                        struct cw_http_response *resp)
 {
     char err[256];
-    int64_t id = strtoll(req->path_arg, NULL, 10);
+    int64_t id = strtoll(req->path_arg, NULL, 10), det_after, det_limit;
+    if (cw_http_query_int(req, resp, "det_after", 0, INT64_MAX, 0, &det_after) ||
+        cw_http_query_int(req, resp, "det_limit", 1, 1000, 50, &det_limit))
+        return;
     int r = cw_store_event_json(cw_center_store(c), id, req->scope, &resp->body, err,
                                 sizeof(err));
     if (r == CW_STORE_NOT_FOUND)
         cw_http_json_error(resp, 404, "no event %lld", (long long)id);
     else if (r)
         cw_http_json_error(resp, 503, "%s", err);
+    else if (resp->body.len >= 2) {
+        /* the event page's paged detections and timeline (docs/web.md) */
+        resp->body.len -= 2; /* reopen the object: "}\n" */
+        if (cw_store_event_extras(cw_center_store(c), id, det_after, (int)det_limit,
+                                  &resp->body, err, sizeof(err)))
+            cw_http_json_error(resp, 503, "%s", err);
+        else
+            cw_buf_adds(&resp->body, "}\n");
+    }
 }
 
 /* The answer to an analyst's change of an event: the store's result mapped to a

@@ -18,6 +18,7 @@
 #include "center/notify_webhook.h"
 #include "center/store.h"
 #include "center/store_dnsseen.h"
+#include "center/web.h"
 #include "common/log.h"
 #include "triage/triage.h"
 #include "common/timefmt.h"
@@ -32,6 +33,7 @@ struct cw_center {
     struct cw_dnsseen_ops dnsseen_ops;
     struct MHD_Daemon *http;
     struct cw_notifier *notifier; /* webhook deliveries of notices (own thread) */
+    struct cw_web *web;           /* sessions, live streams, static files (web.h) */
     int listen_fd;
     uint16_t port;
     char url[300];
@@ -44,6 +46,7 @@ uint64_t cw_center_max_body(const struct cw_center *c) { return c->cfg.max_body;
 uint64_t cw_center_max_line(const struct cw_center *c) { return c->cfg.max_line; }
 uint16_t cw_center_port(const struct cw_center *c) { return c->port; }
 struct cw_triage *cw_center_triage(struct cw_center *c) { return c->triage; }
+struct cw_web *cw_center_web(struct cw_center *c) { return c->web; }
 const char *cw_center_url(const struct cw_center *c) { return c->url; }
 const char *cw_center_admin_token_path(const struct cw_center *c) { return c->token_path; }
 
@@ -102,8 +105,19 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
                      cw_config_str(cfg, S, "sigma_fieldmap", ""), "sigma_fieldmap", err, errlen) ||
         copy_setting(cc->dns_bad_ranges_file, sizeof(cc->dns_bad_ranges_file),
                      cw_config_str(cfg, S, "dns_bad_ranges_file", ""), "dns_bad_ranges_file", err,
-                     errlen))
+                     errlen) ||
+        copy_setting(cc->web_dir, sizeof(cc->web_dir), cw_config_str(cfg, S, "web_dir", ""),
+                     "web_dir", err, errlen))
         return -1;
+    if (cw_config_duration_ms(cfg, S, "sensor_silent_after", 15 * 60 * 1000,
+                              &cc->sensor_silent_after_ms, err, errlen) ||
+        cw_config_int(cfg, S, "live_max_streams", 64, &cc->live_max_streams, err, errlen))
+        return -1;
+    if (cc->live_max_streams < 1 || cc->live_max_streams > 10000 ||
+        cc->sensor_silent_after_ms < 1000) {
+        snprintf(err, errlen, "live_max_streams must be 1..10000, sensor_silent_after >= 1s");
+        return -1;
+    }
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
         cw_config_int(cfg, S, "threads", 4, &cc->threads, err, errlen) ||
@@ -329,6 +343,11 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
         goto fail;
     if (cc->dns_flags && start_dns_flags(c, cc, err, errlen))
         goto fail;
+    struct cw_web_config wc = {cc->web_dir, cc->sensor_silent_after_ms, cc->live_max_streams,
+                               cc->tls_cert[0] != 0};
+    c->web = cw_web_new(c->store, &wc, err, errlen);
+    if (!c->web)
+        goto fail;
     if (cc->tls_cert[0]) {
         cert = read_small_file(cc->tls_cert, err, errlen);
         key = cert ? read_small_file(cc->tls_key, err, errlen) : NULL;
@@ -365,8 +384,10 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
 fail:
     free(cert);
     free(key);
+    cw_web_shutdown(c->web);
     if (c->http)
         MHD_stop_daemon(c->http);
+    cw_web_free(c->web);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_triage_free(c->triage);
@@ -390,8 +411,10 @@ void cw_center_stop(struct cw_center *c)
 {
     if (!c)
         return;
+    cw_web_shutdown(c->web); /* resumes suspended live streams: MHD must not stop with any */
     if (c->http)
         MHD_stop_daemon(c->http);
+    cw_web_free(c->web);
     cw_notifier_stop(c->notifier);
     if (c->listen_fd >= 0)
         close(c->listen_fd);

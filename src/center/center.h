@@ -40,6 +40,10 @@ struct cw_center_config {
     int64_t dns_dga_threshold;    /* percent */
     int64_t dns_tunnel_window_ms;
     int64_t dns_tunnel_unique;
+    /* the watch floor (docs/web.md) */
+    char web_dir[4096];           /* bundled front end ("" = beside the binary) */
+    int64_t sensor_silent_after_ms;
+    int64_t live_max_streams;
 };
 
 /* Fill cc from cfg (section "serve") with defaults for anything unset. Returns 0 or

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "center/web.h"
 #include "common/log.h"
 #include "common/banned.h"
 
@@ -15,6 +16,9 @@ static const struct cw_route *const route_tables[] = {
     cw_api_triage_routes,
     cw_api_users_routes,
     cw_api_notices_routes,
+    cw_api_session_routes,
+    cw_api_web_routes,
+    cw_api_attachments_routes,
     NULL,
 };
 
@@ -125,18 +129,29 @@ int cw_http_query_int(struct cw_http_request *req, struct cw_http_response *resp
 static enum MHD_Result send_response(struct cw_http_request *req, struct cw_http_response *resp)
 {
     size_t len = 0;
-    char *data = cw_buf_detach(&resp->body, &len);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(data);
-        return MHD_NO;
+    struct MHD_Response *r = resp->mhd;
+    if (r) {
+        cw_buf_release(&resp->body);
+    } else {
+        char *data = cw_buf_detach(&resp->body, &len);
+        r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+            free(data);
+            return MHD_NO;
+        }
     }
     MHD_add_response_header(r, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (strncmp(resp->extra_header[0], "Cache-Control:", 14) != 0)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    for (int i = 0; i < 2; i++) {
+    /* docs/web.md: every answer, page or API, forbids framing and foreign code */
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                            "script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    for (size_t i = 0; i < sizeof(resp->extra_header) / sizeof(resp->extra_header[0]); i++) {
         char *colon = strchr(resp->extra_header[i], ':');
         if (resp->extra_header[i][0] && colon) {
             *colon = '\0';
@@ -183,16 +198,28 @@ static unsigned authorise(struct cw_center *c, struct cw_http_request *req, cons
     if (req->route->access == CW_ACCESS_PUBLIC)
         return 0;
     const char *auth = cw_http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
-        *why = "missing bearer credential (Authorization: Bearer KEY)";
-        return 401;
+    const char *cred = NULL;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        cred = auth + 7;
+        while (*cred == ' ')
+            cred++;
+    } else {
+        /* a browser session (docs/web.md): only a person's token, CSRF-checked */
+        cred = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "cw_session");
+        if (!cred || strncmp(cred, "cwu_", 4) != 0) {
+            *why = "missing bearer credential (Authorization: Bearer KEY) or session cookie";
+            return 401;
+        }
+        req->session = cred;
     }
-    const char *cred = auth + 7;
-    while (*cred == ' ')
-        cred++;
     if (cw_store_authenticate(cw_center_store(c), cred, &req->who) != 0) {
         *why = "unknown, expired or revoked credential";
         return 401;
+    }
+    if (req->session && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        !cw_web_csrf_ok(cw_center_web(c), req->session, cw_http_header(req, "X-CSRF-Token"))) {
+        *why = "missing or wrong CSRF token";
+        return 403;
     }
     if (!role_allowed(req->route->access, req->who.role)) {
         *why = req->who.role == CW_ROLE_SENSOR ? "a sensor key may only ingest"
@@ -237,6 +264,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->method = method;
         req->url = url;
         cw_buf_init(&req->body);
+        if (!cw_web_origin_ok(cw_center_web(c), conn))
+            return answer_error(req, 403, "cross-origin request refused");
+        if (strncmp(url, "/api/", 5) != 0 && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+            struct cw_http_response resp;
+            memset(&resp, 0, sizeof(resp));
+            cw_web_static(cw_center_web(c), url, &resp);
+            return send_response(req, &resp);
+        }
         bool known;
         req->route = route_find(method, url, req->path_arg, sizeof(req->path_arg), &known);
         if (!req->route)
@@ -277,6 +312,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     resp.status = 200;
     resp.content_type = "application/json";
     req->route->fn(c, req, &resp);
+    const char *spool = req->route->access == CW_ACCESS_SENSOR && resp.status == 200
+                            ? cw_http_header(req, "X-Spool-Bytes") : NULL;
+    if (spool && *spool >= '0' && *spool <= '9') /* sensor health (docs/web.md) */
+        cw_web_spool_note(cw_center_web(c), req->who.sensor_id, strtoll(spool, NULL, 10));
     return send_response(req, &resp);
 }
 
@@ -308,7 +347,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 struct MHD_Daemon *cw_http_start(struct cw_center *c, int listen_fd, unsigned threads,
                                  const char *cert, const char *key, char *err, size_t errlen)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO |
+                     MHD_ALLOW_SUSPEND_RESUME; /* live streams (api_web.c) */
     if (cert) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(err, errlen, "this libmicrohttpd was built without TLS support");

@@ -35,13 +35,18 @@ struct cw_http_request {
     struct cw_buf body;
     bool too_large;
     bool answered;
+    /* the cw_session cookie's token when the request was authenticated by it (then
+     * every method but GET/HEAD was CSRF-checked); NULL for a bearer credential */
+    const char *session;
 };
 
 struct cw_http_response {
     unsigned status;
     const char *content_type;
     struct cw_buf body;
-    char extra_header[2][128]; /* "Name: value" lines */
+    char extra_header[4][384]; /* "Name: value" lines */
+    /* a response the handler made itself (a file, a stream); body is then unused */
+    struct MHD_Response *mhd;
 };
 
 /* Who may call a route. The dispatcher checks it before the handler runs. */
@@ -70,6 +75,9 @@ extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 extern const struct cw_route cw_api_notices_routes[];
+extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
+extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
+extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */
 
 /* Every route of the API, in table order (for `serve --routes` and the OpenAPI check). */
 typedef void (*cw_route_visit_fn)(void *ctx, const struct cw_route *r);
@@ -107,5 +115,6 @@ struct cw_store *cw_center_store(struct cw_center *c);
 uint64_t cw_center_max_body(const struct cw_center *c);
 uint64_t cw_center_max_line(const struct cw_center *c);
 struct cw_triage *cw_center_triage(struct cw_center *c);
+struct cw_web *cw_center_web(struct cw_center *c); /* web.h */
 
 #endif

@@ -187,8 +187,13 @@ struct cw_event_filter {
     int attack_class;    /* -1 = all */
     const char *state;   /* NULL = all */
     int max_severity;    /* 0 = all; else severity <= this */
-    int64_t after_id;    /* paging: ids greater than this */
+    int64_t after_id;    /* paging: ids greater than this (newest: smaller than this) */
     int limit;
+    /* the watch floor's queue (docs/web.md) */
+    bool newest;         /* newest first */
+    bool open_only;      /* new, investigating or notified */
+    int64_t since_us, until_us; /* 0 = open-ended: activity overlapping [since, until) */
+    const char *q;       /* an event id, or text in sources, targets or assignee */
 };
 /* JSON documents for the API (written into out). NOT_FOUND for a missing event. */
 int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,

@@ -27,6 +27,7 @@
 
 #include "center/store_impl.h"
 #include "center/store_notices.h"
+#include "center/store_web.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS members("
@@ -149,6 +150,8 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         goto fail;
     }
     if (cw_store_notices_schema(s, err, errlen))
+        goto fail;
+    if (cw_store_web_schema(s, err, errlen))
         goto fail;
     if (open_conn(&s->r, path, err, errlen))
         goto fail;
@@ -684,6 +687,8 @@ int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
     }
     if (in->triage &&
         cw_store_triage_write(s, res->batch_id, b, in->triage, err, errlen))
+        goto rollback;
+    if (cw_store_web_counts(s, b, in->triage, err, errlen))
         goto rollback;
     if (bump_sensor(s->w, in, b->n, b->nrej, 0) || exec(s->w, "COMMIT")) {
         snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));

@@ -354,20 +354,29 @@ static void event_row(struct cw_buf *o, sqlite3_stmt *st)
 int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
                          char *err, size_t errlen)
 {
-    char sql[1024];
+    char sql[2048];
     snprintf(sql, sizeof(sql),
-             "%s WHERE e.id > ?1 AND (?2 = 0 OR e.member_id = ?2) AND (?3 IS NULL OR"
+             "%s WHERE e.id %s ?1 AND (?2 = 0 OR e.member_id = ?2) AND (?3 IS NULL OR"
              " e.attack_class = ?3) AND (?4 IS NULL OR e.state = ?4) AND (?5 = 0 OR"
-             " e.severity <= ?5) ORDER BY e.id LIMIT ?6",
-             event_cols);
+             " e.severity <= ?5) AND (?7 = 0 OR e.last_us >= ?7) AND (?8 = 0 OR"
+             " e.first_us < ?8) AND (?9 IS NULL OR e.id = CAST(?9 AS INTEGER) OR"
+             " instr(e.sources, ?9) > 0 OR instr(e.targets, ?9) > 0 OR"
+             " instr(COALESCE(e.assignee, ''), ?9) > 0) AND (?10 = 0 OR e.state IN"
+             " ('new', 'investigating', 'notified')) ORDER BY e.id %s LIMIT ?6",
+             event_cols, f->newest ? "<" : ">", f->newest ? "DESC" : "ASC");
     pthread_mutex_lock(&s->rlock);
     sqlite3_stmt *st = NULL;
     if (cw_store_prep(s->r, &st, sql, err, errlen)) {
         pthread_mutex_unlock(&s->rlock);
         return -1;
     }
-    sqlite3_bind_int64(st, 1, f->after_id);
+    sqlite3_bind_int64(st, 1, f->newest && !f->after_id ? INT64_MAX : f->after_id);
     sqlite3_bind_int64(st, 2, f->member_id);
+    sqlite3_bind_int64(st, 7, f->since_us);
+    sqlite3_bind_int64(st, 8, f->until_us);
+    if (f->q)
+        sqlite3_bind_text(st, 9, f->q, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 10, f->open_only);
     if (f->attack_class >= 0)
         sqlite3_bind_text(st, 3, cw_attack_class_name((enum cw_attack_class)f->attack_class), -1,
                           SQLITE_STATIC);
@@ -384,7 +393,11 @@ int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, st
         event_row(out, st);
         last = sqlite3_column_int64(st, 0);
     }
-    cw_buf_addf(out, "],\"next_after\":%lld}\n", (long long)last);
+    cw_buf_addf(out, "],\"next_after\":%lld,\"next\":", (long long)last);
+    if (n == (f->limit > 0 ? f->limit : 100))
+        cw_buf_addf(out, "%lld}\n", (long long)last);
+    else
+        cw_buf_adds(out, "null}\n");
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->rlock);
     return 0;

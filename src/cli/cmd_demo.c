@@ -225,7 +225,8 @@ static int64_t notice_story(struct cw_center *c, uint32_t alpha_id, int64_t *eve
     struct cw_store *st = cw_center_store(c);
     struct cw_buf out = CW_BUF_INIT;
     char err[512];
-    struct cw_event_filter f = {alpha_id, CW_AC_EDGE_EXPLOIT, "new", 0, 0, 1};
+    struct cw_event_filter f = {.member_id = alpha_id, .attack_class = CW_AC_EDGE_EXPLOIT,
+                                .state = "new", .limit = 1};
     int64_t ev = 0, nid = 0;
     if (cw_store_events_json(st, &f, &out, err, sizeof(err)) == 0) {
         struct cw_json j;

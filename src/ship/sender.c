@@ -119,14 +119,17 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 /* POST the batch; returns the CURLcode, *status the HTTP status. */
 static CURLcode post(struct cw_sender *s, const struct cw_spool_batch *b, long *status)
 {
-    char url[2200], idem[128];
+    char url[2200], idem[128], spool[64];
     snprintf(url, sizeof(url), "%s%s", s->base_url, b->hdr.format);
     snprintf(idem, sizeof(idem), "Idempotency-Key: %s-%" PRIu64, b->hdr.instance, b->hdr.seq);
+    /* the center shows it as the sensor's health (docs/web.md) */
+    snprintf(spool, sizeof(spool), "X-Spool-Bytes: %" PRIu64, (uint64_t)s->sh->spool.bytes);
     struct curl_slist *h = NULL;
     h = curl_slist_append(h, s->auth);
     h = curl_slist_append(h, "Content-Encoding: zstd");
     h = curl_slist_append(h, "Content-Type: text/plain; charset=utf-8");
     h = curl_slist_append(h, idem);
+    h = curl_slist_append(h, spool);
     h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
     CURL *c = s->curl;
     cw_buf_clear(&s->resp);

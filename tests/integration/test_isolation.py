@@ -171,6 +171,11 @@ def main():
             "member": B_NAME, "events": [b_ev], "title": B_NOTICE_TITLE,
             "what": "seen", "why": "matters", "action": "patch",
             "answer_by": "2099-01-01T00:00:00Z"})["id"]
+        # ... with an attachment (docs/web.md)
+        r = c.req("POST", "/api/v1/notices/%d/attachments?name=bravo-evidence.txt" % B_NOTICE,
+                  "bravo evidence file")
+        ck.require(r.status == 201, "B's notice gets an attachment", repr(r))
+        B_ATT = r.json()["id"]
         c.admin_json("POST", "/api/v1/members/%d/webhook" % B_ID,
                      {"url": "http://127.0.0.1:9/bravo-hook", "secret": "bravo-secret-0123456789"})
 
@@ -197,6 +202,8 @@ def main():
                 "notices": [admin_get("/api/v1/notices/%d" % n["id"]) for n in
                             admin_get("/api/v1/notices?member=%s" % ref)["notices"]],
                 "webhook": admin_get("/api/v1/members/%d/webhook" % mid),
+                "attachments": [admin_get("/api/v1/notices/%d/attachments" % n["id"]) for n in
+                                admin_get("/api/v1/notices?member=%s" % ref)["notices"]],
             }
 
         A0, B0 = member_view(A_NAME, A_ID), member_view(B_NAME, B_ID)
@@ -215,7 +222,7 @@ def main():
 
         B_STRINGS = [B_NAME, B_ADMIN, B_USER, B_SENSOR, B_KEY, B_KEY_PREFIX, B_HOST,
                      B_ASSET_HOST, B_ASSET_ADDR, B_DST, B_IDEM, B_NOTICE_TITLE,
-                     "bravo-hook", "bravo-secret"] + B_SRC
+                     "bravo-hook", "bravo-secret", "bravo-evidence"] + B_SRC
 
         def leaks(text, allow=()):
             """Everything of B found in an answer (strings, and ids by JSON structure)."""
@@ -381,6 +388,25 @@ def main():
         supp = {"class": "edge_exploit", "source": B_SRC[0], "owner": SNEAK, "reason": SNEAK,
                 "expires": "2099-01-01T00:00:00Z"}
 
+        SERIES = "/api/v1/series?metric=records&bucket=day&from=2024-04-01T00:00:00Z" \
+                 "&to=2024-06-01T00:00:00Z"
+
+        def live_own(caller, r):
+            data = [ln[6:] for ln in r.text().splitlines() if ln.startswith("data: ")]
+            ck.eq(len(data), 1, "%s: one counters message" % caller)
+            a_recs = sum(s["records"] for s in
+                         admin_get("/api/v1/sensors?member=%s" % A_NAME)["sensors"])
+            ck.eq(json.loads(data[0])["records_in"] if data else None, a_recs,
+                  "%s: live records_in is A's" % caller)
+
+        def series_own(caller, r):
+            ck.eq(sum(p["value"] for p in r.json()["points"]), len(A0["records"]),
+                  "%s: records series sums to A's records" % caller)
+
+        def summary_own(caller, r):
+            ck.eq([(x["key"], x["label"]) for x in r.json()["rows"]], [(str(A_ID), A_NAME)],
+                  "%s: summary by member is A alone" % caller)
+
         R = {
             ("POST", "/api/v1/ingest"): [
                 # nothing in a body or query chooses the member: a record naming B's
@@ -469,6 +495,34 @@ def main():
             ("GET", "/api/v1/notices/{id}/deliveries"): b_id_path(
                 "/api/v1/notices/{id}/deliveries", [B_NOTICE], label="{id}=B's notice"),
             ("GET", "/api/v1/notice-templates"): [Variant("", "/api/v1/notice-templates")],
+            # the watch floor (docs/web.md)
+            ("POST", "/api/v1/session"): [
+                # B's admin (not B's user, whom the login walk already tried 4 times)
+                Variant("B's admin, wrong password", "/api/v1/session",
+                        jbody({"name": B_ADMIN, "password": "not the password!"}), expect=401,
+                        twin=("/api/v1/session", jbody({"name": SNEAK + "-nobody",
+                                                        "password": "not the password!"})),
+                        b_token=B_ADMIN, ghost_token=SNEAK + "-nobody")],
+            ("POST", "/api/v1/session/logout"): [
+                Variant("bearer (not a browser session)", "/api/v1/session/logout", jbody({}),
+                        expect=400)],
+            ("GET", "/api/v1/live"): [Variant("once", "/api/v1/live?once=1", check=live_own)],
+            ("GET", "/api/v1/series"): [Variant("own records", SERIES, check=series_own)]
+            + member_q(SERIES, sep="&"),
+            ("GET", "/api/v1/summary"): [
+                Variant("group=member", "/api/v1/summary?group=member", check=summary_own)]
+            + member_q("/api/v1/summary?group=attack_class", sep="&"),
+            ("GET", "/api/v1/notices/stats"): [
+                Variant("own", "/api/v1/notices/stats",
+                        check=same_as({"months": [], "fiscal_years": []}, what="A has no notices"))]
+            + member_q("/api/v1/notices/stats"),
+            ("POST", "/api/v1/notices/{id}/attachments"): b_id_path(
+                "/api/v1/notices/{id}/attachments?name=%s.txt" % SNEAK, [B_NOTICE], SNEAK,
+                label="{id}=B's notice"),
+            ("GET", "/api/v1/notices/{id}/attachments"): b_id_path(
+                "/api/v1/notices/{id}/attachments", [B_NOTICE], label="{id}=B's notice"),
+            ("GET", "/api/v1/attachments/{id}"): b_id_path(
+                "/api/v1/attachments/{id}", [B_ATT], label="{id}=B's attachment"),
             ("GET", "/api/v1/members/{id}/webhook"): b_id_path(
                 "/api/v1/members/{id}/webhook", [B_ID], label="{id}=B"),
             ("POST", "/api/v1/members/{id}/webhook"): b_id_path(
