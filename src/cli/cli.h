@@ -15,6 +15,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_ioc(int argc, char **argv);
 
 /* Path of the running binary (for commands that start other crosswatch processes,
  * such as demo). Static buffer. */

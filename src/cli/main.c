@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"rules", cmd_rules, "check and test Sigma rules"},
     {"dns", cmd_dns, "protective DNS resolver for a member's users"},
     {"sample", cmd_sample, "analyse a suspicious e-mail or file into a report and indicators"},
+    {"ioc", cmd_ioc, "convert and validate indicator files (STIX, MISP, CSV, RPZ)"},
     {"demo", cmd_demo, "a self-contained center with sample members and traffic"},
     {NULL, NULL, NULL},
 };
