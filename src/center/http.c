@@ -16,6 +16,8 @@ static const struct cw_route *const route_tables[] = {
     cw_api_triage_routes,
     cw_api_users_routes,
     cw_api_notices_routes,
+    cw_api_incidents_routes,
+    cw_api_drills_routes,
     cw_api_session_routes,
     cw_api_web_routes,
     cw_api_attachments_routes,
@@ -38,6 +40,7 @@ const char *cw_route_access_name(enum cw_route_access a)
     case CW_ACCESS_COORD: return "coordinator";
     case CW_ACCESS_MEMBER_ADMIN: return "member_admin";
     case CW_ACCESS_USER: return "user";
+    case CW_ACCESS_ORG: return "organization";
     }
     return "?";
 }
@@ -188,6 +191,9 @@ static bool role_allowed(enum cw_route_access access, enum cw_role role)
     case CW_ACCESS_USER:
         return role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_COORD_ANALYST ||
                role == CW_ROLE_MEMBER_ADMIN || role == CW_ROLE_MEMBER_USER;
+    case CW_ACCESS_ORG:
+        return role_allowed(CW_ACCESS_USER, role) || role == CW_ROLE_SECTOR_USER ||
+               role == CW_ROLE_MINISTRY_USER;
     }
     return false;
 }
@@ -228,7 +234,9 @@ static unsigned authorise(struct cw_center *c, struct cw_http_request *req, cons
     }
     bool member_role = req->who.role == CW_ROLE_MEMBER_ADMIN ||
                        req->who.role == CW_ROLE_MEMBER_USER || req->who.role == CW_ROLE_SENSOR;
-    req->scope = member_role ? req->who.member_id : 0;
+    bool org_role =
+        req->who.role == CW_ROLE_SECTOR_USER || req->who.role == CW_ROLE_MINISTRY_USER;
+    req->scope = member_role ? req->who.member_id : org_role ? CW_SCOPE_NONE : 0;
     return 0;
 }
 

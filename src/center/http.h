@@ -31,7 +31,7 @@ struct cw_http_request {
     /* Member scope of this request, decided by the dispatcher from `who`: 0 for
      * coordinator roles (every member), else the caller's member. Handlers pass it
      * to the store, which adds it to every query (cw_http_scope()). */
-    uint32_t scope;
+    uint32_t scope;           /* CW_SCOPE_NONE for sector-body and ministry users */
     struct cw_buf body;
     bool too_large;
     bool answered;
@@ -57,6 +57,9 @@ enum cw_route_access {
     CW_ACCESS_COORD,          /* coordinator admins and analysts */
     CW_ACCESS_MEMBER_ADMIN,   /* coordinator admins and member admins (scoped) */
     CW_ACCESS_USER,           /* any signed-in person, scoped to their member */
+    CW_ACCESS_ORG,            /* any user of any organization: the above plus sector-body
+                               * and ministry users (incident sharing routes only; the
+                               * handler scopes by req->who.org_id / req->scope) */
 };
 
 typedef void (*cw_route_fn)(struct cw_center *c, struct cw_http_request *req,
@@ -69,12 +72,18 @@ struct cw_route {
     cw_route_fn fn;
 };
 
+/* The member scope of organization (sector body, ministry) users: no member at all, so
+ * a route that forgot to refuse them still finds nothing. */
+#define CW_SCOPE_NONE UINT32_MAX
+
 /* Route tables of the API modules (NULL-terminated by a route with fn NULL). */
 extern const struct cw_route cw_api_ingest_routes[];
 extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 extern const struct cw_route cw_api_notices_routes[];
+extern const struct cw_route cw_api_incidents_routes[];
+extern const struct cw_route cw_api_drills_routes[];
 extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
 extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
 extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */

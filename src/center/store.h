@@ -68,6 +68,11 @@ enum cw_role {
     CW_ROLE_COORD_ANALYST,
     CW_ROLE_MEMBER_ADMIN,
     CW_ROLE_MEMBER_USER,
+    /* people of a sector body (CEPTOAR-like) or a supervising ministry: they see only
+     * the incident-sharing items of the sectors their organization covers
+     * (docs/incidents.md), never a member's events, detections or notices */
+    CW_ROLE_SECTOR_USER,
+    CW_ROLE_MINISTRY_USER,
 };
 #define CW_PRINCIPAL_NONE CW_ROLE_NONE
 #define CW_PRINCIPAL_SENSOR CW_ROLE_SENSOR
@@ -83,6 +88,7 @@ struct cw_principal {
     uint32_t sensor_id;   /* sensors */
     uint32_t user_id;     /* users (0 for the bootstrap admin token) */
     uint32_t token_id;
+    uint32_t org_id;      /* sector body / ministry users: their organization; else 0 */
     char name[64];        /* user name or "admin"/"sensor:<id>", for history and audit */
 };
 

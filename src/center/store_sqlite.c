@@ -26,6 +26,7 @@
 #define HASH_BYTES 32
 
 #include "center/store_impl.h"
+#include "center/store_incidents.h"
 #include "center/store_notices.h"
 #include "center/store_web.h"
 
@@ -153,6 +154,8 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         goto fail;
     if (cw_store_web_schema(s, err, errlen))
         goto fail;
+    if (cw_store_incidents_schema(s, err, errlen))
+        goto fail;
     if (open_conn(&s->r, path, err, errlen))
         goto fail;
     chmod(path, 0600);
@@ -237,7 +240,8 @@ int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_princi
         " WHERE key_id = ?1 AND revoked_us IS NULL",
         "SELECT id, 0, key_hash, 'coordinator_admin', 'admin' FROM admin_tokens"
         " WHERE key_id = ?1 AND revoked_us IS NULL",
-        "SELECT t.id, COALESCE(u.member_id, 0), t.key_hash, u.role, u.name, u.id"
+        "SELECT t.id, COALESCE(u.member_id, 0), t.key_hash, u.role, u.name, u.id,"
+        " COALESCE((SELECT o.org_id FROM org_users o WHERE o.user_id = u.id), 0)"
         " FROM user_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_id = ?1"
         " AND t.revoked_us IS NULL AND (t.expires_us IS NULL OR t.expires_us > ?2)"
         " AND u.disabled = 0",
@@ -263,6 +267,7 @@ int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_princi
             } else {
                 out->token_id = id;
                 out->user_id = (uint32_t)sqlite3_column_int64(st, 5);
+                out->org_id = (uint32_t)sqlite3_column_int64(st, 6);
             }
             rc = out->role == CW_ROLE_NONE ? -1 : 0;
         }

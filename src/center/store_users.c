@@ -24,18 +24,20 @@ static const char *const role_names[] = {
     [CW_ROLE_COORD_ANALYST] = "coordinator_analyst",
     [CW_ROLE_MEMBER_ADMIN] = "member_admin",
     [CW_ROLE_MEMBER_USER] = "member_user",
+    [CW_ROLE_SECTOR_USER] = "sector_user",
+    [CW_ROLE_MINISTRY_USER] = "ministry_user",
 };
 
 const char *cw_role_name(enum cw_role r)
 {
-    return (unsigned)r <= CW_ROLE_MEMBER_USER ? role_names[r] : "";
+    return (unsigned)r <= CW_ROLE_MINISTRY_USER ? role_names[r] : "";
 }
 
 enum cw_role cw_role_from_name(const char *s)
 {
     if (!s)
         return CW_ROLE_NONE;
-    for (int r = 1; r <= CW_ROLE_MEMBER_USER; r++)
+    for (int r = 1; r <= CW_ROLE_MINISTRY_USER; r++)
         if (!strcmp(s, role_names[r]))
             return (enum cw_role)r;
     return CW_ROLE_NONE;
@@ -46,6 +48,8 @@ int cw_store_user_add(struct cw_store *s, const char *name, enum cw_role role, u
 {
     bool member_role = role == CW_ROLE_MEMBER_ADMIN || role == CW_ROLE_MEMBER_USER;
     bool coord_role = role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_COORD_ANALYST;
+    /* organization roles have no member; cw_store_org_user_add links their org */
+    coord_role |= role == CW_ROLE_SECTOR_USER || role == CW_ROLE_MINISTRY_USER;
     if (!member_role && !coord_role) {
         snprintf(err, errlen, "role must be coordinator_admin, coordinator_analyst, "
                               "member_admin or member_user");
