@@ -274,7 +274,7 @@ static long norm_name(const char *s, size_t n, char *out, size_t cap, char *err,
                 return fail(err, errlen,
                             "name has non-ASCII characters (give the A-label form, xn--...)");
             if (!name_char(c)) {
-                if (err && errlen && c > 0x20 && c < 0x7f)
+                if (err && errlen && c >= 0x20 && c < 0x7f)
                     snprintf(err, errlen, "name has an invalid character '%c'", c);
                 else if (err && errlen)
                     snprintf(err, errlen, "name has an invalid byte 0x%02x", (unsigned char)c);

@@ -12,12 +12,15 @@
  *     matching_attributes include domain, hostname or url;
  *   - for a domain: a parent of such a name (google.com would block the listed
  *     www.google.com);
- *   - below a name on a "hostname" list (MISP: the list covers subdomains), unless
- *     the listed name is a parent where unrelated parties get names: an entry
- *     written with a leading dot (".amazonaws.com", MISP's "anything below", used
- *     by dynamic-dns and lots-project for shared hosting) or a public suffix. The
- *     parent itself is refused (amazonaws.com), a name below it is accepted:
- *     blocking evil.duckdns.org blocks the attacker's name and nothing else;
+ *   - below a name on a "hostname" list (MISP: the list covers subdomains) when
+ *     both have one registrant: the registrable domain of the name (libpsl) is the
+ *     listed name or below it. www.bankofamerica.com is refused; a name that
+ *     somebody else registered below a shared parent is not
+ *     (bucket.s3.amazonaws.com when the list has amazonaws.com, evil.duckdns.org).
+ *     Entries written with a leading dot (".amazonaws.com", MISP's "anything
+ *     below", used by dynamic-dns and lots-project for shared hosting) refuse the
+ *     parent itself only: blocking evil.duckdns.org blocks the attacker's name and
+ *     nothing else;
  *   - containing an entry of a "substring" list for names.
  *   A URL is refused when its host would be refused as a hostname AND it is the
  *   site root ("/" without a query): a deeper URL on a popular host
@@ -67,7 +70,7 @@ struct cw_ioc_guard {
     char **names; /* list names for reasons ("name", else the directory name) */
     size_t nlists;
     struct cw_iocset *exact;  /* hostname set: names listed as they are */
-    struct cw_iocset *below;  /* domain set: hostname-list names, subdomains match */
+    struct cw_iocset *below;  /* hostname set: names of hostname lists */
     struct cw_iocset *parent; /* hostname set: strict parents of listed names */
     struct cw_iocset *digest; /* md5/sha1/sha256 */
     struct cw_radix net4, net6; /* listed ranges, value = list index + 1 */
@@ -196,6 +199,9 @@ static int parents_add(struct cw_iocset *set, const char *canon, size_t n, uint6
         p = dot + 1;
         if (!memchr(p, '.', (size_t)(end - p)))
             return 0; /* single labels are refused anyway */
+        char c[CW_IOC_VALUE_MAX];
+        if (cw_ioc_normalize(CW_IOC_HOSTNAME, p, (size_t)(end - p), c, sizeof(c), NULL, 0) < 0)
+            continue; /* "1.2" below "a.1.2" is no name */
         if (cw_iocset_match_name(set, p, (size_t)(end - p)) == 0 &&
             cw_iocset_add(set, CW_IOC_HOSTNAME, p, (size_t)(end - p), val) < 0)
             return -1;
@@ -279,9 +285,8 @@ static int load_list(struct cw_ioc_guard *g, const struct cw_warninglist *wl, ui
         if (name_add(g->exact, CW_IOC_HOSTNAME, canon, cn, val) < 0 ||
             parents_add(g->parent, canon, cn, val) < 0)
             return -1;
-        if (is_host && !lead_dot && !psl_is_public_suffix(g->psl, canon) &&
-            cw_iocset_match_name(g->below, canon, cn) == 0 &&
-            cw_iocset_add(g->below, CW_IOC_DOMAIN, canon, cn, val) < 0)
+        if (is_host && !lead_dot && cw_iocset_match_name(g->below, canon, cn) == 0 &&
+            cw_iocset_add(g->below, CW_IOC_HOSTNAME, canon, cn, val) < 0)
             return -1;
     }
     return 0;
@@ -291,10 +296,13 @@ static int load_list(struct cw_ioc_guard *g, const struct cw_warninglist *wl, ui
  * (amazonaws.com) covers names that anyone can register below the suffix. */
 static void load_psl_parents(struct cw_ioc_guard *g)
 {
+    /* the text form of the list libpsl loads (psl_dist_filename() may name the
+     * binary DAFSA form, which has no lines to read) */
+    FILE *f = fopen("/usr/share/publicsuffix/public_suffix_list.dat", "r");
     const char *path = psl_dist_filename();
-    FILE *f = path && *path ? fopen(path, "r") : NULL;
-    if (!f)
-        f = fopen("/usr/share/publicsuffix/public_suffix_list.dat", "r");
+    size_t pn = path ? strlen(path) : 0;
+    if (!f && pn > 4 && strcmp(path + pn - 4, ".dat") == 0)
+        f = fopen(path, "r");
     if (!f)
         return; /* the built-in checks of libpsl still apply */
     char line[512], canon[CW_IOC_VALUE_MAX];
@@ -379,12 +387,17 @@ struct cw_ioc_guard *cw_ioc_guard_new(const char *dir, char *err, size_t errlen)
         if (rc == 1)
             continue; /* valid JSON but not a list: nothing to refuse with */
         g->names[g->nlists] = strdup(wl.name[0] ? wl.name : dirs[i]);
-        if (!g->names[g->nlists] || load_list(g, &wl, g->nlists + 1) < 0) {
+        if (!g->names[g->nlists]) {
             cw_warninglist_release(&wl);
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
         g->nlists++;
+        if (load_list(g, &wl, g->nlists) < 0) {
+            cw_warninglist_release(&wl);
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto fail;
+        }
         cw_warninglist_release(&wl);
     }
     cw_warninglist_dir_free(dirs, nd);
@@ -431,9 +444,19 @@ static const char *check_name(const struct cw_ioc_guard *g, enum cw_ioc_type t,
                                   ? "%s is a parent of public suffixes (the %s)%s"
                                   : "%s covers names on the warninglist '%s'%s",
                     name, list_name(g, v), "");
-    if ((v = cw_iocset_match_name(g->below, name, n)))
-        return says(buf, cap, "%s is below a name on the warninglist '%s'%s", name,
-                    list_name(g, v), "");
+    /* below a listed name only when both belong to one registrant: the registrable
+     * domain of the name is the listed name or below it */
+    const char *rd = psl_registrable_domain(g->psl, name);
+    size_t rdn = rd ? strlen(rd) : 0;
+    for (const char *p = name; rd && (size_t)(name + n - p) >= rdn;) {
+        if ((v = cw_iocset_match_name(g->below, p, (size_t)(name + n - p))))
+            return says(buf, cap, "%s is below a name on the warninglist '%s'%s", name,
+                        list_name(g, v), "");
+        const char *dot = strchr(p, '.');
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
     for (size_t i = 0; i < g->nsubs; i++)
         if (g->subs[i].n <= n && memmem(name, n, g->subs[i].s, g->subs[i].n))
             return says(buf, cap, "%s contains '%s' from the warninglist '%s'", name,

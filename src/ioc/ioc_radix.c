@@ -70,7 +70,7 @@ static uint32_t node_new(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned 
     } else {
         if (r->nnodes == 0)
             r->nnodes = 1; /* index 0 is "none" */
-        if (r->nnodes == r->cap) {
+        if (r->nnodes >= r->cap) {
             if (r->cap > UINT32_MAX / 2)
                 return 0;
             uint32_t nc = r->cap ? r->cap * 2 : 64;
