@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/admin_client.h"
+#include "cli/admin_incidents.h"
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/config.h"
@@ -41,6 +42,16 @@ static const struct cw_option admin_options[] = {
     {"lang", 0, "lang", "LANG", "notice create: template language (en, ja)"},
     {"title", 0, "title", "TEXT", "notice create: title (else the template's)"},
     {"answer-by", 0, "answer_by", "TIME", "notice create: answer by (ISO 8601)"},
+    {"fy", 0, "fy", "YEAR", "stats, incident list: fiscal year (April-March, Japan time)"},
+    {"csv", 0, "csv", NULL, "stats --fy: CSV instead of the table"},
+    {"event", 0, "event", "CODE", "incident report/classify: event code (E0..E7)"},
+    {"cause", 0, "cause", "CODES", "incident report/classify: cause codes, comma separated"},
+    {"attack", 0, "attack", "CODE", "incident classify: kind of attack (A1..A4)"},
+    {"note", 0, "note", "TEXT", "incident report/update, alert send: the text"},
+    {"kind", 0, "kind", "KIND", "alert send: alert, advisory or ministry_info"},
+    {"sectors", 0, "sectors", "CODES", "alert send: target sectors, comma separated"},
+    {"deadline", 0, "deadline", "TIME", "drill start: answers due by (ISO 8601)"},
+    {"contacts", 0, "contacts", "LIST", "drill start: all, or member:NAME,org:NAME,..."},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -72,6 +83,11 @@ static const char admin_usage[] =
     "  notice show|deliveries ID  one notice / its webhook deliveries\n"
     "  notice ack|answer|close ID [TEXT]  member: acknowledge, answer; coordinator: close\n"
     "  notice templates           templates (en, ja)\n"
+    "  incident report|list|show|update|classify|read|forward|import  incident reports\n"
+    "  alert send|list|show|read|forward   alerts, advisories, ministry information\n"
+    "  drill start|list|answer|report      reachability drills (--deadline, --contacts)\n"
+    "  sector add|list|assign, org add|list|user   the sharing hierarchy\n"
+    "  stats --fy YEAR [--csv]    the national annual report's table (docs/incidents.md)\n"
     "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"
     "  user list                  people\n"
     "  login NAME                 sign in (password from --password-file or stdin); prints a token";
@@ -138,6 +154,9 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
     admin_row_fn fn = NULL;
     char path[1024];
     const char *cmd = npos > 0 ? pos[0] : "", *sub = npos > 1 ? pos[1] : "";
+    int sharing = admin_incidents_run(cl, cfg, pos, npos); /* incident, alert, drill ... */
+    if (sharing >= 0)
+        return sharing;
     if (!strcmp(cmd, "member") && !strcmp(sub, "add") && npos == 3) {
         cw_buf_adds(&body, "{\"name\":");
         cw_buf_add_json_str(&body, pos[2], strlen(pos[2]));

@@ -24,6 +24,9 @@ DOC = os.path.join(os.environ.get("CW_SOURCE_DIR", os.path.join(HERE, "..", ".."
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACCESS = ("public", "sensor", "coordinator_admin", "coordinator", "member_admin", "user")
 
+# any organization user: members, sector bodies, ministries (docs/incidents.md)
+ACCESS += ("organization",)
+
 
 def routes(binary):
     r = cwtest.run([binary, "serve", "--routes"], timeout=60)
