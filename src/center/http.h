@@ -82,6 +82,9 @@ extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 extern const struct cw_route cw_api_notices_routes[];
+extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
+extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
+extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */
 extern const struct cw_route cw_api_incidents_routes[];
 extern const struct cw_route cw_api_drills_routes[];
 extern const struct cw_route cw_api_session_routes[];     /* http_session.c */

@@ -156,6 +156,8 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         goto fail;
     if (cw_store_incidents_schema(s, err, errlen))
         goto fail;
+    if (cw_store_web_schema(s, err, errlen))
+        goto fail;
     if (open_conn(&s->r, path, err, errlen))
         goto fail;
     chmod(path, 0600);
