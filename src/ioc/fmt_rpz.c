@@ -112,7 +112,12 @@ int cw_ioc_export_rpz(const struct cw_ioc_item *items, size_t n,
     char owner[128];
     for (size_t i = 0; i < n; i++) {
         const struct cw_ioc_item *it = &items[i];
-        const char *id = it->id ? it->id : "";
+        char idb[CW_IOC_ID_MAX];
+        const char *id = it->id;
+        if (!id) {
+            cw_ioc_item_id(it->type, it->value, idb);
+            id = idb;
+        }
         switch (it->type) {
         case CW_IOC_DOMAIN:
         case CW_IOC_HOSTNAME:
