@@ -689,7 +689,10 @@ uint64_t cw_iocset_match(const struct cw_iocset *s, enum cw_ioc_type t, const ch
         if (q && (!slash || q < slash))
             slash = q;
         size_t hl = slash ? (size_t)(slash - v) : len;
-        const char *at = memchr(v, '@', hl);
+        const char *at = NULL; /* the last '@' of the authority, as ioc.c reads it */
+        for (size_t i = 0; i < hl; i++)
+            if (v[i] == '@')
+                at = v + i;
         if (at) {
             hl -= (size_t)(at + 1 - v);
             len -= (size_t)(at + 1 - v);
