@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "center/http.h"
+#include "center/ioc_hub.h"
 #include "center/notify_webhook.h"
 #include "center/store.h"
 #include "center/store_dnsseen.h"
@@ -28,6 +29,8 @@ struct cw_center {
     struct cw_center_config cfg;
     struct cw_store *store;
     struct cw_triage *triage;
+    struct cw_ioc_hub *ioc;          /* live indicators, feed, retro-hunts (ioc_hub.h) */
+    int64_t last_ioc_expiry_ms;
     struct cw_dns_flags *dns_flags;  /* DNS threat flags, run by triage (may be NULL) */
     struct cw_dnsseen *dnsseen;      /* their NOD table, DATA_DIR/dns_seen.db */
     struct cw_dnsseen_ops dnsseen_ops;
@@ -46,6 +49,8 @@ uint64_t cw_center_max_body(const struct cw_center *c) { return c->cfg.max_body;
 uint64_t cw_center_max_line(const struct cw_center *c) { return c->cfg.max_line; }
 uint16_t cw_center_port(const struct cw_center *c) { return c->port; }
 struct cw_triage *cw_center_triage(struct cw_center *c) { return c->triage; }
+struct cw_ioc_hub *cw_center_ioc_hub(struct cw_center *c) { return c->ioc; }
+const struct cw_center_config *cw_center_config(const struct cw_center *c) { return &c->cfg; }
 struct cw_web *cw_center_web(struct cw_center *c) { return c->web; }
 const char *cw_center_url(const struct cw_center *c) { return c->url; }
 const char *cw_center_admin_token_path(const struct cw_center *c) { return c->token_path; }
@@ -118,6 +123,13 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
         snprintf(err, errlen, "live_max_streams must be 1..10000, sensor_silent_after >= 1s");
         return -1;
     }
+    if (cw_config_int(cfg, S, "ioc_retrohunt_days", 30, &cc->ioc_retrohunt_days, err, errlen) ||
+        cw_config_int(cfg, S, "ioc_auto_publish_confidence", 101,
+                      &cc->ioc_auto_publish_confidence, err, errlen) ||
+        copy_setting(cc->ioc_auto_publish_types, sizeof(cc->ioc_auto_publish_types),
+                     cw_config_str(cfg, S, "ioc_auto_publish_types", ""),
+                     "ioc_auto_publish_types", err, errlen))
+        return -1;
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
         cw_config_int(cfg, S, "threads", 4, &cc->threads, err, errlen) ||
@@ -343,6 +355,11 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
         goto fail;
     if (cc->dns_flags && start_dns_flags(c, cc, err, errlen))
         goto fail;
+    struct cw_ioc_hub_config hc = {cc->ioc_retrohunt_days, cc->warninglists_dir};
+    c->ioc = cw_ioc_hub_new(c->store, c->triage, &hc, err, errlen);
+    if (!c->ioc)
+        goto fail;
+    cw_triage_set_ioc_detector(c->triage, cw_ioc_hub_detect, c->ioc);
     struct cw_web_config wc = {cc->web_dir, cc->sensor_silent_after_ms, cc->live_max_streams,
                                cc->tls_cert[0] != 0};
     c->web = cw_web_new(c->store, &wc, err, errlen);
@@ -390,6 +407,7 @@ fail:
     cw_web_free(c->web);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
+    cw_ioc_hub_free(c->ioc); /* its worker uses the triage */
     cw_triage_free(c->triage);
     cw_dns_flags_free(c->dns_flags);
     cw_dnsseen_close(c->dnsseen);
@@ -405,12 +423,17 @@ void cw_center_tick(struct cw_center *c)
         c->last_retention_ms = now;
         cw_store_apply_retention(c->store, cw_now_us());
     }
+    if (c->ioc && now - c->last_ioc_expiry_ms >= 10 * 1000) {
+        c->last_ioc_expiry_ms = now;
+        cw_ioc_hub_expire(c->ioc, cw_now_us());
+    }
 }
 
 void cw_center_stop(struct cw_center *c)
 {
     if (!c)
         return;
+    cw_ioc_hub_shutdown(c->ioc); /* resumes feed long-polls: MHD must not stop with any */
     cw_web_shutdown(c->web); /* resumes suspended live streams: MHD must not stop with any */
     if (c->http)
         MHD_stop_daemon(c->http);
@@ -418,6 +441,7 @@ void cw_center_stop(struct cw_center *c)
     cw_notifier_stop(c->notifier);
     if (c->listen_fd >= 0)
         close(c->listen_fd);
+    cw_ioc_hub_free(c->ioc); /* its worker uses the triage */
     cw_triage_free(c->triage);
     cw_dns_flags_free(c->dns_flags);
     cw_dnsseen_close(c->dnsseen);

@@ -40,6 +40,10 @@ struct cw_center_config {
     int64_t dns_dga_threshold;    /* percent */
     int64_t dns_tunnel_window_ms;
     int64_t dns_tunnel_unique;
+    /* indicators (docs/indicators.md) */
+    int64_t ioc_retrohunt_days;          /* retro-hunt window */
+    char ioc_auto_publish_types[256];    /* sample candidates published without review */
+    int64_t ioc_auto_publish_confidence; /* ... when at least this confident (101 = never) */
     /* the watch floor (docs/web.md) */
     char web_dir[4096];           /* bundled front end ("" = beside the binary) */
     int64_t sensor_silent_after_ms;

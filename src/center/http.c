@@ -16,6 +16,7 @@ static const struct cw_route *const route_tables[] = {
     cw_api_triage_routes,
     cw_api_users_routes,
     cw_api_notices_routes,
+    cw_api_iocs_routes,
     cw_api_session_routes,
     cw_api_web_routes,
     cw_api_attachments_routes,
@@ -43,6 +44,7 @@ const char *cw_route_access_name(enum cw_route_access a)
     case CW_ACCESS_COORD: return "coordinator";
     case CW_ACCESS_MEMBER_ADMIN: return "member_admin";
     case CW_ACCESS_USER: return "user";
+    case CW_ACCESS_FEED: return "feed";
     case CW_ACCESS_ORG: return "organization";
     }
     return "?";
@@ -194,6 +196,9 @@ static bool role_allowed(enum cw_route_access access, enum cw_role role)
     case CW_ACCESS_USER:
         return role == CW_ROLE_COORD_ADMIN || role == CW_ROLE_COORD_ANALYST ||
                role == CW_ROLE_MEMBER_ADMIN || role == CW_ROLE_MEMBER_USER;
+    case CW_ACCESS_FEED:
+        return role == CW_ROLE_SENSOR || role == CW_ROLE_COORD_ADMIN ||
+               role == CW_ROLE_COORD_ANALYST;
     case CW_ACCESS_ORG:
         return role_allowed(CW_ACCESS_USER, role) || role == CW_ROLE_SECTOR_USER ||
                role == CW_ROLE_MINISTRY_USER;
@@ -323,6 +328,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     resp.status = 200;
     resp.content_type = "application/json";
     req->route->fn(c, req, &resp);
+    if (resp.suspended) { /* a long poll: called again when resumed */
+        cw_buf_release(&resp.body);
+        return MHD_YES;
+    }
     const char *spool = req->route->access == CW_ACCESS_SENSOR && resp.status == 200
                             ? cw_http_header(req, "X-Spool-Bytes") : NULL;
     if (spool && *spool >= '0' && *spool <= '9') /* sensor health (docs/web.md) */

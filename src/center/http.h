@@ -35,6 +35,7 @@ struct cw_http_request {
     struct cw_buf body;
     bool too_large;
     bool answered;
+    int64_t handler_state; /* the handler's own, kept across a suspend/resume (long poll) */
     /* the cw_session cookie's token when the request was authenticated by it (then
      * every method but GET/HEAD was CSRF-checked); NULL for a bearer credential */
     const char *session;
@@ -44,6 +45,7 @@ struct cw_http_response {
     unsigned status;
     const char *content_type;
     struct cw_buf body;
+    bool suspended; /* the handler suspended the connection (long poll): no answer yet */
     char extra_header[4][384]; /* "Name: value" lines */
     /* a response the handler made itself (a file, a stream); body is then unused */
     struct MHD_Response *mhd;
@@ -57,6 +59,7 @@ enum cw_route_access {
     CW_ACCESS_COORD,          /* coordinator admins and analysts */
     CW_ACCESS_MEMBER_ADMIN,   /* coordinator admins and member admins (scoped) */
     CW_ACCESS_USER,           /* any signed-in person, scoped to their member */
+    CW_ACCESS_FEED,           /* sensor keys and coordinator roles (the RPZ feed) */
     CW_ACCESS_ORG,            /* any user of any organization: the above plus sector-body
                                * and ministry users (incident sharing routes only; the
                                * handler scopes by req->who.org_id / req->scope) */
@@ -82,6 +85,7 @@ extern const struct cw_route cw_api_admin_routes[];
 extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 extern const struct cw_route cw_api_notices_routes[];
+extern const struct cw_route cw_api_iocs_routes[];
 extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
 extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
 extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */

@@ -28,6 +28,7 @@
 #include "center/store_impl.h"
 #include "center/store_incidents.h"
 #include "center/store_notices.h"
+#include "center/store_iocs.h"
 #include "center/store_web.h"
 
 static const char schema[] =
@@ -150,7 +151,7 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         sqlite3_free(msg);
         goto fail;
     }
-    if (cw_store_notices_schema(s, err, errlen))
+    if (cw_store_notices_schema(s, err, errlen) || cw_store_iocs_schema(s, err, errlen))
         goto fail;
     if (cw_store_web_schema(s, err, errlen))
         goto fail;
@@ -631,6 +632,12 @@ int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
     }
     size_t raw_bytes = nd.len;
     cw_buf_release(&nd);
+    struct cw_obs_digest dg; /* observables for retro-hunts (store_iocs.h) */
+    if (cw_obs_digest_build(b, &dg)) {
+        free(z);
+        snprintf(err, errlen, "out of memory building the batch digest");
+        return -1;
+    }
 
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
@@ -695,6 +702,8 @@ int cw_store_ingest(struct cw_store *s, const struct cw_ingest_batch *in,
     if (in->triage &&
         cw_store_triage_write(s, res->batch_id, b, in->triage, err, errlen))
         goto rollback;
+    if (cw_store_iocs_batch_write(s, res->batch_id, in, &dg, err, errlen))
+        goto rollback;
     if (cw_store_web_counts(s, b, in->triage, err, errlen))
         goto rollback;
     if (bump_sensor(s->w, in, b->n, b->nrej, 0) || exec(s->w, "COMMIT")) {
@@ -708,6 +717,7 @@ rollback:
 unlock:
     pthread_mutex_unlock(&s->wlock);
     free(z);
+    cw_obs_digest_release(&dg);
     return rc;
 }
 

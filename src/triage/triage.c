@@ -40,6 +40,8 @@ struct cw_triage {
     pthread_mutex_t klock;    /* knowledge pointer swap */
     struct knowledge *know;
     struct cw_dns_flags *dns_flags; /* DNS threat flags; owned by the caller, may be NULL */
+    cw_detector_fn ioc_fn;          /* indicator matching; ctx owned by the caller */
+    const void *ioc_ctx;
 };
 
 static void sigma_put(struct sigma_ref *r)
@@ -269,7 +271,8 @@ int cw_triage_detect(struct cw_triage *t, const struct cw_batch *b, struct cw_tr
         r->sigma_ref = sr;
         r->triage = t;
     }
-    if (sfail || cw_dns_flags_detect(t->dns_flags, b, &r->ds))
+    if (sfail || cw_dns_flags_detect(t->dns_flags, b, &r->ds) ||
+        (t->ioc_fn && t->ioc_fn(t->ioc_ctx, b, &r->ds)))
         return -1;
     if (r->ds.n == 0)
         return 0;
@@ -333,6 +336,22 @@ void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id)
 }
 
 void cw_triage_set_dns_flags(struct cw_triage *t, struct cw_dns_flags *f) { t->dns_flags = f; }
+
+void cw_triage_set_ioc_detector(struct cw_triage *t, cw_detector_fn fn, const void *ctx)
+{
+    t->ioc_fn = fn;
+    t->ioc_ctx = ctx;
+}
+
+int cw_triage_aggregate_events(struct cw_triage *t, const struct cw_batch *b,
+                               struct cw_triage_result *r)
+{
+    if (r->ds.n == 0)
+        return 0;
+    if (cw_events_add(t->events, b, &r->ds, r->event_of))
+        return -1;
+    return cw_events_take_dirty(t->events, copy_event, r);
+}
 void cw_triage_lock(struct cw_triage *t) { pthread_mutex_lock(&t->lock); }
 void cw_triage_unlock(struct cw_triage *t) { pthread_mutex_unlock(&t->lock); }
 

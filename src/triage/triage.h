@@ -82,6 +82,14 @@ void cw_triage_forget_event_locked(struct cw_triage *t, int64_t id);
  * the caller, who frees it after cw_triage_free(). Set before the first batch. */
 struct cw_dns_flags;
 void cw_triage_set_dns_flags(struct cw_triage *t, struct cw_dns_flags *f);
+/* The indicator detector (center/ioc_hub.h) run on every batch after the others;
+ * ctx is owned by the caller and must outlive t. Set before the first batch. */
+void cw_triage_set_ioc_detector(struct cw_triage *t, cw_detector_fn fn, const void *ctx);
+/* Aggregate detections found outside ingest (a retro-hunt over stored records) into
+ * events, without learning response sizes from the old batch. Same locking as
+ * cw_triage_aggregate. */
+int cw_triage_aggregate_events(struct cw_triage *t, const struct cw_batch *b,
+                               struct cw_triage_result *r);
 void cw_triage_lock(struct cw_triage *t);
 void cw_triage_unlock(struct cw_triage *t);
 void cw_triage_stats(struct cw_triage *t, struct cw_events_stats *st);

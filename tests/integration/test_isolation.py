@@ -67,6 +67,7 @@ ALLOWED = {  # access class (x-crosswatch-access) -> roles it admits (of the one
     "coordinator": set(),
     "member_admin": {"member_admin"},
     "user": {"member_admin", "member_user"},
+    "feed": {"sensor"},
 }
 
 
@@ -476,6 +477,17 @@ def main():
             ("GET", "/api/v1/noise"): [Variant("own", "/api/v1/noise", check=noise_own)]
             + member_q("/api/v1/noise"),
             ("GET", "/api/v1/campaigns"): [Variant("", "/api/v1/campaigns")],
+            # indicators: no member owns one; members only read published shared ones
+            ("POST", "/api/v1/indicators"): [Variant("", "/api/v1/indicators",
+                                                     jbody({"value": SNEAK + ".example"}))],
+            ("GET", "/api/v1/indicators"): [Variant("", "/api/v1/indicators")],
+            ("GET", "/api/v1/indicators/{id}"): [
+                Variant("ghost", "/api/v1/indicators/%d" % GHOST_ID, expect=404)],
+            ("POST", "/api/v1/indicators/{id}/publish"): [
+                Variant("ghost", "/api/v1/indicators/%d/publish" % GHOST_ID, jbody({}))],
+            ("POST", "/api/v1/indicators/{id}/revoke"): [
+                Variant("ghost", "/api/v1/indicators/%d/revoke" % GHOST_ID, jbody({}))],
+            ("GET", "/api/v1/rpz/feed"): [Variant("", "/api/v1/rpz/feed?since=0")],
             ("POST", "/api/v1/notices"): member_body("/api/v1/notices", {
                 "events": [B_EVENT], "title": SNEAK, "what": SNEAK, "why": SNEAK,
                 "action": SNEAK, "answer_by": "2099-01-01T00:00:00Z"}),
@@ -620,10 +632,10 @@ def main():
                     else:
                         want = v.expect if isinstance(v.expect, int) else \
                             v.expect[ROLE_OF[caller]]
-                    # independent of the file: a sensor key only ingests, members never
-                    # reach coordinator operations
+                    # independent of the file: a sensor key only ingests (and reads the
+                    # RPZ feed), members never reach coordinator operations
                     if caller == "A.sensor" and access != "public" and \
-                            (m, p) != ("POST", "/api/v1/ingest"):
+                            (m, p) not in (("POST", "/api/v1/ingest"), ("GET", "/api/v1/rpz/feed")):
                         want = 403
                     if caller in ("A.member_admin", "A.member_user") and \
                             access in ("coordinator", "coordinator_admin"):

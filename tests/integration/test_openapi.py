@@ -23,6 +23,7 @@ DOC = os.path.join(os.environ.get("CW_SOURCE_DIR", os.path.join(HERE, "..", ".."
                    "docs", "openapi.json")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ACCESS = ("public", "sensor", "coordinator_admin", "coordinator", "member_admin", "user")
+ACCESS += ("feed",)  # sensor keys and coordinators (the RPZ feed, docs/indicators.md)
 
 # any organization user: members, sector bodies, ministries (docs/incidents.md)
 ACCESS += ("organization",)

@@ -1,0 +1,615 @@
+/* ioc_hub.c - live indicators: set, detector, publication, feed waiters, expiry and
+ * the retro-hunt worker (see ioc_hub.h). */
+#include "center/ioc_hub.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "formats/format.h"
+#include "ioc/iocset.h"
+#include "triage/triage.h"
+#include "common/banned.h"
+
+#define MAX_WAITERS 4096
+#define RETRO_QUEUE 1024
+#define MATCHES_PER_RECORD 8
+
+/* One indicator ever loaded: what its detections point to. Never freed before the hub. */
+struct entry {
+    char *name;     /* "<type> <value>" */
+    uint16_t name_len;
+    uint8_t severity;
+};
+
+struct waiter {
+    struct MHD_Connection *conn;
+    int64_t deadline_ms;
+};
+
+struct cw_ioc_hub {
+    struct cw_store *store;
+    struct cw_triage *triage;
+    struct cw_ioc_guard *guard;
+    int64_t retro_days;
+    /* the live set and the entries its ids refer to */
+    pthread_rwlock_t lock;
+    struct cw_iocset *set;
+    struct entry **entries; /* indexed by id */
+    size_t nentries;
+    /* feed: committed serial and suspended long-polls */
+    pthread_mutex_t fm;
+    pthread_cond_t fcond;
+    int64_t serial;
+    struct waiter waiters[MAX_WAITERS];
+    size_t nwaiters;
+    bool stopping;
+    pthread_t timer;
+    bool timer_started;
+    /* retro-hunt queue */
+    pthread_mutex_t qm;
+    pthread_cond_t qcond;
+    int64_t queue[RETRO_QUEUE];
+    size_t qhead, qlen;
+    bool qstop;
+    pthread_t worker;
+    bool worker_started;
+};
+
+static uint8_t severity_of(int confidence)
+{
+    return confidence >= 80 ? CW_SEV_HIGH : confidence >= 50 ? CW_SEV_MEDIUM : CW_SEV_LOW;
+}
+
+/* Under the write lock: make sure entries[id] exists (and is current). */
+static int entry_put(struct cw_ioc_hub *h, const struct cw_ioc_row *r)
+{
+    size_t id = (size_t)r->id;
+    if (id >= h->nentries) {
+        size_t nn = h->nentries ? h->nentries : 1024;
+        while (nn <= id)
+            nn *= 2;
+        struct entry **ne = realloc(h->entries, nn * sizeof(*ne));
+        if (!ne)
+            return -1;
+        memset(ne + h->nentries, 0, (nn - h->nentries) * sizeof(*ne));
+        h->entries = ne;
+        h->nentries = nn;
+    }
+    if (!h->entries[id]) {
+        struct entry *e = calloc(1, sizeof(*e));
+        size_t n = strlen(r->value) + 16;
+        char *name = malloc(n);
+        if (!e || !name) {
+            free(e);
+            free(name);
+            return -1;
+        }
+        int len = snprintf(name, n, "%s %s", cw_ioc_type_name(r->type), r->value);
+        e->name = name;
+        e->name_len = (uint16_t)(len > 65535 ? 65535 : len);
+        h->entries[id] = e;
+    }
+    h->entries[id]->severity = severity_of(r->confidence);
+    return 0;
+}
+
+static int apply_row(struct cw_ioc_hub *h, const struct cw_ioc_row *r)
+{
+    int rc = 0;
+    pthread_rwlock_wrlock(&h->lock);
+    if (r->state == CW_IOC_PUBLISHED)
+        rc = entry_put(h, r) || cw_iocset_add(h->set, r->type, r->value, strlen(r->value),
+                                              (uint64_t)r->id)
+                 ? -1 : 0;
+    else
+        cw_iocset_remove(h->set, r->type, r->value, strlen(r->value));
+    pthread_rwlock_unlock(&h->lock);
+    return rc;
+}
+
+static int load_row(void *ctx, const struct cw_ioc_row *r)
+{
+    return apply_row(ctx, r);
+}
+
+/* -- matching ------------------------------------------------------------------ */
+
+struct match_ctx {
+    const struct cw_iocset *set;
+    uint64_t ids[MATCHES_PER_RECORD];
+    size_t n;
+};
+
+static uint64_t match_one(const struct cw_iocset *set, const struct cw_obs *o)
+{
+    switch (o->kind) {
+    case CW_OBS_NAME: return cw_iocset_match_name(set, o->s, o->len);
+    case CW_OBS_ADDR: return cw_iocset_match_addr(set, o->ip.family, o->ip.a);
+    case CW_OBS_URL: return cw_iocset_match_url(set, o->s, o->len, o->path, o->plen);
+    case CW_OBS_MD5: return cw_iocset_match(set, CW_IOC_MD5, o->s, o->len);
+    case CW_OBS_SHA1: return cw_iocset_match(set, CW_IOC_SHA1, o->s, o->len);
+    case CW_OBS_SHA256: return cw_iocset_match(set, CW_IOC_SHA256, o->s, o->len);
+    case CW_OBS_JA3: return cw_iocset_match(set, CW_IOC_JA3, o->s, o->len);
+    case CW_OBS_JA4: return cw_iocset_match(set, CW_IOC_JA4, o->s, o->len);
+    case CW_OBS_UA: return cw_iocset_match(set, CW_IOC_USER_AGENT, o->s, o->len);
+    case CW_OBS_EMAIL: return cw_iocset_match(set, CW_IOC_EMAIL, o->s, o->len);
+    }
+    return 0;
+}
+
+static int on_obs(void *ctx, const struct cw_obs *o)
+{
+    struct match_ctx *m = ctx;
+    uint64_t id = match_one(m->set, o);
+    if (!id)
+        return 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->ids[i] == id)
+            return 0;
+    if (m->n < MATCHES_PER_RECORD)
+        m->ids[m->n++] = id;
+    return 0;
+}
+
+/* Detections of `set` in b; names and severities from the hub's entries (read lock
+ * held by the caller, or the entries of a retro-hunt's published indicator). */
+static int match_batch(const struct cw_ioc_hub *h, const struct cw_iocset *set,
+                       const struct cw_batch *b, struct cw_detections *out)
+{
+    struct match_ctx m = {set, {0}, 0};
+    for (uint32_t i = 0; i < b->n; i++) {
+        m.n = 0;
+        cw_obs_foreach(&b->recs[i], on_obs, &m);
+        for (size_t k = 0; k < m.n; k++) {
+            const struct entry *e = m.ids[k] < h->nentries ? h->entries[m.ids[k]] : NULL;
+            if (!e)
+                continue;
+            struct cw_detection d;
+            memset(&d, 0, sizeof(d));
+            d.rec = i;
+            d.attack_class = CW_AC_MALWARE_C2;
+            d.severity = e->severity;
+            d.source = CW_DET_IOC;
+            snprintf(d.rule_id, sizeof(d.rule_id), "ioc:%llu", (unsigned long long)m.ids[k]);
+            d.rule_name = e->name;
+            d.rule_name_len = e->name_len;
+            if (cw_detections_add(out, &d))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int cw_ioc_hub_detect(const void *ctx, const struct cw_batch *b, struct cw_detections *out)
+{
+    struct cw_ioc_hub *h = (struct cw_ioc_hub *)ctx;
+    if (!h)
+        return 0;
+    pthread_rwlock_rdlock(&h->lock);
+    int rc = cw_iocset_count(h->set) ? match_batch(h, h->set, b, out) : 0;
+    pthread_rwlock_unlock(&h->lock);
+    return rc;
+}
+
+/* -- feed waiters ----------------------------------------------------------------- */
+
+/* Under fm: resume waiters (all, or those past their deadline). */
+static void resume_waiters(struct cw_ioc_hub *h, bool all, int64_t now_ms)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < h->nwaiters; i++) {
+        if (all || h->waiters[i].deadline_ms <= now_ms)
+            MHD_resume_connection(h->waiters[i].conn);
+        else
+            h->waiters[k++] = h->waiters[i];
+    }
+    h->nwaiters = k;
+}
+
+static void *timer_main(void *arg)
+{
+    struct cw_ioc_hub *h = arg;
+    pthread_mutex_lock(&h->fm);
+    while (!h->stopping) {
+        resume_waiters(h, false, cw_monotonic_ms());
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L; /* deadlines are met within 50 ms */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->fcond, &h->fm, &ts);
+    }
+    resume_waiters(h, true, 0);
+    pthread_mutex_unlock(&h->fm);
+    return NULL;
+}
+
+int64_t cw_ioc_hub_serial(struct cw_ioc_hub *h)
+{
+    pthread_mutex_lock(&h->fm);
+    int64_t s = h->serial;
+    pthread_mutex_unlock(&h->fm);
+    return s;
+}
+
+int cw_ioc_hub_wait(struct cw_ioc_hub *h, struct MHD_Connection *conn, int64_t since,
+                    int64_t deadline_ms)
+{
+    int rc = 0;
+    pthread_mutex_lock(&h->fm);
+    if (h->serial == since && !h->stopping && h->nwaiters < MAX_WAITERS &&
+        cw_monotonic_ms() < deadline_ms) {
+        MHD_suspend_connection(conn);
+        h->waiters[h->nwaiters++] = (struct waiter){conn, deadline_ms};
+        rc = 1;
+    }
+    pthread_mutex_unlock(&h->fm);
+    return rc;
+}
+
+static void feed_changed(struct cw_ioc_hub *h)
+{
+    int64_t s = cw_store_ioc_serial(h->store);
+    pthread_mutex_lock(&h->fm);
+    if (s != h->serial) {
+        h->serial = s;
+        resume_waiters(h, true, 0);
+    }
+    pthread_mutex_unlock(&h->fm);
+}
+
+/* -- retro-hunt ------------------------------------------------------------------- */
+
+static void retro_enqueue(struct cw_ioc_hub *h, int64_t id)
+{
+    pthread_mutex_lock(&h->qm);
+    if (h->qlen < RETRO_QUEUE) {
+        h->queue[(h->qhead + h->qlen++) % RETRO_QUEUE] = id;
+        pthread_cond_signal(&h->qcond);
+    } else {
+        cw_warn("ioc: retro-hunt queue full, indicator %lld not hunted", (long long)id);
+    }
+    pthread_mutex_unlock(&h->qm);
+}
+
+struct hit {
+    int64_t batch_id;
+    uint32_t member_id, sensor_id;
+};
+
+struct hits {
+    uint32_t key;
+    struct hit *batch;
+    size_t n, cap;
+    int64_t scanned;
+};
+
+static int on_digest(void *ctx, const struct cw_digest_row *d)
+{
+    struct hits *x = ctx;
+    x->scanned++;
+    if (!cw_obs_digest_has(d->keys, d->n, x->key))
+        return 0;
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 64;
+        struct hit *nb = realloc(x->batch, nc * sizeof(*nb));
+        if (!nb)
+            return -1;
+        x->batch = nb;
+        x->cap = nc;
+    }
+    x->batch[x->n++] = (struct hit){d->batch_id, d->member_id, d->sensor_id};
+    return 0;
+}
+
+struct retro_agg {
+    struct cw_triage *t;
+    const struct cw_batch *b;
+    struct cw_triage_result *r;
+};
+
+static int retro_aggregate(void *ctx)
+{
+    struct retro_agg *a = ctx;
+    return cw_triage_aggregate_events(a->t, a->b, a->r);
+}
+
+/* Confirm the records of one stored batch and write what matched. Returns hits. */
+static int64_t hunt_batch(struct cw_ioc_hub *h, const struct cw_iocset *one,
+                          const struct hit *hb, char *err, size_t errlen)
+{
+    int64_t batch_id = hb->batch_id;
+    char *seg = NULL;
+    size_t len = 0;
+    int g = cw_store_batch_segment(h->store, batch_id, &seg, &len, err, errlen);
+    if (g == CW_STORE_NOT_FOUND)
+        return 0; /* records dropped by retention since the scan */
+    if (g)
+        return -1;
+    struct cw_batch b;
+    cw_batch_init(&b);
+    struct cw_triage_result tr;
+    cw_triage_result_init(&tr);
+    int64_t hits = -1;
+    struct cw_parse_ctx pc = {hb->member_id, hb->sensor_id, cw_now_us()};
+    struct cw_parse_stats ps = {0, 0, 0};
+    const struct cw_format *fmt = cw_format_find("ndjson");
+    if (!fmt || cw_format_parse_body(fmt, &b, &pc, seg, len, len + 1, &ps)) {
+        snprintf(err, errlen, "cannot read the records of batch %lld", (long long)batch_id);
+        goto out;
+    }
+    pthread_rwlock_rdlock(&h->lock);
+    int m = match_batch(h, one, &b, &tr.ds);
+    pthread_rwlock_unlock(&h->lock);
+    if (m) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    hits = tr.ds.n;
+    if (!tr.ds.n)
+        goto out;
+    tr.detail = calloc(tr.ds.n, sizeof(*tr.detail));
+    tr.event_of = calloc(tr.ds.n, sizeof(*tr.event_of));
+    if (!tr.detail || !tr.event_of) {
+        snprintf(err, errlen, "out of memory");
+        hits = -1;
+        goto out;
+    }
+    for (uint32_t i = 0; i < tr.ds.n; i++)
+        tr.detail[i] = "retro-hunt";
+    struct retro_agg agg = {h->triage, &b, &tr};
+    if (cw_store_iocs_retro_write(h->store, batch_id, &b, &tr, h->triage ? retro_aggregate : NULL,
+                                  &agg, err, errlen))
+        hits = -1;
+out:
+    cw_triage_result_release(&tr);
+    cw_batch_release(&b);
+    free(seg);
+    return hits;
+}
+
+int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
+                          int64_t *batches_out, int64_t *read_out, char *err, size_t errlen)
+{
+    struct cw_ioc_row *r = malloc(sizeof(*r));
+    struct cw_iocset *one = cw_iocset_new();
+    struct hits x = {0, NULL, 0, 0, 0};
+    int64_t t0 = cw_monotonic_ms(), hits = 0;
+    int rc = -1;
+    if (!r || !one) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (cw_store_ioc_get(h->store, id, r)) {
+        snprintf(err, errlen, "no such indicator");
+        goto out;
+    }
+    if (r->state != CW_IOC_PUBLISHED) {
+        rc = 0;
+        goto out;
+    }
+    if (cw_obs_indicator_key(r->type, r->value, &x.key)) {
+        cw_store_ioc_retro_set(h->store, id, "done: this indicator cannot be hunted in digests",
+                               0, 0, 0, 0);
+        rc = 0;
+        goto out;
+    }
+    if (cw_iocset_add(one, r->type, r->value, strlen(r->value), (uint64_t)id)) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    cw_store_ioc_retro_set(h->store, id, "running", 0, 0, 0, 0);
+    int64_t since = cw_now_us() - h->retro_days * 86400LL * 1000000LL;
+    if (cw_store_digests_foreach(h->store, since, on_digest, &x, err, errlen))
+        goto out;
+    for (size_t i = 0; i < x.n; i++) {
+        int64_t n = hunt_batch(h, one, &x.batch[i], err, errlen);
+        if (n < 0)
+            goto out;
+        hits += n;
+    }
+    rc = 0;
+out:
+    if (rc == 0 && r && r->state == CW_IOC_PUBLISHED && x.key)
+        cw_store_ioc_retro_set(h->store, id, "done", hits, x.scanned, (int64_t)x.n,
+                               cw_monotonic_ms() - t0);
+    else if (rc)
+        cw_store_ioc_retro_set(h->store, id, "failed", hits, x.scanned, (int64_t)x.n,
+                               cw_monotonic_ms() - t0);
+    if (hits_out)
+        *hits_out = hits;
+    if (batches_out)
+        *batches_out = x.scanned;
+    if (read_out)
+        *read_out = (int64_t)x.n;
+    free(x.batch);
+    cw_iocset_free(one);
+    free(r);
+    return rc;
+}
+
+static void *worker_main(void *arg)
+{
+    struct cw_ioc_hub *h = arg;
+    pthread_mutex_lock(&h->qm);
+    for (;;) {
+        while (!h->qstop && h->qlen == 0)
+            pthread_cond_wait(&h->qcond, &h->qm);
+        if (h->qstop)
+            break;
+        int64_t id = h->queue[h->qhead];
+        h->qhead = (h->qhead + 1) % RETRO_QUEUE;
+        h->qlen--;
+        pthread_mutex_unlock(&h->qm);
+        char err[256];
+        int64_t hits = 0, scanned = 0, read = 0;
+        if (cw_ioc_hub_retro_hunt(h, id, &hits, &scanned, &read, err, sizeof(err)))
+            cw_error("ioc: retro-hunt of indicator %lld failed: %s", (long long)id, err);
+        else
+            cw_info("ioc: retro-hunt of indicator %lld: %lld hits in %lld of %lld batches",
+                    (long long)id, (long long)hits, (long long)read, (long long)scanned);
+        pthread_mutex_lock(&h->qm);
+    }
+    pthread_mutex_unlock(&h->qm);
+    return NULL;
+}
+
+/* -- lifecycle, state changes --------------------------------------------------- */
+
+struct cw_ioc_hub *cw_ioc_hub_new(struct cw_store *s, struct cw_triage *t,
+                                  const struct cw_ioc_hub_config *cfg, char *err,
+                                  size_t errlen)
+{
+    struct cw_ioc_hub *h = calloc(1, sizeof(*h));
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->store = s;
+    h->triage = t;
+    h->retro_days = cfg && cfg->retro_days > 0 ? cfg->retro_days : 30;
+    pthread_rwlock_init(&h->lock, NULL);
+    pthread_mutex_init(&h->fm, NULL);
+    pthread_cond_init(&h->fcond, NULL);
+    pthread_mutex_init(&h->qm, NULL);
+    pthread_cond_init(&h->qcond, NULL);
+    h->set = cw_iocset_new();
+    if (!h->set) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    h->guard = cw_ioc_guard_new(cfg ? cfg->warninglists_dir : NULL, err, errlen);
+    if (!h->guard)
+        goto fail;
+    if (cw_store_iocs_foreach(s, CW_IOC_PUBLISHED, load_row, h, err, errlen))
+        goto fail;
+    h->serial = cw_store_ioc_serial(s);
+    if (pthread_create(&h->timer, NULL, timer_main, h)) {
+        snprintf(err, errlen, "cannot start the feed timer thread");
+        goto fail;
+    }
+    h->timer_started = true;
+    if (pthread_create(&h->worker, NULL, worker_main, h)) {
+        snprintf(err, errlen, "cannot start the retro-hunt thread");
+        goto fail;
+    }
+    h->worker_started = true;
+    cw_info("ioc: %zu published indicators loaded (%zu bytes), feed serial %lld",
+            cw_iocset_count(h->set), cw_iocset_bytes(h->set), (long long)h->serial);
+    return h;
+fail:
+    cw_ioc_hub_free(h);
+    return NULL;
+}
+
+void cw_ioc_hub_shutdown(struct cw_ioc_hub *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->fm);
+    h->stopping = true;
+    resume_waiters(h, true, 0);
+    pthread_cond_broadcast(&h->fcond);
+    pthread_mutex_unlock(&h->fm);
+}
+
+void cw_ioc_hub_free(struct cw_ioc_hub *h)
+{
+    if (!h)
+        return;
+    cw_ioc_hub_shutdown(h);
+    if (h->timer_started)
+        pthread_join(h->timer, NULL);
+    pthread_mutex_lock(&h->qm);
+    h->qstop = true;
+    pthread_cond_broadcast(&h->qcond);
+    pthread_mutex_unlock(&h->qm);
+    if (h->worker_started)
+        pthread_join(h->worker, NULL);
+    for (size_t i = 0; i < h->nentries; i++)
+        if (h->entries[i]) {
+            free(h->entries[i]->name);
+            free(h->entries[i]);
+        }
+    free(h->entries);
+    cw_iocset_free(h->set);
+    cw_ioc_guard_free(h->guard);
+    pthread_rwlock_destroy(&h->lock);
+    pthread_mutex_destroy(&h->fm);
+    pthread_cond_destroy(&h->fcond);
+    pthread_mutex_destroy(&h->qm);
+    pthread_cond_destroy(&h->qcond);
+    free(h);
+}
+
+const struct cw_ioc_guard *cw_ioc_hub_guard(const struct cw_ioc_hub *h) { return h->guard; }
+
+int cw_ioc_hub_set_state(struct cw_ioc_hub *h, int64_t id, enum cw_ioc_state to,
+                         const char *actor, struct cw_ioc_row *after, char *err, size_t errlen)
+{
+    struct cw_ioc_row *r = after ? after : malloc(sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = cw_store_ioc_set_state(h->store, id, to, actor, r, err, errlen);
+    if (rc == 0) {
+        if (apply_row(h, r)) {
+            snprintf(err, errlen, "out of memory updating the live indicator set");
+            rc = -1;
+        }
+        feed_changed(h);
+        if (rc == 0 && to == CW_IOC_PUBLISHED)
+            retro_enqueue(h, id);
+    }
+    if (r != after)
+        free(r);
+    return rc;
+}
+
+struct expired {
+    int64_t now;
+    int64_t *ids;
+    size_t n, cap;
+};
+
+static int collect_expired(void *ctx, const struct cw_ioc_row *r)
+{
+    struct expired *x = ctx;
+    if (!r->valid_until_us || r->valid_until_us > x->now)
+        return 0;
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 16;
+        int64_t *ni = realloc(x->ids, nc * sizeof(*ni));
+        if (!ni)
+            return -1;
+        x->ids = ni;
+        x->cap = nc;
+    }
+    x->ids[x->n++] = r->id;
+    return 0;
+}
+
+int cw_ioc_hub_expire(struct cw_ioc_hub *h, int64_t now_us)
+{
+    struct expired x = {now_us, NULL, 0, 0};
+    char err[256];
+    int n = 0;
+    if (cw_store_iocs_foreach(h->store, CW_IOC_PUBLISHED, collect_expired, &x, err,
+                              sizeof(err)) == 0)
+        for (size_t i = 0; i < x.n; i++)
+            if (cw_ioc_hub_set_state(h, x.ids[i], CW_IOC_EXPIRED, "expiry", NULL, err,
+                                     sizeof(err)) == 0)
+                n++;
+    free(x.ids);
+    if (n)
+        cw_info("ioc: %d indicators expired", n);
+    return n;
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""test_indicators.py - indicators at a real `crosswatch serve` on loopback.
+
+Two members (acme, beta), each with a sensor and a member user. Checked:
+  - the guard: "com", 0.0.0.0/0 and a public resolver are refused with a reason unless
+    "force"; an invalid value is refused per object while the rest of the request is kept;
+  - de-duplication: adding the same indicator again merges (max confidence, the more
+    restrictive TLP), never a second row;
+  - a DNS record of acme queried before publication; publishing the domain makes the
+    retro-hunt find it: a detection for acme with "retro-hunt" in its detail, a sighting
+    of kind retro, the retro-hunt state "done" with 1 hit;
+  - the RPZ feed: full policy at since=0, a long poll answered by a publish (latency
+    printed), deltas (add, then del on revoke), an idle long poll answered empty at its
+    timeout, bad parameters 400, member users 403, sensor keys allowed;
+  - live detection: a later http record with the indicator's URL becomes a detection
+    with rule_id ioc:<id>;
+  - scoping: a RED indicator submitted by acme is invisible to beta (404 and not listed)
+    and absent from the feed; beta does not learn acme submitted the domain; candidates
+    are invisible to members.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cwtest  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+
+
+def rec(ts, kind, **kv):
+    d = {"ts": ts, "kind": kind}
+    d.update(kv)
+    return json.dumps(d)
+
+
+def main():
+    args = cwtest.parse_args()
+    with cwtest.TestEnv("test_indicators", keep=args.keep) as env:
+        c = env.center(args.binary, extra_args=["--threads", "4"])
+        ck = env.c
+
+        def call(method, path, body=None, token="admin", timeout=120):
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+            h = {"Content-Type": "application/json"} if body is not None else None
+            r = c.req(method, path, body, h, token=token, timeout=timeout)
+            try:
+                return r.status, r.json()
+            except ValueError:
+                return r.status, r.text()
+
+        print("[setup]")
+        acme = c.add_member("acme")["id"]
+        beta = c.add_member("beta")["id"]
+        ka = c.add_sensor("acme", "dns1")["key"]
+        kb = c.add_sensor("beta", "web1")["key"]
+        tok = {}
+        for name, member in (("acme_user", "acme"), ("beta_user", "beta")):
+            c.admin_json("POST", "/api/v1/users", {"name": name, "role": "member_user",
+                                                   "member": member, "password": PASSWORD})
+            st, j = call("POST", "/api/v1/login", {"name": name, "password": PASSWORD}, None)
+            ck.require(st == 200, "login " + name)
+            tok[name] = j["token"]
+
+        # an earlier DNS query of acme for a name below the domain published later
+        early = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 3600))
+        body = "\n".join([
+            rec(early, "dns", src_ip="10.1.0.7", **{"dns.qname": "cdn.evil-payload.example",
+                                                   "dns.qtype": "A"}),
+            rec(early, "dns", src_ip="10.1.0.8", **{"dns.qname": "www.harmless.example",
+                                                   "dns.qtype": "A"}),
+        ]) + "\n"
+        r = c.ingest(ka, body)
+        ck.require(r.status == 200 and r.json()["accepted"] == 2, "early dns ingest", r.text())
+
+        print("[guard and per-object refusals]")
+        st, j = call("POST", "/api/v1/indicators", {"indicators": [
+            {"type": "domain", "value": "com"},
+            {"type": "cidr", "value": "0.0.0.0/0"},
+            {"type": "ipv4", "value": "8.8.8.8"},
+            {"type": "ipv4", "value": "300.1.1.1"},
+            {"type": "domain", "value": "evil-payload[.]example", "confidence": 60},
+        ]})
+        ck.eq(st, 200, "mixed add answers 200")
+        refused = {x["index"]: x["reason"] for x in j["refused"]}
+        ck.eq(sorted(refused), [0, 1, 2, 3], "four refused, by index")
+        ck.check(refused.get(0, "").startswith("com "), "com refused with a reason naming it",
+                 refused.get(0))
+        ck.check("/8" in refused.get(1, "") or "wide" in refused.get(1, ""),
+                 "0.0.0.0/0 refused as too wide", refused.get(1))
+        ck.check(refused.get(3, "") != "", "invalid address refused with a reason")
+        ck.eq(len(j["added"]), 1, "the good one kept")
+        dom = j["added"][0]
+        ck.eq(dom["value"], "evil-payload.example", "refanged and canonical")
+        ck.eq(dom["state"], "candidate", "added as candidate")
+        st, j = call("POST", "/api/v1/indicators", {"type": "domain", "value": "com",
+                                                     "force": True})
+        ck.eq((st, j["added"][0]["value"] if st == 200 else None), (200, "com"),
+              "com accepted when forced")
+        ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % j["added"][0]["id"])[0], 200,
+              "forced candidate revoked")
+
+        print("[de-duplication]")
+        st, j = call("POST", "/api/v1/indicators", {"type": "domain",
+                                                     "value": "EVIL-PAYLOAD.example.",
+                                                     "confidence": 90, "tlp": "GREEN"})
+        ck.eq((st, j["added"][0]["id"], j["added"][0]["created"]), (200, dom["id"], False),
+              "same indicator merged")
+        st, one = call("GET", "/api/v1/indicators/%d" % dom["id"])
+        ck.eq((one["confidence"], one["tlp"]), (90, "AMBER"),
+              "merge keeps max confidence and the more restrictive TLP")
+
+        print("[members do not see candidates]")
+        ck.eq(call("GET", "/api/v1/indicators/%d" % dom["id"], token=tok["acme_user"])[0], 404,
+              "candidate invisible to a member")
+
+        print("[feed: full policy, then a long poll answered by a publish]")
+        st, f0 = call("GET", "/api/v1/rpz/feed?since=0", token=ka)
+        ck.eq((st, f0["full"], f0["rules"]), (200, True, []), "empty full policy")
+        serial0 = f0["serial"]
+        ck.eq(call("GET", "/api/v1/rpz/feed?since=0", token=tok["acme_user"])[0], 403,
+              "member users may not read the feed")
+        ck.eq(call("GET", "/api/v1/rpz/feed?wait=61", token=ka)[0], 400, "wait > 60 refused")
+        ck.eq(call("GET", "/api/v1/rpz/feed?since=-1", token=ka)[0], 400, "since < 0 refused")
+        poll = {}
+
+        def long_poll():
+            t = time.monotonic()
+            poll["res"] = call("GET", "/api/v1/rpz/feed?since=%d&wait=30" % max(serial0, 0)
+                               if serial0 else "/api/v1/rpz/feed?since=0", token=ka)
+            poll["t"] = time.monotonic()
+            poll["t0"] = t
+
+        # since=0 answers at once, so poll from the current serial (0 -> full policy)
+        if serial0 == 0:
+            # no change yet: publish a first indicator to get a serial to wait on
+            st, j = call("POST", "/api/v1/indicators", {"type": "hostname",
+                                                         "value": "first.bad.example",
+                                                         "publish": True, "tlp": "CLEAR"})
+            ck.eq(st, 200, "first published hostname")
+            st, f1 = call("GET", "/api/v1/rpz/feed?since=0", token=kb)
+            serial0 = f1["serial"]
+            ck.eq([(x["name"], x["wildcard"]) for x in f1["rules"]],
+                  [("first.bad.example", False)], "hostname rule without wildcard")
+        th = threading.Thread(target=long_poll)
+        th.start()
+        time.sleep(0.5)
+        t_pub = time.monotonic()
+        st, pj = call("POST", "/api/v1/indicators/%d/publish" % dom["id"])
+        ck.eq((st, pj.get("state")), (200, "published"), "published")
+        th.join(35)
+        st, fj = poll.get("res", (0, {}))
+        lat_ms = (poll.get("t", 0) - t_pub) * 1000
+        print("publish -> feed long-poll answered: %.1f ms" % lat_ms)
+        ck.eq(st, 200, "long poll answered")
+        ck.eq((fj.get("full"), [(x["op"], x["name"], x.get("wildcard"), x["indicator"])
+                                for x in fj.get("rules", [])]),
+              (False, [("add", "evil-payload.example", True, "ioc:%d" % dom["id"])]),
+              "delta with the domain rule")
+        ck.check(lat_ms < 1000, "publish reaches a waiting feed client in < 1 s", "%.1f" % lat_ms)
+        serial1 = fj["serial"]
+        t = time.monotonic()
+        st, idle = call("GET", "/api/v1/rpz/feed?since=%d&wait=1" % serial1, token=ka)
+        dt = time.monotonic() - t
+        ck.eq((st, idle["serial"], idle["rules"], idle["full"]), (200, serial1, [], False),
+              "idle long poll answers empty")
+        ck.check(0.9 <= dt < 3, "idle long poll waits about its wait time", "%.2f s" % dt)
+
+        print("[retro-hunt]")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            st, one = call("GET", "/api/v1/indicators/%d" % dom["id"])
+            if one.get("retro_hunt") and one["retro_hunt"]["state"] == "done":
+                break
+            time.sleep(0.2)
+        rh = one.get("retro_hunt") or {}
+        ck.eq((rh.get("state"), rh.get("hits"), rh.get("batches_read")), ("done", 1, 1),
+              "retro-hunt found the earlier query in one batch")
+        retro = [s for s in one["recent_sightings"] if s["kind"] == "retro"]
+        ck.eq([(s["member"]) for s in retro], [acme], "retro sighting for acme")
+        st, dets = call("GET", "/api/v1/detections?member=%d" % acme)
+        ioc_dets = [d for d in dets.get("detections", []) if d.get("rule_id") == "ioc:%d" % dom["id"]]
+        ck.check(len(ioc_dets) == 1, "one retro-hunt detection for acme", json.dumps(dets)[:500])
+        if ioc_dets:
+            ck.check("retro-hunt" in (ioc_dets[0].get("detail") or ""), "marked retro-hunt",
+                     json.dumps(ioc_dets[0]))
+
+        print("[live detection of a URL]")
+        st, j = call("POST", "/api/v1/indicators", {"type": "url",
+                                                     "value": "hxxp://dl.payload-host.example/a/b.php?x=1",
+                                                     "publish": True, "tlp": "GREEN",
+                                                     "confidence": 85})
+        ck.eq(st, 200, "url published")
+        url_id = j["added"][0]["id"]
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+        r = c.ingest(kb, rec(now, "http", src_ip="10.2.0.9", dst_ip="198.51.100.7",
+                             **{"http.host": "DL.payload-host.example", "http.path": "/a/b.php",
+                                "http.query": "x=1", "http.method": "GET"}) + "\n" +
+                     rec(now, "http", src_ip="10.2.0.9", dst_ip="198.51.100.7",
+                         **{"http.host": "dl.payload-host.example", "http.path": "/a/b.php",
+                            "http.method": "GET"}) + "\n")
+        ck.eq(r.status, 200, "http ingest")
+        st, dets = call("GET", "/api/v1/detections?member=%d" % beta)
+        hits = [d for d in dets.get("detections", []) if d.get("rule_id") == "ioc:%d" % url_id]
+        ck.eq(len(hits), 1, "exactly the record with the URL's path and query matched")
+        st, one = call("GET", "/api/v1/indicators/%d" % url_id)
+        ck.eq([s["kind"] for s in one["recent_sightings"]], ["live"], "live sighting")
+        ck.eq(one["feed"], False, "a URL is not in the DNS feed")
+
+        print("[scoping: RED and audience]")
+        st, j = call("POST", "/api/v1/indicators", {"type": "ipv4", "value": "203.0.113.66",
+                                                     "tlp": "RED", "publish": True})
+        red_id = j["added"][0]["id"]
+        ck.eq(call("GET", "/api/v1/indicators/%d" % red_id, token=tok["beta_user"])[0], 404,
+              "RED invisible to beta")
+        st, lb = call("GET", "/api/v1/indicators", token=tok["beta_user"])
+        vals = sorted(x["value"] for x in lb["indicators"])
+        ck.check("203.0.113.66" not in vals and "evil-payload.example" in vals,
+                 "beta lists published shared ones only", repr(vals))
+        ck.check(all("created_by" not in x and "source_member" not in x
+                     for x in lb["indicators"]), "submitter identity scrubbed for members")
+        st, j = call("POST", "/api/v1/indicators", {"type": "domain", "value": "acme-only.example",
+                                                     "audience": [acme], "publish": True})
+        aud_id = j["added"][0]["id"]
+        ck.eq(call("GET", "/api/v1/indicators/%d" % aud_id, token=tok["beta_user"])[0], 404,
+              "restricted audience hides it from beta")
+        ck.eq(call("GET", "/api/v1/indicators/%d" % aud_id, token=tok["acme_user"])[0], 200,
+              "acme in the audience sees it")
+        st, full = call("GET", "/api/v1/rpz/feed?since=0", token=ka)
+        names = sorted(x["name"] for x in full["rules"])
+        ck.eq(names, ["evil-payload.example", "first.bad.example"],
+              "feed holds only indicators every member may enforce")
+
+        print("[revoke -> del]")
+        s_before = full["serial"]
+        ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % dom["id"])[0], 200, "revoked")
+        ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % dom["id"])[0], 409, "revoke twice")
+        st, d = call("GET", "/api/v1/rpz/feed?since=%d" % s_before, token=ka)
+        ck.eq([(x["op"], x["name"]) for x in d["rules"]], [("del", "evil-payload.example")],
+              "delta removes the rule")
+        ck.eq(call("GET", "/api/v1/indicators/999999")[0], 404, "unknown id 404")
+
+        print("[restart keeps the feed serial and live set]")
+        c.stop()
+        c.start()
+        st, d2 = call("GET", "/api/v1/rpz/feed?since=%d" % d["serial"], token=ka)
+        ck.eq((st, d2["serial"], d2["rules"]), (200, d["serial"], []), "serial kept")
+        r = c.ingest(kb, rec(now, "dns", src_ip="10.2.0.3",
+                             **{"dns.qname": "first.bad.example", "dns.qtype": "A"}) + "\n")
+        st, dets = call("GET", "/api/v1/detections?member=%d" % beta)
+        ck.check(any(x.get("rule_id", "").startswith("ioc:") and "first.bad.example" in
+                     (x.get("rule_name") or "") for x in dets.get("detections", [])),
+                 "published set reloaded after restart")
+        ck.eq(c.stop(), 0, "clean stop")
+        ck.eq(env.sanitizer_reports(), [], "no sanitizer reports")
+
+
+if __name__ == "__main__":
+    main()
