@@ -300,8 +300,10 @@ static void blob_below(struct mail *m, const void *data, size_t len, const char 
 {
     struct sample_ctx *c = m->c;
     struct sample_at at = *m->at;
-    char fallback[64];
-    snprintf(fallback, sizeof(fallback), "part-%s%s", part, message ? ".eml" : "");
+    char fallback[420];
+    int w = snprintf(fallback, sizeof(fallback), "part-%s%s", part, message ? ".eml" : "");
+    if (w < 0 || (size_t)w >= sizeof(fallback))
+        return;
     at.path = sample_path_join(c, m->at->path, name && *name ? name : fallback);
     if (message)
         at.msg_depth++;
@@ -332,9 +334,9 @@ static void leaf(struct mail *m, GMimePart *p, const char *part)
                 e->n_text++;
                 e->text_bytes += n;
             }
-            char where[96];
-            snprintf(where, sizeof(where), "%s%s%s part %s", m->at->path, *m->at->path ? " " : "",
-                     html ? "text/html" : "text/plain", part);
+            char *where = sample_printf(c, "%s%s%s part %s", m->at->path,
+                                        *m->at->path ? " " : "", html ? "text/html" : "text/plain",
+                                        part);
             sample_scan_text(c, t, n, html, where);
             g_free(t);
         }
@@ -388,8 +390,11 @@ static void walk(struct mail *m, GMimeObject *obj, const char *part, unsigned de
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int n = g_mime_multipart_get_count(mp);
         for (int i = 0; i < n && !c->parts_full; i++) {
-            char sub[64];
-            snprintf(sub, sizeof(sub), "%s%s%d", part, *part ? "." : "", i + 1);
+            /* part numbers grow with depth; max_mime_depth keeps them under 400 */
+            char sub[400];
+            int w = snprintf(sub, sizeof(sub), "%s%s%d", part, *part ? "." : "", i + 1);
+            if (w < 0 || (size_t)w >= sizeof(sub))
+                break;
             walk(m, g_mime_multipart_get_part(mp, i), sub, depth + 1);
         }
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
