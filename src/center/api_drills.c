@@ -88,8 +88,8 @@ static void drill_start(struct cw_center *c, struct cw_http_request *req,
         cw_http_body_str(&b, "deadline", 40, CW_FIELD_REQUIRED, &deadline, resp))
         goto out;
     for (int k = 1, m = 0; m < b.j.tok[0].size; m++, k = cw_json_next(&b.j, k + 1))
-        if (!cw_json_eq(&b.j, k, "\"title\"") && !cw_json_eq(&b.j, k, "\"deadline\"") &&
-            !cw_json_eq(&b.j, k, "\"contacts\"")) {
+        if (!cw_json_eq(&b.j, k, "title") && !cw_json_eq(&b.j, k, "deadline") &&
+            !cw_json_eq(&b.j, k, "contacts")) {
             cw_http_json_error(resp, 400, "unknown field (title, deadline, contacts)");
             goto out;
         }
@@ -99,7 +99,7 @@ static void drill_start(struct cw_center *c, struct cw_http_request *req,
         goto out;
     }
     int t = cw_json_get(&b.j, 0, "contacts");
-    if (t < 0 || cw_json_eq(&b.j, t, "\"all\"")) {
+    if (t < 0 || (cw_json_is(&b.j, t, JSMN_STRING) && cw_json_eq(&b.j, t, "all"))) {
         all = true;
     } else if (!cw_json_is(&b.j, t, JSMN_OBJECT)) {
         cw_http_json_error(resp, 400, "contacts must be \"all\" or {\"members\":[...],"

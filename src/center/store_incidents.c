@@ -530,7 +530,12 @@ static void receipts_json(struct cw_store *s, const struct cw_principal *who, in
                       " o.id = r.to_org AND r.to_org LEFT JOIN members m ON m.id = r.to_member"
                       " AND r.to_member WHERE r.incident = ?1 AND r.item_id = ?2 AND (?10 = 0"
                       " OR (?10 = 1 AND r.to_member = ?11) OR (?10 = 2 AND (r.to_org = ?12 OR"
-                      " r.via_org = ?12))) ORDER BY r.hop, r.id",
+                      " r.via_org = ?12))"
+                      /* the sender follows its own report / information up the line */
+                      " OR (?10 = 1 AND ?1 = 1 AND EXISTS(SELECT 1 FROM incidents i WHERE"
+                      " i.id = ?2 AND i.member_id = ?11)) OR (?10 = 2 AND ?1 = 0 AND"
+                      " EXISTS(SELECT 1 FROM shared_items x WHERE x.id = ?2 AND x.org_id ="
+                      " ?12))) ORDER BY r.hop, r.id",
                       err, sizeof(err)) == 0) {
         sqlite3_bind_int(st, 1, incident);
         sqlite3_bind_int64(st, 2, id);
