@@ -121,6 +121,9 @@ static enum cw_ioc_type gen_ioc(uint64_t i, char *v, size_t cap)
         snprintf(v, cap, "2a0%x:%x:%x:%x::%x", (unsigned)(r2 & 15), (unsigned)(r2 >> 8 & 0xffff),
                  (unsigned)(r2 >> 24 & 0xffff), (unsigned)(r2 >> 40 & 0xffff),
                  (unsigned)(mix64(r2) & 0xffff) | 1);
+        char c[CW_IOC_VALUE_MAX]; /* the canonical text ("...:0::1" is "...::1") */
+        if (cw_ioc_normalize(CW_IOC_IPV6, v, strlen(v), c, sizeof(c), NULL, 0) == 0)
+            snprintf(v, cap, "%s", c);
         return CW_IOC_IPV6;
     }
     if (pick < 85) {
