@@ -303,8 +303,13 @@ static void incidents_list(struct cw_center *c, struct cw_http_request *req,
         cw_http_query_int(req, resp, "after", 0, INT64_MAX, 0, &after) ||
         cw_http_query_int(req, resp, "limit", 1, 1000, 100, &limit))
         return;
-    if (req->scope == CW_SCOPE_NONE)
+    if (req->scope == CW_SCOPE_NONE) { /* an org names only members of its sectors */
+        if (wanted && !cw_store_org_covers_member(cw_center_store(c), req->who.org_id, wanted)) {
+            cw_http_json_error(resp, 404, "no such member");
+            return;
+        }
         f.member_id = wanted;
+    }
     f.fy = (int32_t)fy;
     f.after_id = after;
     f.limit = (int)limit;

@@ -112,10 +112,13 @@ int cw_store_drill_answer(struct cw_store *s, const struct cw_principal *who, in
     sqlite3_finalize(st);
     st = NULL;
     char t[40];
-    if (!rc && !contact) {
-        snprintf(err, errlen, "%s is not a contact point of drill %lld",
-                 member || org ? "your organization" : "the coordinator", (long long)id);
+    if (!rc && !contact && !member && !org) {
+        snprintf(err, errlen, "the coordinator is not a contact point of its drills");
         rc = CW_STORE_DENIED;
+    } else if (rc == CW_STORE_NOT_FOUND || (!rc && !contact)) {
+        snprintf(err, errlen, "no drill %lld with your organization as a contact point",
+                 (long long)id);
+        rc = CW_STORE_NOT_FOUND;
     } else if (!rc && answered) {
         cw_time_format_iso(answered, t);
         snprintf(err, errlen, "drill %lld was already answered for your organization at %s",

@@ -53,6 +53,8 @@ int cw_store_org_add(struct cw_store *s, const char *name, const char *kind,
 /* id of an org by name or decimal id; NOT_FOUND. */
 int cw_store_org_find(struct cw_store *s, const char *ref, int64_t *id);
 int cw_store_orgs_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen);
+/* Is the member in one of the sectors the org covers? */
+bool cw_store_org_covers_member(struct cw_store *s, int64_t org_id, uint32_t member_id);
 /* A user of the org, role sector_user or ministry_user from the org's kind. */
 int cw_store_org_user_add(struct cw_store *s, int64_t org_id, const char *name,
                           const char *password, int64_t *id, char *err, size_t errlen);
@@ -140,9 +142,10 @@ int cw_store_drill_start(struct cw_store *s, const char *title, int64_t deadline
                          const int64_t *members, size_t nmembers, const int64_t *orgs,
                          size_t norgs, bool all, const char *actor, int64_t *id, char *err,
                          size_t errlen);
-/* The caller answers for its member or org. NOT_FOUND (no drill), DENIED (the caller's
- * organization is not a contact point of it), BAD_TRANSITION (answered already, or
- * past the deadline: the late attempt is recorded, the answer is not). */
+/* The caller answers for its member or org. NOT_FOUND when there is no such drill or
+ * the caller's organization is not one of its contact points (the same answer: a drill
+ * is not revealed to others), DENIED for the coordinator, BAD_TRANSITION (answered
+ * already, or past the deadline: the late attempt is recorded, the answer is not). */
 int cw_store_drill_answer(struct cw_store *s, const struct cw_principal *who, int64_t id,
                           int64_t now_us, char *err, size_t errlen);
 int cw_store_drills_json(struct cw_store *s, const struct cw_principal *who,

@@ -332,3 +332,22 @@ int cw_store_org_user_add(struct cw_store *s, int64_t org_id, const char *name,
     pthread_mutex_unlock(&s->wlock);
     return rc;
 }
+
+bool cw_store_org_covers_member(struct cw_store *s, int64_t org_id, uint32_t member_id)
+{
+    char err[64];
+    bool yes = false;
+    pthread_mutex_lock(&s->rlock);
+    sqlite3_stmt *st = NULL;
+    if (cw_store_prep(s->r, &st,
+                      "SELECT 1 FROM member_sectors m JOIN org_sectors o ON o.sector_id ="
+                      " m.sector_id WHERE m.member_id = ? AND o.org_id = ?",
+                      err, sizeof(err)) == 0) {
+        sqlite3_bind_int64(st, 1, member_id);
+        sqlite3_bind_int64(st, 2, org_id);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->rlock);
+    return yes;
+}

@@ -57,7 +57,7 @@ GHOST_ID = 987654                # an id that does not exist
 B_NOTICE_TITLE = "bravo-notice-confidential"
 SNEAK = "sneak"                  # prefix of every name the walk tries to create for B
 
-CALLERS = ["anon", "A.member_admin", "A.member_user", "A.sensor"]
+CALLERS = ["anon", "A.member_admin", "A.member_user", "A.sensor", "S.sector_user"]
 ROLE_OF = {"A.member_admin": "member_admin", "A.member_user": "member_user",
            "A.sensor": "sensor"}
 ALLOWED = {  # access class (x-crosswatch-access) -> roles it admits (of the ones walked)
@@ -69,6 +69,13 @@ ALLOWED = {  # access class (x-crosswatch-access) -> roles it admits (of the one
     "user": {"member_admin", "member_user"},
     "feed": {"sensor"},
 }
+
+# A sector body's user (CEPTOAR-like, A's sector; docs/incidents.md): it may call only
+# the sharing routes (access "organization") and sees only its sectors' items.
+ROLE_OF["S.sector_user"] = "sector_user"
+ALLOWED["public"] = ALLOWED["public"] | {"sector_user"}
+ALLOWED["organization"] = {"member_admin", "member_user", "sector_user"}
+B_INCIDENT_TITLE, B_ALERT_TITLE = "bravo-incident-confidential", "bravo-alert-confidential"
 
 
 def alert(i, src, dst, host, status=200):
@@ -180,6 +187,36 @@ def main():
         c.admin_json("POST", "/api/v1/members/%d/webhook" % B_ID,
                      {"url": "http://127.0.0.1:9/bravo-hook", "secret": "bravo-secret-0123456789"})
 
+        # the sharing system: A and B in two sectors, a sector body of A's sector with a
+        # user, B's incident report (from B's own user), an alert to B's sector, a drill
+        # whose only contact is B
+        for code in ("alpha-sector", "bravo-sector"):
+            c.admin_json("POST", "/api/v1/sectors", {"code": code, "name_ja": code,
+                                                     "name_en": code})
+        c.admin_json("POST", "/api/v1/members/%d/sector" % A_ID, {"sector": "alpha-sector"})
+        c.admin_json("POST", "/api/v1/members/%d/sector" % B_ID, {"sector": "bravo-sector"})
+        S_ORG = c.admin_json("POST", "/api/v1/orgs", {"name": "alpha-ceptoar",
+                                                      "kind": "sector_body",
+                                                      "sectors": ["alpha-sector"]})["id"]
+        for name, kind in (("bravo-ceptoar", "sector_body"), ("bravo-ministry", "ministry")):
+            c.admin_json("POST", "/api/v1/orgs", {"name": name, "kind": kind,
+                                                  "sectors": ["bravo-sector"]})
+        c.admin_json("POST", "/api/v1/orgs/%d/users" % S_ORG, {"name": "alpha-ceptoar-user",
+                                                               "password": PASSWORD})
+        tok["S.sector_user"] = login("alpha-ceptoar-user")
+        r = c.req("POST", "/api/v1/incidents", jbody({"title": B_INCIDENT_TITLE, "event": "E1"}),
+                  token=login(B_USER))
+        ck.require(r.status == 201, "B's user reports an incident", repr(r))
+        B_INC = r.json()["id"]
+        A_INC = c.admin_json("POST", "/api/v1/incidents", {"member": A_NAME, "title": "alpha-inc",
+                                                           "event": "E3"})["id"]
+        B_ALERT = c.admin_json("POST", "/api/v1/alerts", {"title": B_ALERT_TITLE,
+                                                          "sectors": ["bravo-sector"]})["id"]
+        B_DRILL = c.admin_json("POST", "/api/v1/drills", {
+            "title": "bravo-drill", "deadline": "%s" % __import__("datetime").datetime.fromtimestamp(
+                __import__("time").time() + 3600, __import__("datetime").timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"), "contacts": {"members": [B_NAME]}})["id"]
+
         # ------------------------------------------------------------ what A and B have
         def member_view(ref, mid):
             ev = admin_get("/api/v1/events?member=%s&limit=1000" % ref)["events"]
@@ -203,6 +240,8 @@ def main():
                 "notices": [admin_get("/api/v1/notices/%d" % n["id"]) for n in
                             admin_get("/api/v1/notices?member=%s" % ref)["notices"]],
                 "webhook": admin_get("/api/v1/members/%d/webhook" % mid),
+                "incidents": admin_get("/api/v1/incidents?member=%s&limit=1000" % ref)[
+                    "incidents"],
                 "attachments": [admin_get("/api/v1/notices/%d/attachments" % n["id"]) for n in
                                 admin_get("/api/v1/notices?member=%s" % ref)["notices"]],
             }
@@ -223,7 +262,8 @@ def main():
 
         B_STRINGS = [B_NAME, B_ADMIN, B_USER, B_SENSOR, B_KEY, B_KEY_PREFIX, B_HOST,
                      B_ASSET_HOST, B_ASSET_ADDR, B_DST, B_IDEM, B_NOTICE_TITLE,
-                     "bravo-hook", "bravo-secret", "bravo-evidence"] + B_SRC
+                     "bravo-hook", "bravo-secret", B_INCIDENT_TITLE, B_ALERT_TITLE,
+                     "bravo-drill", "bravo-ceptoar", "bravo-ministry", "bravo-sector", "bravo-evidence"] + B_SRC
 
         def leaks(text, allow=()):
             """Everything of B found in an answer (strings, and ids by JSON structure)."""
@@ -408,7 +448,59 @@ def main():
             ck.eq([(x["key"], x["label"]) for x in r.json()["rows"]], [(str(A_ID), A_NAME)],
                   "%s: summary by member is A alone" % caller)
 
+        org_expect = {"member_admin": 404, "member_user": 404, "sector_user": 404}
         R = {
+            # the sharing system (docs/incidents.md)
+            ("GET", "/api/v1/incident-taxonomy"): [Variant("", "/api/v1/incident-taxonomy")],
+            ("GET", "/api/v1/sectors"): [Variant("", "/api/v1/sectors")],
+            ("POST", "/api/v1/sectors"): [Variant("", "/api/v1/sectors", jbody(
+                {"code": SNEAK, "name_ja": SNEAK, "name_en": SNEAK}))],
+            ("POST", "/api/v1/members/{id}/sector"): b_id_path(
+                "/api/v1/members/{id}/sector", [B_ID], jbody({"sector": "alpha-sector"}),
+                label="{id}=B"),
+            ("GET", "/api/v1/orgs"): [Variant("", "/api/v1/orgs")],
+            ("POST", "/api/v1/orgs"): [Variant("", "/api/v1/orgs", jbody(
+                {"name": SNEAK, "kind": "ministry", "sectors": ["bravo-sector"]}))],
+            ("POST", "/api/v1/orgs/{id}/users"): [Variant("", "/api/v1/orgs/%d/users" % S_ORG,
+                                                          jbody({"name": SNEAK + "-org-user",
+                                                                 "password": PASSWORD}))],
+            ("POST", "/api/v1/incidents"): member_body(
+                "/api/v1/incidents", {"title": SNEAK},
+                expect={"member_admin": 404, "member_user": 404, "sector_user": 403}) + [
+                Variant("own", "/api/v1/incidents", jbody({"title": "alpha-walk", "event": "E3"}),
+                        expect={"member_admin": 201, "member_user": 201, "sector_user": 403},
+                        check=own_only)],
+            ("GET", "/api/v1/incidents"): [Variant("own", "/api/v1/incidents", check=own_only)]
+            + member_q("/api/v1/incidents", expect=org_expect),
+            ("POST", "/api/v1/incidents/import"): [Variant("", "/api/v1/incidents/import",
+                                                           jbody({"member": B_NAME,
+                                                                  "title": SNEAK}))],
+            ("GET", "/api/v1/incidents/{id}"): b_id_path("/api/v1/incidents/{id}", [B_INC]) + [
+                Variant("{id}=A's", "/api/v1/incidents/%d" % A_INC, check=own_only)],
+            ("POST", "/api/v1/incidents/{id}/update"): b_id_path(
+                "/api/v1/incidents/{id}/update", [B_INC], jbody({"note": SNEAK})),
+            ("POST", "/api/v1/incidents/{id}/classify"): b_id_path(
+                "/api/v1/incidents/{id}/classify", [B_INC], jbody({"event": "E0"})),
+            ("POST", "/api/v1/incidents/{id}/read"): b_id_path(
+                "/api/v1/incidents/{id}/read", [B_INC], jbody({})),
+            ("POST", "/api/v1/incidents/{id}/forward"): b_id_path(
+                "/api/v1/incidents/{id}/forward", [B_INC], jbody({})),
+            ("POST", "/api/v1/alerts"): [Variant("to B's sector", "/api/v1/alerts", jbody(
+                {"title": SNEAK, "sectors": ["bravo-sector"]}), expect=403)],
+            ("GET", "/api/v1/alerts"): [Variant("own", "/api/v1/alerts", check=empty("alerts"))],
+            ("GET", "/api/v1/alerts/{id}"): b_id_path("/api/v1/alerts/{id}", [B_ALERT]),
+            ("POST", "/api/v1/alerts/{id}/read"): b_id_path(
+                "/api/v1/alerts/{id}/read", [B_ALERT], jbody({})),
+            ("POST", "/api/v1/alerts/{id}/forward"): b_id_path(
+                "/api/v1/alerts/{id}/forward", [B_ALERT], jbody({})),
+            ("GET", "/api/v1/stats/incidents"): [Variant("", "/api/v1/stats/incidents?fy=2023")],
+            ("POST", "/api/v1/drills"): [Variant("", "/api/v1/drills", jbody(
+                {"title": SNEAK, "deadline": "2099-01-01T00:00:00Z", "contacts": "all"}))],
+            ("GET", "/api/v1/drills"): [Variant("own", "/api/v1/drills", check=empty("drills"))],
+            ("POST", "/api/v1/drills/{id}/answer"): b_id_path(
+                "/api/v1/drills/{id}/answer", [B_DRILL], jbody({})),
+            ("GET", "/api/v1/drills/{id}/report"): b_id_path(
+                "/api/v1/drills/{id}/report", [B_DRILL]),
             ("POST", "/api/v1/ingest"): [
                 # nothing in a body or query chooses the member: a record naming B's
                 # member and sensor, sent with ?member=B, is A's
@@ -623,6 +715,8 @@ def main():
             variants = R.get((m, p), [])
             for caller in CALLERS:
                 cells = []
+                if caller == "S.sector_user" and access == "public":
+                    continue  # a fifth wrong password would lock B's users (login recipe)
                 for v in variants:
                     if caller == "anon":
                         want = 401 if access != "public" else (
@@ -637,7 +731,7 @@ def main():
                     if caller == "A.sensor" and access != "public" and \
                             (m, p) not in (("POST", "/api/v1/ingest"), ("GET", "/api/v1/rpz/feed")):
                         want = 403
-                    if caller in ("A.member_admin", "A.member_user") and \
+                    if caller in ("A.member_admin", "A.member_user", "S.sector_user") and \
                             access in ("coordinator", "coordinator_admin"):
                         want = 403
                     r = call(caller, v.path, v.body, v.headers)
