@@ -273,22 +273,37 @@ static int64_t notice_story(struct cw_center *c, uint32_t alpha_id, int64_t *eve
     return nid;
 }
 
-/* People to sign in with, passwords random per run (printed once). */
-static void demo_people(struct cw_store *st, uint32_t alpha_id, char *analyst_pw,
-                        char *member_pw, size_t cap)
+/* People to sign in with (the web dashboard and portal, or POST /api/v1/login): one
+ * coordinator analyst and one member admin per sample member (an admin, so the portal
+ * shows the member's sensors' health too). Passwords random per run, printed once. */
+static const struct {
+    const char *name, *member; /* member NULL: the coordinator analyst */
+} people[] = {
+    {"analyst", NULL},
+    {"alpha-staff", "agency-alpha"},
+    {"beta-staff", "ministry-beta"},
+    {"gamma-staff", "university-gamma"},
+};
+#define NPEOPLE (sizeof(people) / sizeof(people[0]))
+
+static void demo_people(struct cw_store *st, char pw[][32])
 {
     unsigned char rnd[12];
     char err[256];
     int64_t id;
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2base64(analyst_pw, cap, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2base64(member_pw, cap, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    if (cw_store_user_add(st, "analyst", CW_ROLE_COORD_ANALYST, 0, analyst_pw, &id, err,
-                          sizeof(err)) ||
-        cw_store_user_add(st, "alpha-staff", CW_ROLE_MEMBER_USER, alpha_id, member_pw, &id, err,
-                          sizeof(err)))
-        fprintf(stderr, "demo: %s\n", err);
+    for (size_t i = 0; i < NPEOPLE; i++) {
+        struct cw_member_info m = {0};
+        if (people[i].member && cw_store_member_find(st, people[i].member, &m) != 0)
+            continue;
+        randombytes_buf(rnd, sizeof(rnd));
+        sodium_bin2base64(pw[i], 32, rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        if (cw_store_user_add(st, people[i].name,
+                              people[i].member ? CW_ROLE_MEMBER_ADMIN : CW_ROLE_COORD_ANALYST,
+                              people[i].member ? m.id : 0, pw[i], &id, err, sizeof(err))) {
+            fprintf(stderr, "demo: %s\n", err);
+            pw[i][0] = 0;
+        }
+    }
 }
 
 /* Scanner knowledge for the demo center, when it is where `make demo` runs: the
@@ -416,19 +431,23 @@ int cmd_demo(int argc, char **argv)
            (double)(cw_monotonic_ms() - t0) / 1000.0);
     summary(cw_center_store(c));
     struct cw_member_info alpha;
-    char analyst_pw[64] = "", member_pw[64] = "";
+    char pw[NPEOPLE][32] = {{0}};
     int64_t notice_event = 0, notice = 0;
     int acked = 0;
-    if (cw_store_member_find(cw_center_store(c), "agency-alpha", &alpha) == 0) {
+    if (cw_store_member_find(cw_center_store(c), "agency-alpha", &alpha) == 0)
         notice = notice_story(c, alpha.id, &notice_event, &acked);
-        demo_people(cw_center_store(c), alpha.id, analyst_pw, member_pw, sizeof(analyst_pw));
-    }
+    demo_people(cw_center_store(c), pw);
     funnel(cw_center_store(c), notice_event, notice ? 1 : 0, acked);
     printf("\n  Each sample access log holds one deliberately truncated line: it is rejected\n"
            "  with its line number and reason, never silently dropped.\n");
     printf("\nAPI: %s   admin token: %s\n", cw_center_url(c), cw_center_admin_token_path(c));
-    printf("people: analyst / %s (coordinator analyst), alpha-staff / %s (agency-alpha)\n",
-           analyst_pw, member_pw);
+    printf("dashboard: %s/   (the watch floor and the member portal; sign in as one of:)\n",
+           cw_center_url(c));
+    for (size_t i = 0; i < NPEOPLE; i++)
+        if (pw[i][0])
+            printf("  %-12s password %s  (%s%s)\n", people[i].name, pw[i],
+                   people[i].member ? "member admin of " : "",
+                   people[i].member ? people[i].member : "coordinator analyst");
     printf("try: crosswatch admin --center %s --token-file %s events\n", cw_center_url(c),
            cw_center_admin_token_path(c));
     fflush(stdout);

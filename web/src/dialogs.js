@@ -41,11 +41,11 @@ export function assignDialog(ev) {
 }
 
 export function stateDialog(ev) {
-  const sel = h('select', { id: 'dlg-state' }, STATES.filter((s) => s !== ev.state && s !== 'new').map((s) =>
+  const sel = h('select', { id: 'dlg-state-to' }, STATES.filter((s) => s !== ev.state && s !== 'new').map((s) =>
     h('option', { value: s }, label('state', s))));
   const reason = h('input', { id: 'dlg-reason', autocomplete: 'off' });
   return modal('dlg-state', t('dlg.state', { id: ev.id }),
-    [h('label', { for: 'dlg-state' }, t('dlg.state.to')), sel, h('label', { for: 'dlg-reason' }, t('dlg.state.reason')), reason],
+    [h('label', { for: 'dlg-state-to' }, t('dlg.state.to')), sel, h('label', { for: 'dlg-reason' }, t('dlg.state.reason')), reason],
     () => post(`/api/v1/events/${ev.id}/state`, reason.value.trim() ? { state: sel.value, reason: reason.value.trim() } : { state: sel.value }));
 }
 

@@ -15,6 +15,12 @@ export function time(iso) {
   }).format(d);
 }
 
+export function clock(iso) {
+  const d = new Date(iso);
+  if (!iso || isNaN(d)) return t('common.none');
+  return new Intl.DateTimeFormat(getLang() === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(d);
+}
+
 export function ago(iso) {
   if (!iso) return t('sensors.never');
   const sec = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));

@@ -3,7 +3,7 @@
 import { h, clear, table, empty } from '../dom.js';
 import { get, qs } from '../api.js';
 import { t, label } from '../i18n/index.js';
-import { num, time } from '../fmt.js';
+import { num, time, clock } from '../fmt.js';
 import { figure, lineChart, barChart, groupedBars, fillBuckets, PALETTE } from '../charts.js';
 
 const SEVS = ['critical', 'high', 'medium', 'low', 'info'];
@@ -26,7 +26,8 @@ export async function render(ctx) {
     try { d = JSON.parse(ev.data); } catch (_) { return; }
     last = d;
     drawCounters(cards, d, coord, session.role);
-    liveState.textContent = t('dash.live.on') + ' · ' + t('common.updated', { time: time(d.time) });
+    liveState.textContent = t('dash.live.on') + ' · ' + t('common.updated', { time: clock(d.time) });
+    liveState.setAttribute('data-time', d.time || '');
     liveState.classList.remove('off');
   });
   es.onerror = () => {

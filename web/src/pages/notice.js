@@ -81,7 +81,10 @@ export async function render(ctx) {
       h('div', { class: 'meta' }, time(a.at), ' · ', a.by || ''), h('p', { class: 'prose' }, a.text || '')))) : empty(t('notice.noanswers'))));
 
   // attachments
-  const att = n.attachments || [];
+  let att = n.attachments;
+  if (!att) {
+    try { att = (await get(`/api/v1/notices/${n.id}/attachments`)).attachments || []; } catch (_) { att = []; }
+  }
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'att-h', id: 'attachments' }, h('h2', { id: 'att-h' }, t('notice.attachments')),
     att.length ? h('ul', { class: 'files' }, att.map((a) => h('li', null,
       h('a', { href: '/api/v1/attachments/' + a.id, download: a.name }, a.name), ' ',

@@ -1,0 +1,341 @@
+// End-to-end browser test of the watch floor and the member portal (issue 9), in
+// headless Debian Chromium driven by playwright-core. Started by
+// tests/integration/test_web_e2e.py, which runs a real center on loopback with the demo
+// data plus hostile record lines, and passes (environment):
+//   CW_URL              the center (http://127.0.0.1:PORT)
+//   CW_ANALYST_PW       password of "analyst" (coordinator analyst)
+//   CW_ALPHA_PW         password of "alpha-staff" (member admin of agency-alpha)
+//   CW_OTHER_EVENT      an event of ministry-beta (alpha-staff must not see it)
+//   CW_HOSTILE_EVENT    the agency-alpha event made of hostile record lines
+//   CW_ARTIFACTS        where screenshots go (${build}/web-artifacts)
+//   CW_NODE_MODULES     node_modules with playwright-core (${build}/web-npm/node_modules)
+//   CW_CHROMIUM         the browser (default /usr/bin/chromium)
+// Every check prints "ok"/"FAIL"; the exit status is the number of failures (capped).
+import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const env = (k, d) => { const v = process.env[k]; if (v === undefined && d === undefined) throw new Error('missing ' + k); return v ?? d; };
+const URL0 = env('CW_URL');
+const ART = env('CW_ARTIFACTS');
+const require = createRequire(join(env('CW_NODE_MODULES'), 'noop.js'));
+const { chromium } = require('playwright-core');
+const here = dirname(fileURLToPath(import.meta.url));
+mkdirSync(ART, { recursive: true });
+
+let checks = 0;
+const failures = [];
+function check(cond, what, detail = '') {
+  checks++;
+  if (cond) console.log('  ok    ' + what);
+  else { failures.push(what + ' ' + detail); console.log('  FAIL  ' + what + ' ' + detail); }
+  return cond;
+}
+function require_(cond, what, detail) { if (!check(cond, what, detail)) throw new Error('required: ' + what + ' ' + detail); }
+const step = (s) => console.log('[' + s + ']');
+
+// i18n: both tables have the same keys, so no label is missing in either language.
+const ja = (await import(join(here, '../../web/src/i18n/ja.js'))).default;
+const en = (await import(join(here, '../../web/src/i18n/en.js'))).default;
+const allKeys = Object.keys(en);
+{
+  const missingJa = allKeys.filter((k) => !(k in ja));
+  const missingEn = Object.keys(ja).filter((k) => !(k in en));
+  check(!missingJa.length && !missingEn.length, 'i18n: ja.js and en.js have the same ' + allKeys.length + ' keys',
+    JSON.stringify({ missingJa, missingEn }));
+  const untranslated = allKeys.filter((k) => ja[k] === en[k] && /[a-z]{4,}/.test(en[k]) && !/^(crosswatch|CSV|SSRF|ID|English|日本語)$/.test(en[k]));
+  check(untranslated.length === 0, 'i18n: every English sentence has a Japanese translation', JSON.stringify(untranslated));
+}
+// what the UI shows when a key is missing is the key itself: no rendered page may show one
+const keyRe = new RegExp('(^|\\s)(' + allKeys.map((k) => k.replace(/\./g, '\\.')).join('|') + ')(\\s|$)');
+
+const browser = await chromium.launch({ executablePath: env('CW_CHROMIUM', '/usr/bin/chromium'), args: ['--no-sandbox'] });
+const dialogs = [];
+const consoleErrors = [];
+
+async function newPage(locale) {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale, acceptDownloads: true });
+  const page = await ctx.newPage();
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[134]|413|429)/.test(m.text())) consoleErrors.push(m.text()); });
+  return page;
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(ART, name + '.png'), fullPage: true });
+}
+
+// Every page: finished (no missing labels, no placeholder text), every form control
+// labelled, nothing injected.
+async function pageChecks(page, name) {
+  const text = await page.locator('body').innerText();
+  const m = text.match(keyRe);
+  check(!m, name + ': no untranslated label key on the page', m ? JSON.stringify(m[2]) : '');
+  check(!/lorem ipsum|placeholder|\bundefined\b|\[object Object\]/i.test(text) && !/\bNaN\b|TODO|FIXME/.test(text), name + ': no placeholder text, undefined or NaN');
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.id || el.name || el.tagName));
+  check(unlabelled.length === 0, name + ': every form control has a label', JSON.stringify(unlabelled));
+  const injected = await page.evaluate(() => ({
+    scripts: document.querySelectorAll('#app script, dialog script').length,
+    imgs: document.querySelectorAll('img[src="x"], [onerror], [onload], #pwn-sig, iframe').length,
+    pwned: window.__pwned || 0,
+  }));
+  check(injected.scripts === 0 && injected.imgs === 0 && !injected.pwned, name + ': no injected element or script ran', JSON.stringify(injected));
+  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  check(fits, name + ': fits a 1366 px wide laptop screen (no horizontal scrolling)');
+}
+
+async function signIn(page, name, pw) {
+  await page.goto(URL0 + '/');
+  await page.locator('#login-name').fill(name);
+  await page.locator('#login-password').fill(pw);
+  await page.locator('#login-submit').click();
+  await page.locator('header.top').waitFor();
+}
+
+async function apiStatus(page, method, path, headers = {}, body) {
+  return page.evaluate(async ([m, p, hd, b]) => {
+    const r = await fetch(p, { method: m, headers: hd, body: b, credentials: 'same-origin' });
+    return r.status;
+  }, [method, path, headers, body]);
+}
+
+let exitCode = 0;
+try {
+  // ------------------------------------------------------------------ coordinator
+  step('coordinator: sign-in page in Japanese (browser prefers ja)');
+  const page = await newPage('ja-JP');
+  const resp = await page.goto(URL0 + '/');
+  const hdr = resp.headers();
+  check((hdr['content-security-policy'] || '').includes("script-src 'self'"), 'index.html is served with a CSP that allows only own scripts', hdr['content-security-policy']);
+  await page.locator('#login-name').waitFor();
+  check(await page.locator('h1').innerText() === ja['login.title'], 'the sign-in page is in Japanese by default for a ja browser');
+  // focus order: name -> password -> submit
+  await page.locator('#login-name').focus();
+  await page.keyboard.press('Tab');
+  const f1 = await page.evaluate(() => document.activeElement.id);
+  await page.keyboard.press('Tab');
+  const f2 = await page.evaluate(() => document.activeElement.id);
+  check(f1 === 'login-password' && f2 === 'login-submit', 'keyboard focus order on the sign-in form', f1 + ',' + f2);
+  await pageChecks(page, 'sign-in');
+  await shot(page, 'signin-ja');
+  await page.locator('#login-name').fill('analyst');
+  await page.locator('#login-password').fill('wrong-password');
+  await page.locator('#login-submit').click();
+  await page.locator('#login-error').waitFor({ state: 'visible' });
+  check(await page.locator('#login-error').innerText() === ja['login.bad'], 'a wrong password is refused with a message');
+
+  step('coordinator: dashboard with live counters');
+  await signIn(page, 'analyst', env('CW_ANALYST_PW'));
+  const cookies = await page.context().cookies();
+  const sc = cookies.find((c) => c.name === 'cw_session');
+  check(sc && sc.httpOnly && sc.sameSite === 'Strict', 'the session cookie is HttpOnly and SameSite=Strict', JSON.stringify(sc && { httpOnly: sc.httpOnly, sameSite: sc.sameSite }));
+  check(!(await page.evaluate(() => document.cookie)).includes('cw_session'), 'scripts cannot read the session cookie');
+  await page.locator('#c-records-value').waitFor({ timeout: 15000 });
+  const recs = await page.locator('#c-records-value').innerText();
+  check(/^[0-9][0-9,.\s]*$/.test(recs) && recs.replace(/\D/g, '') !== '0', 'live counter: records in shows a number > 0', recs);
+  check((await page.locator('#live-state').innerText()).includes(ja['dash.live.on'].split(' ')[0]), 'the live stream is connected');
+  await page.locator('#chart-records svg.svgchart').waitFor();
+  for (const id of ['chart-records', 'chart-classes', 'chart-noise', 'chart-notices-month', 'chart-notices-fy']) {
+    const n = await page.locator('#' + id + ' svg.svgchart').count();
+    check(n === 1, 'dashboard chart ' + id + ' is drawn');
+  }
+  const csvLinks = await page.locator('figure.chart a[download]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  check(csvLinks.length >= 5, 'every chart offers a CSV export', String(csvLinks.length));
+  for (const href of csvLinks) {
+    const r = await page.evaluate(async (h) => { const x = await fetch(h); return [x.status, x.headers.get('content-type') || '', (await x.text()).split('\n')[0]]; }, href);
+    check(r[0] === 200 && /csv/.test(r[1]) && r[2].length > 0, 'CSV export ' + href + ' answers CSV with a header line', JSON.stringify(r));
+  }
+  await pageChecks(page, 'dashboard (ja)');
+  await shot(page, 'dashboard-ja');
+  // the counters update without reload: wait for a second message (every 2 s)
+  const t1 = await page.locator('#live-state').getAttribute('data-time');
+  await page.waitForFunction((old) => document.querySelector('#live-state').getAttribute('data-time') !== old, t1, { timeout: 10000 }).then(
+    () => check(true, 'live counters update without a reload'), () => check(false, 'live counters update without a reload'));
+
+  step('language switch');
+  await page.locator('#lang-switch').click();
+  await page.locator('h1', { hasText: en['dash.title'] }).waitFor();
+  check(await page.evaluate(() => document.documentElement.lang) === 'en', 'switching to English sets <html lang="en">');
+  check((await page.locator('nav').innerText()).includes(en['nav.events']), 'navigation labels are in English after the switch');
+  await page.locator('#chart-records svg.svgchart').waitFor();
+  await pageChecks(page, 'dashboard (en)');
+  await shot(page, 'dashboard-en');
+
+  step('coordinator: event queue, keyboard triage');
+  await page.goto(URL0 + '/#/events?member=agency-alpha&state=new');
+  await page.locator('#queue tbody tr').first().waitFor();
+  const nrows = await page.locator('#queue tbody tr').count();
+  require_(nrows > 0, 'the queue lists new events of agency-alpha', String(nrows));
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press('j');
+  await page.keyboard.press('k');
+  const selId = await page.locator('#queue tbody tr[aria-selected="true"]').getAttribute('data-id');
+  check(!!selId, 'j / k select a row', String(selId));
+  await page.keyboard.press('?');
+  await page.locator('#dlg-help').waitFor();
+  check((await page.locator('#dlg-help').innerText()).includes(en['help.m']), '? shows the keyboard help');
+  await page.keyboard.press('Escape');
+  await page.locator('#dlg-help').waitFor({ state: 'detached' });
+  await page.keyboard.press('a');
+  await page.locator('#dlg-assignee').waitFor();
+  await page.locator('#dlg-assignee').fill('analyst');
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-assign').waitFor({ state: 'detached' });
+  await page.locator(`#queue tbody tr[data-id="${selId}"] td`, { hasText: 'analyst' }).first().waitFor();
+  check(true, 'a: the event is assigned from the keyboard');
+  await page.keyboard.press('s');
+  await page.locator('#dlg-state-to').waitFor();
+  await page.locator('#dlg-state-to').selectOption('investigating');
+  await page.locator('#dlg-reason').fill('confirmed in the raw lines');
+  await shot(page, 'queue-state-dialog');
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-state').waitFor({ state: 'detached' });
+  const ev = await page.evaluate(async (id) => (await fetch('/api/v1/events/' + id)).json(), selId);
+  check(ev.state === 'investigating' && ev.assignee === 'analyst', 's: the state change reached the center', JSON.stringify([ev.state, ev.assignee]));
+  await pageChecks(page, 'event queue');
+  await shot(page, 'event-queue');
+
+  step('coordinator: write and send a notice (n)');
+  await page.locator(`#queue tbody tr[data-id="${selId}"] a`).focus();
+  await page.keyboard.press('n');
+  await page.locator('#compose').waitFor();
+  check(await page.locator('#c-events').inputValue() === selId, 'n opens the composer with the event filled in');
+  check(await page.locator('#c-member').inputValue() === 'agency-alpha', 'the composer has the event\'s member');
+  const tplCount = await page.locator('#c-template option').count();
+  check(tplCount > 1, 'the composer offers the templates', String(tplCount));
+  await page.locator('#c-template').selectOption('edge_exploit');
+  await page.locator('#c-lang').selectOption('ja');
+  await page.locator('#c-preview h2').waitFor();
+  await pageChecks(page, 'composer');
+  await shot(page, 'notice-composer');
+  await page.locator('#c-send').click();
+  await page.waitForURL(/#\/notices\/\d+$/);
+  const noticeId = page.url().match(/#\/notices\/(\d+)$/)[1];
+  await page.locator('#flash').waitFor();
+  check((await page.locator('#flash').innerText()).includes(noticeId), 'the notice was sent and the page says so', noticeId);
+  check((await page.locator('.notice-body').innerText()).includes('agency-alpha'), 'the template was filled from the event');
+  await pageChecks(page, 'notice (coordinator)');
+  await shot(page, 'notice-coordinator');
+
+  step('coordinator: event page, hostile record lines render as text');
+  await page.goto(URL0 + '/#/events/' + env('CW_HOSTILE_EVENT'));
+  await page.locator('#samples pre.rawline').first().waitFor();
+  const raw = await page.locator('#samples pre.rawline').first().innerText();
+  check(raw.includes('<script>window.__pwned=1</script>'), 'the raw line shows the <script> payload as text');
+  const parsed = await page.locator('#samples table').first().innerText();
+  check(parsed.includes('<img src=x onerror=') , 'the parsed fields show the HTML payload (user agent) as text');
+  check((await page.locator('#detections').innerText()).includes('<b id="pwn-sig">'), 'the rule name with HTML shows as text in the detections');
+  check(await page.locator('#event-timeline svg.svgchart').count() === 1, 'the event page draws the timeline');
+  await pageChecks(page, 'event page (hostile)');
+  await shot(page, 'event-page');
+  await page.goto(URL0 + '/#/events?q=' + encodeURIComponent('198.51.100.66'));
+  await page.locator('#queue tbody tr').first().waitFor();
+  await pageChecks(page, 'event queue (hostile search)');
+
+  step('coordinator: campaigns, notices, overdue, sensors');
+  await page.goto(URL0 + '/#/campaigns');
+  await page.locator('main table, main .empty').first().waitFor();
+  check(await page.locator('main table tbody tr').count() > 0, 'campaigns across members are listed');
+  await pageChecks(page, 'campaigns');
+  await shot(page, 'campaigns');
+  await page.goto(URL0 + '/#/notices');
+  await page.locator(`main a[href="#/notices/${noticeId}"]`).waitFor();
+  await pageChecks(page, 'notices');
+  await shot(page, 'notices');
+  await page.goto(URL0 + '/#/notices/overdue');
+  await page.locator('main table, main .empty').first().waitFor();
+  await pageChecks(page, 'overdue');
+  await shot(page, 'overdue-notices');
+  await page.locator('#signout').click();
+  await page.locator('#login-name').waitFor();
+  check(await apiStatus(page, 'GET', '/api/v1/me') === 401, 'after sign-out the session no longer works');
+
+  // ------------------------------------------------------------------ member
+  step('member: portal');
+  const mp = await newPage('en-US');
+  await mp.goto(URL0 + '/');
+  await mp.locator('#login-name').waitFor();
+  check(await mp.locator('h1').innerText() === en['login.title'], 'the sign-in page is in English for an English browser');
+  await signIn(mp, 'alpha-staff', env('CW_ALPHA_PW'));
+  await mp.locator('#c-records-value').waitFor({ timeout: 15000 });
+  check(!(await mp.locator('nav').innerText()).includes(en['nav.campaigns']), 'the member portal has no coordinator pages in its navigation');
+  await mp.locator(`main a[href="#/notices/${noticeId}"]`).waitFor();
+  check(true, 'the member sees the new notice on its overview');
+  await pageChecks(mp, 'portal overview');
+  await shot(mp, 'portal-overview');
+
+  step('member: acknowledge, answer and attach');
+  await mp.locator(`main a[href="#/notices/${noticeId}"]`).first().click();
+  await mp.locator('#notice-ack').waitFor();
+  // a forged request (no CSRF header) is refused
+  check(await apiStatus(mp, 'POST', `/api/v1/notices/${noticeId}/ack`, { 'Content-Type': 'application/json' }, '{}') === 403,
+    'a write without the CSRF token is refused (403)');
+  await mp.locator('#notice-ack').click();
+  await mp.locator('#notice-msg .msg-ok').waitFor();
+  check((await mp.locator('h1 .badge').innerText()) === en['nstate.acknowledged'], 'the notice is acknowledged');
+  const answer = 'Checked the appliance: patched. <b id="pwn-answer">bold?</b> <script>window.__pwned=3</script>';
+  await mp.locator('#answer-text').fill(answer);
+  await mp.locator('#answer-send').click();
+  await mp.locator('#answers li').first().waitFor();
+  check((await mp.locator('#answers').innerText()).includes('<b id="pwn-answer">bold?</b>'), 'the answer (with HTML) shows as text');
+  check(await mp.locator('#pwn-answer').count() === 0, 'the HTML in the answer made no element');
+  const fileBody = 'version check of 10.1.0.10\n<script>alert(5)</script>\n';
+  await mp.locator('#attach-file').setInputFiles({ name: 'check <result>.txt', mimeType: 'text/plain', buffer: Buffer.from(fileBody) });
+  await mp.locator('#attach-send').click();
+  await mp.locator('#attachments li, #notice-msg .msg-error').first().waitFor();
+  const upErr = await mp.locator('#notice-msg .msg-error').count() ? await mp.locator('#notice-msg .msg-error').innerText() : '';
+  require_(!upErr, 'the member attaches a file', upErr);
+  const aHref = await mp.locator('#attachments li a').first().getAttribute('href');
+  const got = await mp.evaluate(async (h) => { const r = await fetch(h); return [r.status, r.headers.get('content-disposition') || '', await r.text()]; }, aHref);
+  check(got[0] === 200 && got[2] === fileBody && /attachment/.test(got[1]), 'the attachment is stored and downloads as an attachment with the same bytes', JSON.stringify(got[0]));
+  const big = await mp.evaluate(async (id) => {
+    const csrf = decodeURIComponent((document.cookie.match(/cw_csrf=([^;]+)/) || [])[1] || '');
+    const r = await fetch(`/api/v1/notices/${id}/attachments?name=big.bin`, { method: 'POST', headers: { 'X-CSRF-Token': csrf }, body: new Uint8Array(5 * 1024 * 1024 + 1) });
+    return r.status;
+  }, noticeId);
+  check(big === 413, 'an attachment over 5 MiB is refused (413)', String(big));
+  await pageChecks(mp, 'notice (member)');
+  await shot(mp, 'portal-notice');
+
+  step('member: events, detections, assets, sensors');
+  for (const [path, name] of [['#/events', 'portal-events'], ['#/detections', 'portal-detections'], ['#/assets', 'portal-assets'], ['#/sensors', 'portal-sensors']]) {
+    await mp.goto(URL0 + '/' + path);
+    await mp.locator('main table, main .empty').first().waitFor();
+    await pageChecks(mp, name);
+    await shot(mp, name);
+  }
+  const sensorText = await mp.locator('main').innerText();
+  check(sensorText.includes('web-gw') && !sensorText.includes('vpn'), 'the member sees its own sensors only');
+
+  step('member: another member\'s event, by URL and by API');
+  const other = env('CW_OTHER_EVENT');
+  await mp.goto(URL0 + '/#/events/' + other);
+  await mp.locator('#not-found').waitFor();
+  check((await mp.locator('#not-found').innerText()) === en['common.notfound'], 'opening another member\'s event by URL shows "not found or not allowed"');
+  const st = await apiStatus(mp, 'GET', '/api/v1/events/' + other);
+  check(st === 404 || st === 403, 'the API refuses another member\'s event', String(st));
+  const st2 = await apiStatus(mp, 'POST', `/api/v1/events/${other}/state`, { 'Content-Type': 'application/json',
+    'X-CSRF-Token': await mp.evaluate(() => decodeURIComponent((document.cookie.match(/cw_csrf=([^;]+)/) || [])[1] || '')) },
+  JSON.stringify({ state: 'resolved' }));
+  check(st2 === 403 || st2 === 404, 'a member cannot change an event\'s state', String(st2));
+  await shot(mp, 'portal-not-allowed');
+  await mp.goto(URL0 + '/#/events/' + env('CW_HOSTILE_EVENT'));
+  await mp.locator('#samples pre.rawline').first().waitFor();
+  await pageChecks(mp, 'event page (member, hostile)');
+
+  check(dialogs.length === 0, 'no alert/confirm dialog fired anywhere', JSON.stringify(dialogs));
+  check(consoleErrors.length === 0, 'no script errors in the browser console', JSON.stringify(consoleErrors.slice(0, 5)));
+} catch (e) {
+  console.log('  FAIL  ' + (e && e.stack ? e.stack : e));
+  failures.push(String(e));
+} finally {
+  await browser.close();
+}
+writeFileSync(join(ART, 'e2e-result.json'), JSON.stringify({ checks, failures }, null, 1));
+console.log(`e2e: ${checks} checks, ${failures.length} failed; screenshots in ${ART}`);
+exitCode = Math.min(failures.length, 100);
+process.exit(exitCode);
