@@ -6,9 +6,11 @@ import { h, s, table, empty } from './dom.js';
 import { t, getLang } from './i18n/index.js';
 import { num } from './fmt.js';
 
-const W = 640;
+// viewBox width: 640 for a chart in a half-width panel, more for a full-width one, so
+// that text keeps its size
+export const WIDTH = 640;
 const H = 220;
-const PAD = { l: 52, r: 12, t: 12, b: 28 };
+const PAD = { l: 52, r: 28, t: 12, b: 28 };
 export const PALETTE = ['#60a5fa', '#f59e0b', '#34d399', '#f472b6', '#a78bfa', '#f87171', '#22d3ee', '#fde047', '#fb923c', '#94a3b8'];
 
 export function figure(id, title, csvHref, body, dataTable, sub) {
@@ -22,14 +24,16 @@ export function figure(id, title, csvHref, body, dataTable, sub) {
     dataTable ? h('details', { class: 'chart-table' }, h('summary', null, t('chart.table')), dataTable) : null);
 }
 
+// The top of the value axis: a round number, and at least 4 so that the four grid
+// steps of a chart of counts are whole numbers.
 function niceMax(v) {
-  if (v <= 0) return 1;
+  if (v <= 4) return 4;
   const p = Math.pow(10, Math.floor(Math.log10(v)));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 
-function fmtTick(d, bucket) {
+export function fmtTick(d, bucket) {
   const loc = getLang() === 'ja' ? 'ja-JP' : 'en-GB';
   if (bucket === 'hour') return new Intl.DateTimeFormat(loc, { month: 'numeric', day: 'numeric', hour: '2-digit' }).format(d);
   if (bucket === 'month') return new Intl.DateTimeFormat(loc, { year: 'numeric', month: 'short' }).format(d);
@@ -50,7 +54,7 @@ export function fillBuckets(points, from, to, bucket) {
 }
 
 // series: [{name, color, points:[{t(ms), v}]}]
-export function lineChart(series, bucket, ariaLabel) {
+export function lineChart(series, bucket, ariaLabel, W = WIDTH) {
   const all = series.flatMap((se) => se.points);
   if (!all.length || all.every((p) => !p.v)) return empty(t('chart.empty'));
   const t0 = Math.min(...all.map((p) => p.t));
@@ -83,7 +87,7 @@ function swatch(color) {
 }
 
 // rows: [{label, value}]
-export function barChart(rows, ariaLabel) {
+export function barChart(rows, ariaLabel, W = WIDTH) {
   if (!rows.length || rows.every((r) => !r.value)) return empty(t('chart.empty'));
   const rowH = 22;
   const lw = 190;
@@ -101,7 +105,7 @@ export function barChart(rows, ariaLabel) {
 }
 
 // groups: [{label, values:[n per series]}], series: [{name,color}]
-export function groupedBars(groups, series, ariaLabel) {
+export function groupedBars(groups, series, ariaLabel, W = WIDTH) {
   if (!groups.length || groups.every((gr) => gr.values.every((v) => !v))) return empty(t('chart.empty'));
   const vmax = niceMax(Math.max(...groups.flatMap((gr) => gr.values)));
   const gw = (W - PAD.l - PAD.r) / groups.length;

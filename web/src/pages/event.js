@@ -6,7 +6,7 @@ import { h, table, empty } from '../dom.js';
 import { get, qs } from '../api.js';
 import { t, label } from '../i18n/index.js';
 import { num, time } from '../fmt.js';
-import { figure, lineChart, fillBuckets, PALETTE } from '../charts.js';
+import { figure, groupedBars, fillBuckets, fmtTick, PALETTE } from '../charts.js';
 import { assignDialog, stateDialog, mergeDialog } from '../dialogs.js';
 import { sevBadge, stateBadge } from './events.js';
 
@@ -59,7 +59,10 @@ export async function render(ctx) {
   const tl = (ev.timeline || []).map((p) => ({ t: p.t, value: p.count }));
   const pts = tl.length ? fillBuckets(tl, new Date(tl[0].t).getTime(), new Date(tl[tl.length - 1].t).getTime(), 'hour') : [];
   main.append(figure('event-timeline', t('event.timeline'), null,
-    lineChart([{ name: t('chart.detections.series'), color: PALETTE[1], points: pts }], 'hour', t('event.timeline'))));
+    groupedBars(pts.map((p) => ({ label: fmtTick(new Date(p.t), 'hour'), values: [p.v] })),
+      [{ name: t('chart.detections.series'), color: PALETTE[1] }], t('event.timeline'), 1280),
+    table(t('event.timeline'), [{ label: 'UTC', cell: (p) => new Date(p.t).toISOString() },
+      { label: t('chart.detections.series'), num: true, cell: (p) => num(p.v) }], pts)));
 
   // rules
   if (ev.rules && ev.rules.length)
