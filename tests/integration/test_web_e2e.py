@@ -71,7 +71,14 @@ def main():
 
         print("[demo data]")
         d = env.path("demo")
-        p = cwtest.run([B, "demo", "--exit", "--lines", "400", "--data-dir", d], timeout=300)
+        # from the source folder, as `make demo` runs it: the demo then loads the Sigma
+        # rules and scanner lists (rules/, the shared MISP warninglists) and every member
+        # gets events
+        de = cwtest.env_for_children()
+        if args.shared:
+            de["CW_SHARED_DIR"] = args.shared
+        p = subprocess.run([B, "demo", "--exit", "--lines", "400", "--data-dir", d], cwd=src,
+                           env=de, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
         out = p.stdout.decode("utf-8", "replace")
         print(out[-1500:])
         ck.require(p.returncode == 0, "crosswatch demo --exit", p.stderr.decode()[-2000:])
