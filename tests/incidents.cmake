@@ -4,3 +4,5 @@
 # (tests/integration/test_incidents.py).
 cw_integration_test(test_incidents test_incidents.py)
 set_tests_properties(test_incidents PROPERTIES TIMEOUT 300)
+# the taxonomy table, the fiscal calendar at its edges, the store's counting rules
+cw_unit_test(test_incident_taxonomy cw_center)
