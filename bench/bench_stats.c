@@ -118,7 +118,8 @@ static int fill(const char *db, long reports, long events)
 static int peer_row(const char *json, const char *key, int64_t v[9])
 {
     char pat[64];
-    snprintf(pat, sizeof(pat), "\"%s\": [", key);
+    if (snprintf(pat, sizeof(pat), "\"%.50s\": [", key) >= (int)sizeof(pat))
+        return 0;
     const char *p = strstr(json, pat);
     memset(v, 0, 9 * sizeof(int64_t));
     if (!p)

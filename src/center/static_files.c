@@ -20,7 +20,7 @@ void cw_web_find_dir(const char *configured, char *out, size_t cap);
 
 static bool is_dir_with_index(const char *dir)
 {
-    char p[PATH_MAX + 32];
+    char p[2 * PATH_MAX]; /* callers' directory buffers are a bit over PATH_MAX */
     struct stat st;
     snprintf(p, sizeof(p), "%s/index.html", dir);
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);

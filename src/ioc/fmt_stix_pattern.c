@@ -46,7 +46,7 @@ struct pp {
     size_t errlen;
     bool failed;          /* syntax error (err set) */
     const char *refuse;   /* first reason the pattern is not a set of indicators */
-    char refuse_buf[200];
+    char refuse_buf[320];
     struct cw_stix_leaf *leaves;
     size_t nleaves, capleaves;
 };
@@ -530,7 +530,7 @@ static struct set prop_test(struct pp *p)
         return refused();
     neg |= accept(p, T_NOT);
     enum tk op = p->t;
-    bool any_addr;
+    bool any_addr = false;
     enum cw_ioc_type t = pa.truncated ? CW_IOC_NONE : path_type(pa.text, &any_addr);
     switch (op) {
     case T_EQ:
