@@ -36,6 +36,12 @@ static const struct cw_option dns_options[] = {
     {"redact-clients", 0, "redact-clients", "MODE", "client addresses in records: none, truncate (/24, /48) or hash (default none)"},
     {"redact-key-file", 0, "redact-key-file", "FILE", "secret (16..64 bytes) of --redact-clients hash"},
     {"center", 0, "center", "URL", "send a dns record per query to this center (e.g. http://127.0.0.1:8080)"},
+    {"center-feed", 0, "center-feed", NULL, "pull the center's indicator feed (RPZ rules, incremental) from --center with the same key"},
+    {"feed-url", 0, "feed-url", "URL", "pull the indicator feed from this center instead of --center (implies --center-feed)"},
+    {"feed-wait", 0, "feed-wait", "SECONDS", "long-poll time of a feed request (0..60, default 25)"},
+    {"feed-order", 0, "feed-order", "ORDER", "the feed's place among the lists: last (after the --rpz files, default) or first"},
+    {"feed-view", 0, "feed-view", "NAME", "only these views (repeatable; \"default\" = clients in no view) get the feed; default all"},
+    {"feed-merge", 0, "feed-merge", "N", "pending feed changes before they are folded into a new base zone (default 4096)"},
     {"key", 0, "key", "KEY", "sensor key (prefer --key-file: argv is visible to other users)"},
     {"key-file", 0, "key-file", "FILE", "read the sensor key from FILE"},
     {"state-dir", 0, "state-dir", "DIR", "telemetry spool and state (default /var/lib/crosswatch/dns)"},
@@ -249,6 +255,34 @@ int cmd_dns(int argc, char **argv)
                         "(recursive mode is not built yet)\n");
         goto out;
     }
+    bool center_feed = false;
+    uint64_t feed_wait = 25;
+    const char *feed_order = cw_config_str(&cfg, SECTION, "feed-order", "last");
+    if (cw_config_bool(&cfg, SECTION, "center-feed", false, &center_feed, err, sizeof(err)) ||
+        get_u64(&cfg, "feed-wait", 25, &feed_wait, err, sizeof(err)) ||
+        get_u64(&cfg, "feed-merge", 0, &c.feed_merge_at, err, sizeof(err))) {
+        fprintf(stderr, "crosswatch dns: %s\n", err);
+        goto out;
+    }
+    c.feed_url = cw_config_str(&cfg, SECTION, "feed-url", NULL);
+    if (!c.feed_url && center_feed)
+        c.feed_url = cw_config_str(&cfg, SECTION, "center", NULL);
+    if (center_feed && !c.feed_url) {
+        fprintf(stderr, "crosswatch dns: --center-feed needs --center URL (or --feed-url URL)\n");
+        goto out;
+    }
+    if (feed_wait > 60 || (strcmp(feed_order, "last") && strcmp(feed_order, "first"))) {
+        fprintf(stderr, "crosswatch dns: --feed-wait is 0..60 seconds; --feed-order is last or "
+                        "first\n");
+        goto out;
+    }
+    c.feed_wait_s = (unsigned)feed_wait;
+    c.feed_first = !strcmp(feed_order, "first");
+    c.nfeed_views = cw_config_all(&cfg, SECTION, "feed-view", c.feed_views, CW_DNSD_MAX_VIEWS_FEED);
+    if (c.nfeed_views > CW_DNSD_MAX_VIEWS_FEED) {
+        fprintf(stderr, "crosswatch dns: at most %d --feed-view\n", CW_DNSD_MAX_VIEWS_FEED);
+        goto out;
+    }
     if (parse_views(&cfg, &vs, err, sizeof(err))) {
         fprintf(stderr, "crosswatch dns: %s\n", err);
         goto out;
@@ -331,11 +365,18 @@ int cmd_dns(int argc, char **argv)
         fprintf(stderr, "crosswatch dns: --batch-lines and --cache-size must be at least 1\n");
         goto out;
     }
-    if (c.center) {
+    for (size_t i = 0; i < c.nfeed_views; i++)
+        if (strcmp(c.feed_views[i], "default") && !view_find(&vs, c.feed_views[i],
+                                                             strlen(c.feed_views[i]))) {
+            fprintf(stderr, "crosswatch dns: --feed-view %s: not a --view\n", c.feed_views[i]);
+            goto out;
+        }
+    if (c.center || c.feed_url) {
         const char *k = cw_config_str(&cfg, SECTION, "key", NULL);
         const char *kf = cw_config_str(&cfg, SECTION, "key-file", NULL);
         if ((k && kf) || (!k && !kf)) {
-            fprintf(stderr, "crosswatch dns: --center needs one of --key-file FILE or --key KEY\n");
+            fprintf(stderr, "crosswatch dns: --center and --feed-url need one of --key-file FILE "
+                            "or --key KEY\n");
             goto out;
         }
         if (kf && read_key(kf, key, sizeof(key), err, sizeof(err))) {

@@ -8,4 +8,6 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_tls.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_doh.c
-  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c)
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feedzone.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feed.c)

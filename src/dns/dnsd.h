@@ -35,6 +35,7 @@
 #define CW_DNSD_MAX_RPZ 64
 #define CW_DNSD_MAX_VIEW_CIDRS 256
 #define CW_DNSD_MAX_TOKENS 16
+#define CW_DNSD_MAX_VIEWS_FEED 64
 
 /* how client addresses appear in telemetry records */
 enum cw_dnsd_redact { CW_REDACT_NONE = 0, CW_REDACT_TRUNCATE, CW_REDACT_HASH };
@@ -78,6 +79,14 @@ struct cw_dnsd_config {
     size_t redact_key_len;
     const char *metrics; /* ADDR:PORT or NULL */
     const char *user;    /* drop root to this user after binding, or NULL */
+    /* the center's indicator feed (docs/dns.md "Indicator feed from the center"):
+     * feed_url NULL = off; the key is `key` */
+    const char *feed_url;
+    unsigned feed_wait_s;        /* long-poll seconds */
+    uint64_t feed_merge_at;      /* pending changes before a merge (0: default) */
+    bool feed_first;             /* before the global --rpz lists (default after) */
+    const char *feed_views[CW_DNSD_MAX_VIEWS_FEED]; /* views that get it; none: all */
+    size_t nfeed_views;
     /* telemetry: center NULL = off */
     const char *center, *key, *state_dir;
     uint64_t spool_max, batch_lines;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "dns/dnsd_feed.h"
 #include "dns/dnsd_telemetry.h"
 #include "common/banned.h"
 
@@ -86,6 +87,33 @@ static void gauge(struct cw_buf *b, const char *name, const char *help, uint64_t
 {
     cw_buf_addf(b, "# HELP crosswatch_dns_%s %s\n# TYPE crosswatch_dns_%s gauge\n"
                    "crosswatch_dns_%s %llu\n", name, help, name, name, (unsigned long long)v);
+}
+
+static void render_feed(struct cw_buf *b, const struct cw_dnsd_feed_stats *f)
+{
+    gauge(b, "feed_serial", "Serial of the indicator feed policy in force.", LD(f->serial));
+    gauge(b, "feed_rules", "Indicator feed rules in force.", LD(f->rules));
+    cw_buf_addf(b, "# HELP crosswatch_dns_feed_last_sync_timestamp_seconds Time of the last good "
+                   "answer from the center's feed (0: never).\n"
+                   "# TYPE crosswatch_dns_feed_last_sync_timestamp_seconds gauge\n"
+                   "crosswatch_dns_feed_last_sync_timestamp_seconds %.3f\n",
+                (double)atomic_load(&f->last_sync_ms) / 1000);
+    cw_buf_addf(b, "# HELP crosswatch_dns_feed_syncs_total Feed answers that changed the policy.\n"
+                   "# TYPE crosswatch_dns_feed_syncs_total counter\n"
+                   "crosswatch_dns_feed_syncs_total{kind=\"full\"} %llu\n"
+                   "crosswatch_dns_feed_syncs_total{kind=\"changes\"} %llu\n",
+                (unsigned long long)LD(f->syncs_full), (unsigned long long)LD(f->syncs_delta));
+    counter(b, "feed_sync_errors_total", "Feed polls that failed (center away, error, bad answer).",
+            LD(f->sync_errors));
+    counter(b, "feed_merges_total", "Feed changes folded into a new base zone.", LD(f->merges));
+    cw_buf_addf(b, "# HELP crosswatch_dns_feed_apply_seconds Answer received to policy published "
+                   "(the last one).\n"
+                   "# TYPE crosswatch_dns_feed_apply_seconds gauge\n"
+                   "crosswatch_dns_feed_apply_seconds %.6f\n"
+                   "crosswatch_dns_feed_apply_seconds_sum %.6f\n"
+                   "crosswatch_dns_feed_apply_seconds_count %llu\n",
+                (double)LD(f->apply_us_last) / 1e6, (double)LD(f->apply_us_sum) / 1e6,
+                (unsigned long long)LD(f->applies));
 }
 
 char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
@@ -176,6 +204,8 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
             cw_dnsd_tel_dropped(m->tel));
     gauge(&b, "telemetry_spool_bytes", "Bytes waiting in the spool for the center.",
           cw_dnsd_tel_spool_bytes(m->tel));
+    if (m->feed)
+        render_feed(&b, m->feed);
     if (!cw_buf_ok(&b)) {
         cw_buf_release(&b);
         return NULL;

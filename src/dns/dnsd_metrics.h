@@ -14,7 +14,10 @@
  * _upstream_latency_seconds (histogram), _malformed_total, _dropped_total{reason},
  * _tcp_connections, _tls_handshakes_total{result}, _rrl_total{action},
  * _telemetry_sampled_out_total, _policy_reloads_total{result}, _telemetry_dropped_total,
- * _telemetry_spooled_total, _telemetry_spool_bytes. */
+ * _telemetry_spooled_total, _telemetry_spool_bytes; with the indicator feed:
+ * _feed_serial, _feed_rules, _feed_last_sync_timestamp_seconds,
+ * _feed_syncs_total{kind=full|changes}, _feed_sync_errors_total, _feed_merges_total,
+ * _feed_apply_seconds (last), _feed_apply_seconds_sum/_count. */
 #ifndef CW_DNS_DNSD_METRICS_H
 #define CW_DNS_DNSD_METRICS_H
 
@@ -31,6 +34,7 @@ enum cw_dnsd_drop { CW_DROP_MALFORMED = 0, CW_DROP_POLICY, CW_DROP_OVERLOAD, CW_
                     CW_DROP_RRL, CW_DROP__COUNT };
 
 struct cw_dnsd_tel;
+struct cw_dnsd_feed_stats;
 
 struct cw_dnsd_metrics {
     _Atomic uint64_t queries[4]; /* by transport: udp, tcp, tls, https */
@@ -55,6 +59,7 @@ struct cw_dnsd_metrics {
     unsigned nlists;
 
     const struct cw_dnsd_tel *tel; /* telemetry counters, may be NULL */
+    const struct cw_dnsd_feed_stats *feed; /* the indicator feed's, may be NULL */
     void *httpd;                   /* struct MHD_Daemon */
 };
 

@@ -177,12 +177,49 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
         if (err[0])
             goto fail;
     }
-    p->rules = counts[0];
-    p->ip_rules = counts[1];
+    p->rules = p->file_rules = counts[0];
+    p->ip_rules = p->file_ip_rules = counts[1];
+    p->feed_first = c->feed_first;
+    if (!(p->feed_view = calloc(nviews, sizeof(*p->feed_view)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t v = 0; v < nviews; v++) {
+        const char *name = v == 0 ? "default" : c->views[v - 1].name;
+        p->feed_view[v] = c->nfeed_views == 0;
+        for (size_t k = 0; k < c->nfeed_views; k++)
+            p->feed_view[v] |= strcmp(c->feed_views[k], name) == 0;
+    }
     return p;
 fail:
     cw_dnsd_policy_unref(p);
     return NULL;
+}
+
+struct cw_dnsd_policy *cw_dnsd_policy_with_feed(const struct cw_dnsd_policy *p,
+                                               struct cw_feed_snap *snap)
+{
+    struct cw_dnsd_policy *n = calloc(1, sizeof(*n));
+    if (!n || !(n->view = calloc(p->nviews, sizeof(*n->view))) ||
+        !(n->feed_view = calloc(p->nviews, sizeof(*n->feed_view)))) {
+        if (n)
+            free(n->view);
+        free(n);
+        return NULL;
+    }
+    atomic_init(&n->refs, 1);
+    n->nviews = p->nviews;
+    n->global = cw_rpz_set_ref(p->global);
+    for (size_t i = 0; i < p->nviews; i++)
+        n->view[i] = cw_rpz_set_ref(p->view[i]);
+    memcpy(n->feed_view, p->feed_view, p->nviews * sizeof(*n->feed_view));
+    n->feed_first = p->feed_first;
+    n->file_rules = p->file_rules;
+    n->file_ip_rules = p->file_ip_rules;
+    n->feed = cw_feed_snap_ref(snap);
+    n->rules = n->file_rules + cw_feed_snap_rules(snap);
+    n->ip_rules = n->file_ip_rules + cw_feed_snap_ip_rules(snap);
+    return n;
 }
 
 struct cw_dnsd_policy *cw_dnsd_policy_ref(struct cw_dnsd_policy *p)
@@ -197,8 +234,10 @@ void cw_dnsd_policy_unref(struct cw_dnsd_policy *p)
     if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
         return;
     cw_rpz_set_unref(p->global);
-    for (size_t i = 0; i < p->nviews; i++)
+    for (size_t i = 0; p->view && i < p->nviews; i++)
         cw_rpz_set_unref(p->view[i]);
+    cw_feed_snap_unref(p->feed);
+    free(p->feed_view);
     free(p->view);
     free(p);
 }
@@ -214,5 +253,10 @@ bool cw_dnsd_policy_evaluate(const struct cw_dnsd_policy *p, uint16_t view,
         *filtered = true;
         return true;
     }
-    return p->global && cw_rpz_set_evaluate(p->global, q, m);
+    bool feed = p->feed && view < p->nviews && p->feed_view[view];
+    if (feed && p->feed_first && cw_feed_snap_evaluate(p->feed, q, m))
+        return true;
+    if (p->global && cw_rpz_set_evaluate(p->global, q, m))
+        return true;
+    return feed && !p->feed_first && cw_feed_snap_evaluate(p->feed, q, m);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "dns/dnsd.h"
+#include "dns/dnsd_feedzone.h"
 #include "dns/rpz.h"
 
 struct cw_dnsd_cidr {
@@ -49,17 +50,28 @@ struct cw_dnsd_policy {
     size_t nviews;
     size_t rules;               /* total, for the log */
     size_t ip_rules;            /* RPZ-IP rules: none means answers need no second look */
+    /* the center's indicator feed (dnsd_feed.h): evaluated after the global lists,
+     * or before them with feed_first; never before a view's own lists */
+    struct cw_feed_snap *feed;  /* may be NULL */
+    bool feed_first;
+    bool *feed_view;            /* [nviews]: does the view get the feed */
+    size_t file_rules, file_ip_rules; /* the lists' share of rules / ip_rules */
 };
 
 /* Load every list of the config. NULL with a message in err when a file cannot be
  * loaded (the caller keeps the policy it has). */
 struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_t nviews,
                                            char *err, size_t errlen);
+/* A new policy with p's lists and the feed snapshot snap (a new reference is
+ * taken; NULL: no feed). NULL on OOM. */
+struct cw_dnsd_policy *cw_dnsd_policy_with_feed(const struct cw_dnsd_policy *p,
+                                               struct cw_feed_snap *snap);
 struct cw_dnsd_policy *cw_dnsd_policy_ref(struct cw_dnsd_policy *p);
 void cw_dnsd_policy_unref(struct cw_dnsd_policy *p);
 
-/* Policy for one query: the view's lists first, then the global ones. *filtered is
- * true when the match came from the view's own lists. */
+/* Policy for one query: the view's lists first, then the global ones and the feed
+ * (in the configured order). *filtered is true when the match came from the view's
+ * own lists. */
 bool cw_dnsd_policy_evaluate(const struct cw_dnsd_policy *p, uint16_t view,
                              const struct cw_rpz_query *q, struct cw_rpz_match *m,
                              bool *filtered);

@@ -29,6 +29,7 @@
 #include "dns/dns_msg.h"
 #include "dns/dnsd_cache.h"
 #include "dns/dnsd_doh.h"
+#include "dns/dnsd_feed.h"
 #include "dns/dnsd_metrics.h"
 #include "dns/dnsd_policy.h"
 #include "dns/dnsd_rrl.h"
@@ -44,7 +45,8 @@
 #define TCP_MSG_MAX 65535
 #define MAX_ANSWER_IPS 64
 
-enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH };
+enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH,
+             H_FEED };
 
 struct handle {
     enum hkind kind;
@@ -144,6 +146,12 @@ struct server {
     struct cw_dnsd_policy *pol;
     _Atomic(struct cw_dnsd_policy *) next_pol;
     _Atomic bool reloading;
+    /* policy publishing (reload thread, feed thread): pub_mu orders them, latest is
+     * the newest policy either made, so each builds on the other's part */
+    pthread_mutex_t pub_mu;
+    struct cw_dnsd_policy *latest;
+    struct cw_dnsd_feed *feed;
+    struct handle feed_ev;
     pthread_t reload_thread;
     bool reload_joinable;
     struct cw_dnsd_cache cache;
@@ -1249,6 +1257,50 @@ static void conn_process(struct server *s, struct conn *c)
 
 /* -- reload --------------------------------------------------------------------------- */
 
+/* Make p the policy the loop takes next (with s->pub_mu held); p's reference
+ * passes to next_pol. */
+static void publish_locked(struct server *s, struct cw_dnsd_policy *p)
+{
+    cw_dnsd_policy_unref(s->latest);
+    s->latest = cw_dnsd_policy_ref(p);
+    cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, p)); /* one the loop never took */
+}
+
+/* The feed thread's new snapshot: the latest lists with it, to the loop at once. */
+static void feed_publish(void *ctx, struct cw_feed_snap *snap)
+{
+    struct server *s = ctx;
+    pthread_mutex_lock(&s->pub_mu);
+    struct cw_dnsd_policy *p = s->latest ? cw_dnsd_policy_with_feed(s->latest, snap) : NULL;
+    if (p)
+        publish_locked(s, p);
+    else
+        cw_error("feed: out of memory publishing serial %" PRIu64, cw_feed_snap_serial(snap));
+    pthread_mutex_unlock(&s->pub_mu);
+    cw_feed_snap_unref(snap);
+    uint64_t one = 1;
+    if (p && s->feed_ev.fd >= 0 && write(s->feed_ev.fd, &one, sizeof(one)) < 0)
+        cw_debug("feed eventfd: %s", strerror(errno));
+}
+
+/* Take the newest published policy, if any (queries in flight keep theirs). */
+static void take_policy(struct server *s)
+{
+    struct cw_dnsd_policy *p = atomic_exchange(&s->next_pol, NULL);
+    if (p) {
+        cw_dnsd_policy_unref(s->pol);
+        s->pol = p;
+    }
+}
+
+static void feed_done(struct server *s)
+{
+    uint64_t v;
+    if (read(s->feed_ev.fd, &v, sizeof(v)) < 0)
+        return;
+    take_policy(s);
+}
+
 static void *reload_main(void *arg)
 {
     struct server *s = arg;
@@ -1261,8 +1313,16 @@ static void *reload_main(void *arg)
     } else {
         cw_info("policy reloaded: %zu rules in %" PRId64 " ms", p->rules, cw_monotonic_ms() - t0);
         atomic_fetch_add(&s->met.reload_ok, 1);
-        struct cw_dnsd_policy *old = atomic_exchange(&s->next_pol, p);
-        cw_dnsd_policy_unref(old); /* an earlier reload the loop never took */
+        pthread_mutex_lock(&s->pub_mu);
+        if (s->latest && s->latest->feed) { /* the feed's newest rules stay in force */
+            struct cw_dnsd_policy *wf = cw_dnsd_policy_with_feed(p, s->latest->feed);
+            if (wf) {
+                cw_dnsd_policy_unref(p);
+                p = wf;
+            }
+        }
+        publish_locked(s, p);
+        pthread_mutex_unlock(&s->pub_mu);
     }
     uint64_t one = 1;
     if (write(s->reload_ev.fd, &one, sizeof(one)) < 0)
@@ -1294,11 +1354,7 @@ static void reload_done(struct server *s)
     uint64_t v;
     if (read(s->reload_ev.fd, &v, sizeof(v)) < 0)
         return;
-    struct cw_dnsd_policy *p = atomic_exchange(&s->next_pol, NULL);
-    if (p) {
-        cw_dnsd_policy_unref(s->pol); /* queries in flight keep their own reference */
-        s->pol = p;
-    }
+    take_policy(s);
     atomic_store(&s->reloading, false);
 }
 
@@ -1335,7 +1391,8 @@ static int bind_socket(const char *addr, int type, struct sockaddr_storage *ss, 
 
 static int chown_state(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
-    static const char *const sub[] = {"", "/spool", "/spool/rejected", "/state"};
+    static const char *const sub[] = {"", "/spool", "/spool/rejected", "/state", "/feed",
+                                      "/feed/policy.json", "/feed/journal.ndjson"};
     char p[4200];
     for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
         snprintf(p, sizeof(p), "%s%s", dir, sub[i]);
@@ -1357,7 +1414,7 @@ static int drop_privileges(const struct cw_dnsd_config *c, char *err, size_t err
         snprintf(err, errlen, "user '%s' does not exist", c->user);
         return -1;
     }
-    if (c->center && (cw_durable_mkdirs(c->state_dir) ||
+    if ((c->center || c->feed_url) && (cw_durable_mkdirs(c->state_dir) ||
                       chown_state(c->state_dir, pw->pw_uid, pw->pw_gid, err, errlen)))
         return -1;
     if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
@@ -1479,7 +1536,8 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     s->doh_hub.evfd = -1;
     s->cfg = cfg;
     s->ep = -1;
-    s->sig.fd = s->reload_ev.fd = s->metrics_fd = -1;
+    s->sig.fd = s->reload_ev.fd = s->metrics_fd = s->feed_ev.fd = -1;
+    pthread_mutex_init(&s->pub_mu, NULL);
     int rc = -1;
     char *cert_pem = NULL, *key_pem = NULL;
     size_t pem_n = 0;
@@ -1637,6 +1695,22 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     s->pol = cw_dnsd_policy_load(cfg, s->views.nviews, err, errlen);
     if (!s->pol)
         goto out;
+    s->latest = cw_dnsd_policy_ref(s->pol);
+    if (cfg->feed_url) {
+        s->feed_ev.kind = H_FEED;
+        s->feed_ev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (s->feed_ev.fd < 0 || ep_add(s, &s->feed_ev, EPOLLIN)) {
+            snprintf(err, errlen, "eventfd: %s", strerror(errno));
+            goto out;
+        }
+        struct cw_dnsd_feed_opts fo = {cfg->feed_url, cfg->key, cfg->state_dir, cfg->feed_wait_s,
+                                       cfg->feed_merge_at, feed_publish, s};
+        s->feed = cw_dnsd_feed_start(&fo, err, errlen);
+        if (!s->feed)
+            goto out;
+        s->met.feed = cw_dnsd_feed_stats(s->feed);
+        take_policy(s); /* the saved feed policy is in force before the first query */
+    }
     if (cfg->center) {
         struct cw_dnsd_tel_opts to = {cfg->center, cfg->key, cfg->state_dir, cfg->spool_max,
                                       cfg->batch_lines, cfg->flush_ms};
@@ -1728,6 +1802,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             }
             case H_RELOAD: reload_done(s); break;
             case H_DOH: doh_take(s, false); break;
+            case H_FEED: feed_done(s); break;
             }
         }
         reap(s);
@@ -1758,6 +1833,12 @@ out:
     cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL));
     cw_dnsd_tel_stop(s->tel); /* flushes pending records into the spool */
     cw_dnsd_metrics_release(&s->met);
+    cw_dnsd_feed_stop(s->feed); /* after the metrics thread, which reads its stats */
+    cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL)); /* its last publish */
+    cw_dnsd_policy_unref(s->latest);
+    if (s->feed_ev.fd >= 0)
+        close(s->feed_ev.fd);
+    pthread_mutex_destroy(&s->pub_mu);
     cw_dnsd_policy_unref(s->pol);
     for (size_t i = 0; i < s->nls; i++)
         close(s->ls[i].h.fd);

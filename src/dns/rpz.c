@@ -37,6 +37,7 @@ struct slot {
 struct rule_data {
     struct cw_rpz_rr *rrs;
     uint32_t n, cap;
+    const char *tag; /* built zones: the rule's tag (indicator id), in the arena */
 };
 
 struct ip_rule {
@@ -540,6 +541,27 @@ static int type_of(const struct tok *t)
     return -1;
 }
 
+/* The side-data slot of the entry at off, created on first use; NULL on OOM. */
+static struct rule_data *data_slot(struct cw_rpz_zone *z, uint32_t off)
+{
+    const uint8_t *e = entry_at(z, off);
+    uint32_t idx = entry_data(e);
+    if (idx == NO_DATA) {
+        if (z->ndata == z->data_cap) {
+            size_t nc = z->data_cap ? z->data_cap * 2 : 64;
+            struct rule_data *nd = realloc(z->data, nc * sizeof(*nd));
+            if (!nd)
+                return NULL;
+            z->data = nd;
+            z->data_cap = nc;
+        }
+        idx = (uint32_t)z->ndata++;
+        memset(&z->data[idx], 0, sizeof(z->data[idx]));
+        entry_set_data(z, off, idx);
+    }
+    return &z->data[idx];
+}
+
 static int data_add(struct cw_rpz_zone *z, uint32_t off, uint16_t type, uint32_t ttl,
                     const uint8_t *rd, size_t rdlen)
 {
@@ -1024,6 +1046,8 @@ static void fill_match(const struct cw_rpz_zone *z, uint32_t off, struct cw_rpz_
     if (d != NO_DATA) {
         m->rrs = z->data[d].rrs;
         m->nrr = z->data[d].n;
+        if (z->data[d].tag)
+            snprintf(m->rule, sizeof(m->rule), "%s", z->data[d].tag);
     }
 }
 
@@ -1142,6 +1166,222 @@ static bool ips_lookup(const struct cw_rpz_zone *z, enum cw_rpz_trigger t,
     fill_match(z, best->off, m);
     m->prefix = best->prefix;
     return true;
+}
+
+/* -- zones built from rules ------------------------------------------------ */
+
+struct cw_rpz_builder {
+    struct cw_rpz_zone *z;
+};
+
+int cw_rpz_key_qname(const uint8_t *name, size_t len, bool wildcard, uint8_t out[CW_RPZ_KEY_MAX])
+{
+    if (!len || cw_dns_name_wire_len(name, len) != len)
+        return -1;
+    size_t o = 0, n = len - 1; /* without the root */
+    if (wildcard) {
+        out[o++] = 1;
+        out[o++] = '*';
+    }
+    if (o + n > CW_RPZ_KEY_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) /* length bytes are < 64, below 'A' */
+        out[o + i] = (uint8_t)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    return (int)(o + n);
+}
+
+static int key_label(uint8_t *out, size_t *o, const char *text)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n > 63 || *o + 1 + n > CW_RPZ_KEY_MAX)
+        return -1;
+    out[(*o)++] = (uint8_t)n;
+    memcpy(out + *o, text, n);
+    *o += n;
+    return 0;
+}
+
+int cw_rpz_key_ip(enum cw_rpz_trigger t, const struct cw_rpz_addr *a, unsigned prefix,
+                  uint8_t out[CW_RPZ_KEY_MAX])
+{
+    const char *suffix = t == CW_RPZ_TRIG_CLIENT_IP ? "rpz-client-ip"
+                         : t == CW_RPZ_TRIG_IP      ? "rpz-ip"
+                         : t == CW_RPZ_TRIG_NSIP    ? "rpz-nsip"
+                                                    : NULL;
+    unsigned bits = a->family == 4 ? 32 : a->family == 6 ? 128 : 0;
+    if (!suffix || !bits || prefix < 1 || prefix > bits)
+        return -1;
+    uint8_t m[16] = {0};
+    memcpy(m, a->addr, bits / 8);
+    for (unsigned i = prefix; i < bits; i++) /* host bits off: one key per network */
+        m[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+    size_t o = 0;
+    char lab[16];
+    snprintf(lab, sizeof(lab), "%u", prefix);
+    if (key_label(out, &o, lab))
+        return -1;
+    if (bits == 32) {
+        for (int i = 3; i >= 0; i--) {
+            snprintf(lab, sizeof(lab), "%u", m[i]);
+            key_label(out, &o, lab);
+        }
+    } else {
+        for (int i = 7; i >= 0; i--) {
+            snprintf(lab, sizeof(lab), "%x", (unsigned)(m[2 * i] << 8 | m[2 * i + 1]));
+            key_label(out, &o, lab);
+        }
+    }
+    return key_label(out, &o, suffix) ? -1 : (int)o;
+}
+
+struct cw_rpz_builder *cw_rpz_builder_new(const char *name)
+{
+    struct cw_rpz_builder *b = calloc(1, sizeof(*b));
+    if (!b || !(b->z = calloc(1, sizeof(*b->z)))) {
+        free(b);
+        return NULL;
+    }
+    cw_arena_init(&b->z->arena, 16384, 0);
+    b->z->apex_len = 1; /* the root: keys are the whole owner */
+    b->z->name = strdup(name ? name : "rpz");
+    if (!b->z->name) {
+        cw_rpz_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* labels of 1..63 bytes that end exactly at n (a key has no root label) */
+static bool key_ok(const uint8_t *key, size_t n)
+{
+    if (!n || n > CW_RPZ_KEY_MAX)
+        return false;
+    size_t p = 0;
+    while (p < n) {
+        if (key[p] == 0 || key[p] > 63)
+            return false;
+        p += 1u + key[p];
+    }
+    return p == n;
+}
+
+static void rule_count(struct cw_rpz_zone *z, int trig, uint8_t act, bool wild)
+{
+    z->st.lines++;
+    z->st.rules++;
+    z->st.triggers[trig]++;
+    z->st.actions[act]++;
+    if (wild)
+        z->st.wildcards++;
+}
+
+int cw_rpz_builder_add(struct cw_rpz_builder *b, const uint8_t *key, size_t n,
+                       enum cw_rpz_action act, const char *tag)
+{
+    struct cw_rpz_zone *z = b->z;
+    if (act != CW_RPZ_ACT_NXDOMAIN && act != CW_RPZ_ACT_NODATA && act != CW_RPZ_ACT_PASSTHRU &&
+        act != CW_RPZ_ACT_DROP && act != CW_RPZ_ACT_TCP_ONLY)
+        return -1;
+    if (!key_ok(key, n) || (tag && strlen(tag) >= CW_RPZ_TAG_MAX))
+        return -1;
+    if (tab_find(z, key, n) >= 0)
+        return 1;
+    size_t base;
+    int trig = trigger_of(key, n, &base);
+    bool wild = n >= 2 && key[0] == 1 && key[1] == '*';
+    struct ip_rule ir;
+    const char *why;
+    if (trig == CW_RPZ_TRIG_CLIENT_IP || trig == CW_RPZ_TRIG_IP || trig == CW_RPZ_TRIG_NSIP) {
+        if (parse_ip_trigger(key, base, &ir, &why))
+            return -1;
+        ir.trig = (uint8_t)trig;
+        wild = false;
+    } else if (base == 0) {
+        return -1; /* an empty QNAME/NSDNAME owner: the apex, never a feed rule */
+    }
+    long off = store_add(z, key, n, (uint8_t)act, (uint8_t)(trig | (wild ? F_WILD : 0)));
+    if (off < 0)
+        return -2;
+    if (trig != CW_RPZ_TRIG_QNAME && trig != CW_RPZ_TRIG_NSDNAME) {
+        ir.off = (uint32_t)off;
+        if (ip_add(z, &ir))
+            return -2;
+    }
+    if (tag && tag[0]) {
+        struct rule_data *d = data_slot(z, (uint32_t)off);
+        char *t = d ? cw_arena_alloc(&z->arena, strlen(tag) + 1) : NULL;
+        if (!t)
+            return -2;
+        memcpy(t, tag, strlen(tag) + 1);
+        d->tag = t;
+    }
+    rule_count(z, trig, (uint8_t)act, wild);
+    return 0;
+}
+
+size_t cw_rpz_builder_count(const struct cw_rpz_builder *b) { return b->z->st.rules; }
+
+struct cw_rpz_zone *cw_rpz_builder_finish(struct cw_rpz_builder *b)
+{
+    struct cw_rpz_zone *z = b->z;
+    free(b);
+    zone_shrink(z);
+    return z;
+}
+
+void cw_rpz_builder_free(struct cw_rpz_builder *b)
+{
+    if (!b)
+        return;
+    cw_rpz_zone_free(b->z);
+    free(b);
+}
+
+bool cw_rpz_zone_find(const struct cw_rpz_zone *z, const uint8_t *key, size_t n,
+                      struct cw_rpz_match *m)
+{
+    long off = tab_find(z, key, n);
+    if (off < 0)
+        return false;
+    fill_match(z, (uint32_t)off, m);
+    if (m->trigger != CW_RPZ_TRIG_QNAME && m->trigger != CW_RPZ_TRIG_NSDNAME)
+        for (size_t i = 0; i < z->nips; i++)
+            if (z->ips[i].off == (uint32_t)off)
+                m->prefix = z->ips[i].prefix;
+    return true;
+}
+
+int cw_rpz_zone_foreach(const struct cw_rpz_zone *z,
+                        int (*fn)(void *ctx, const struct cw_rpz_rule_info *r), void *ctx)
+{
+    size_t ip = 0;
+    for (size_t off = 0; off < z->store_len; off += 1u + z->store[off] + 6u) {
+        const uint8_t *e = entry_at(z, (uint32_t)off);
+        struct cw_rpz_rule_info r;
+        memset(&r, 0, sizeof(r));
+        r.key = e + 1;
+        r.key_len = e[0];
+        r.action = entry_action(e);
+        r.trigger = entry_flags(e) & F_TRIG;
+        r.wildcard = (entry_flags(e) & F_WILD) != 0;
+        uint32_t d = entry_data(e);
+        if (d != NO_DATA)
+            r.tag = z->data[d].tag;
+        if (r.trigger != CW_RPZ_TRIG_QNAME && r.trigger != CW_RPZ_TRIG_NSDNAME) {
+            /* the IP array is in store order too: walk it alongside */
+            while (ip < z->nips && z->ips[ip].off < off)
+                ip++;
+            if (ip < z->nips && z->ips[ip].off == off) {
+                r.addr.family = z->ips[ip].family;
+                memcpy(r.addr.addr, z->ips[ip].addr, 16);
+                r.prefix = z->ips[ip].prefix;
+            }
+        }
+        int rc = fn(ctx, &r);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 /* -- sets ----------------------------------------------------------------- */

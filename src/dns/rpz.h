@@ -164,6 +164,61 @@ bool cw_rpz_zone_lookup_nsdname(const struct cw_rpz_zone *z, const uint8_t *name
 bool cw_rpz_zone_lookup_ip(const struct cw_rpz_zone *z, enum cw_rpz_trigger t,
                            const struct cw_rpz_addr *a, struct cw_rpz_match *m);
 
+/* -- zones built from rules (the center's indicator feed, dnsd_feedzone.h) --
+ *
+ * A rule is named by its key: the owner a zone file would give it, relative to
+ * the apex, as lower-case wire labels without the root ("\1*" first for a
+ * wildcard; "P.d.c.b.a.rpz-ip" for an IP trigger, IPv6 as 8 full groups). Keys
+ * let a caller probe one exact rule (cw_rpz_zone_find) instead of running the
+ * precedence walk, so rules can be split over several zones and masked. */
+#define CW_RPZ_KEY_MAX 255
+#define CW_RPZ_TAG_MAX 128 /* a rule's tag (indicator id) with its NUL */
+
+/* Key of a QNAME rule for name (canonical wire name with the root); wildcard:
+ * "*.name". Returns the key length, or -1 when it would not fit. */
+int cw_rpz_key_qname(const uint8_t *name, size_t len, bool wildcard, uint8_t out[CW_RPZ_KEY_MAX]);
+/* Key of an address trigger (CLIENT-IP, IP, NSIP) for a/prefix; host bits below
+ * the prefix are ignored. Returns the key length, or -1 (bad family or prefix). */
+int cw_rpz_key_ip(enum cw_rpz_trigger t, const struct cw_rpz_addr *a, unsigned prefix,
+                  uint8_t out[CW_RPZ_KEY_MAX]);
+
+struct cw_rpz_builder;
+
+/* A new zone under construction, named name (list name in EDE text and logs). */
+struct cw_rpz_builder *cw_rpz_builder_new(const char *name);
+/* Add the rule of key with action act (NXDOMAIN, NODATA, PASSTHRU, DROP, TCP-ONLY)
+ * and an optional tag (<= CW_RPZ_TAG_MAX - 1 bytes; a match then carries the tag
+ * as its rule text, e.g. the indicator id "ioc:123"). Returns 0, 1 when the key is
+ * already in the zone (the first rule is kept), -1 for a malformed key or an
+ * unsupported action (nothing added), -2 out of memory. */
+int cw_rpz_builder_add(struct cw_rpz_builder *b, const uint8_t *key, size_t n,
+                       enum cw_rpz_action act, const char *tag);
+size_t cw_rpz_builder_count(const struct cw_rpz_builder *b);
+/* The finished, immutable zone (an empty zone is valid); b is consumed either way.
+ * NULL only when out of memory. */
+struct cw_rpz_zone *cw_rpz_builder_finish(struct cw_rpz_builder *b);
+void cw_rpz_builder_free(struct cw_rpz_builder *b);
+
+/* The rule with exactly this key, if any: true with *m filled (m->rule is the tag
+ * when the rule has one, else the owner text). Thread-safe. */
+bool cw_rpz_zone_find(const struct cw_rpz_zone *z, const uint8_t *key, size_t n,
+                      struct cw_rpz_match *m);
+
+/* One rule as cw_rpz_zone_foreach shows it (pointers valid during the call). */
+struct cw_rpz_rule_info {
+    const uint8_t *key;
+    size_t key_len;
+    enum cw_rpz_trigger trigger;
+    bool wildcard;
+    enum cw_rpz_action action;
+    const char *tag;         /* NULL: none */
+    struct cw_rpz_addr addr; /* address triggers: the address and prefix */
+    uint8_t prefix;
+};
+/* Call fn for every rule in load order; stops at (and returns) fn's first non-zero. */
+int cw_rpz_zone_foreach(const struct cw_rpz_zone *z,
+                        int (*fn)(void *ctx, const struct cw_rpz_rule_info *r), void *ctx);
+
 /* -- sets ----------------------------------------------------------------- */
 
 struct cw_rpz_set;
