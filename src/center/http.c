@@ -22,9 +22,6 @@ static const struct cw_route *const route_tables[] = {
     cw_api_attachments_routes,
     cw_api_incidents_routes,
     cw_api_drills_routes,
-    cw_api_session_routes,
-    cw_api_web_routes,
-    cw_api_attachments_routes,
     NULL,
 };
 
