@@ -59,7 +59,7 @@ async function newPage(locale) {
   const page = await ctx.newPage();
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[134]|413|429)/.test(m.text())) consoleErrors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[1349]|413|429)/.test(m.text())) consoleErrors.push(m.text()); });
   return page;
 }
 
@@ -199,7 +199,32 @@ try {
   await pageChecks(page, 'event queue');
   await shot(page, 'event-queue');
 
+  step('coordinator: merge from the keyboard (m), refused and allowed');
+  await page.reload(); // the same URL again: a reload, so the queue is read anew
+  await page.locator('#queue tbody tr').nth(1).waitFor();
+  const ids = await page.locator('#queue tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+  check(await page.locator('#signout').count() === 1, 'a reload keeps the session (cookie + CSRF token from the cw_csrf cookie)');
+  require_(ids.length >= 2 && !ids.includes(selId), 'two more new events of agency-alpha to merge', JSON.stringify(ids));
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press('j');
+  check(await page.locator('#queue tbody tr[aria-selected="true"]').getAttribute('data-id') === ids[1], 'j moves to the second row');
+  await page.keyboard.press('m');
+  await page.locator('#dlg-into').waitFor();
+  await page.locator('#dlg-into').fill(env('CW_OTHER_EVENT'));
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-merge .msg-error').waitFor({ state: 'visible' });
+  check(/different members/.test(await page.locator('#dlg-merge .msg-error').innerText()),
+    'merging into another member\'s event is refused, with the center\'s reason, and the dialog stays open');
+  await page.locator('#dlg-into').fill(ids[0]);
+  await page.keyboard.press('Enter');
+  await page.locator('#dlg-merge').waitFor({ state: 'detached' });
+  const merged = await page.evaluate(async (id) => (await fetch('/api/v1/events/' + id)).json(), ids[1]);
+  check(merged.state === 'duplicate', 'm: the event was merged (now a duplicate)', merged.state);
+  await page.locator(`#queue tbody tr[data-id="${ids[1]}"] .state-duplicate`).waitFor();
+  check(true, 'the queue row shows the merged event as a duplicate');
+
   step('coordinator: write and send a notice (n)');
+  await page.goto(URL0 + '/#/events?member=agency-alpha&state=investigating');
   await page.locator(`#queue tbody tr[data-id="${selId}"] a`).focus();
   await page.keyboard.press('n');
   await page.locator('#compose').waitFor();
@@ -332,6 +357,12 @@ try {
 } catch (e) {
   console.log('  FAIL  ' + (e && e.stack ? e.stack : e));
   failures.push(String(e));
+  // what the browser showed when it stopped
+  let k = 0;
+  for (const c of browser.contexts()) for (const p of c.pages()) {
+    await p.screenshot({ path: join(ART, `failure-${++k}.png`), fullPage: true }).catch(() => {});
+    console.log(`  ..    failure-${k}.png: ${p.url()}`);
+  }
 } finally {
   await browser.close();
 }

@@ -6,7 +6,7 @@ let onUnauthorized = () => {};
 export function setCsrf(tok) { csrf = tok || ''; }
 export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
 
-function cookieCsrf() {
+export function cookieCsrf() {
   const m = document.cookie.match(/(?:^|;\s*)cw_csrf=([^;]+)/);
   return m ? decodeURIComponent(m[1]) : '';
 }

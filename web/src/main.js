@@ -3,7 +3,7 @@
 // scope on every call anyway (the UI hiding a link is convenience, not security).
 import './style.css';
 import { h, clear } from './dom.js';
-import { get, post, setCsrf, setUnauthorizedHandler } from './api.js';
+import { get, post, setCsrf, setUnauthorizedHandler, cookieCsrf } from './api.js';
 import { t, getLang, setLang, label } from './i18n/index.js';
 import { NAV, matchRoute } from './routes.js';
 import { renderLogin } from './pages/login.js';
@@ -51,6 +51,7 @@ function showLogin(msg) {
   const root = document.getElementById('app');
   clear(root);
   renderLogin(root, msg, async (sess) => {
+    try { sessionStorage.setItem('cw_member', sess.member || ''); } catch (_) { /* ignore */ }
     state.session = sess;
     setCsrf(sess.csrf);
     shell();
@@ -104,10 +105,16 @@ async function boot() {
   setUnauthorizedHandler(() => { state.session = null; showLogin(t('login.expired')); });
   window.addEventListener('hashchange', () => route());
   try {
+    // A reload: the session cookie is still there. The CSRF token comes from /me or
+    // from the cw_csrf cookie (script-readable by design), the member's name from /me
+    // or from what sign-in said in this tab.
     const me = await get('/api/v1/me', { noRedirect: true });
-    if (me && me.csrf) {
-      state.session = me;
-      setCsrf(me.csrf);
+    const csrf = (me && me.csrf) || cookieCsrf();
+    if (me && me.role && csrf) {
+      let member = me.member;
+      if (member === undefined) try { member = sessionStorage.getItem('cw_member'); } catch (_) { member = null; }
+      state.session = { ...me, member: member || null, csrf };
+      setCsrf(csrf);
       shell();
       route();
       return;

@@ -10,7 +10,7 @@ const SEVS = ['critical', 'high', 'medium', 'low', 'info'];
 
 export async function render(ctx) {
   const { main, session, coord } = ctx;
-  main.append(h('h1', null, coord ? t('dash.title') : t('dash.portal.title', { member: session.member || '' })));
+  main.append(h('h1', null, coord ? t('dash.title') : session.member ? t('dash.portal.title', { member: session.member }) : t('app.portal')));
   const liveState = h('p', { class: 'live-state', id: 'live-state', role: 'status' }, t('common.loading'));
   const cards = h('div', { class: 'cards', id: 'counters' });
   main.append(h('section', { 'aria-labelledby': 'live-h', class: 'live' },

@@ -18,7 +18,7 @@ export function noticeTable(list, coord) {
 
 export async function render(ctx) {
   const { main, coord, session } = ctx;
-  main.append(h('h1', null, coord ? t('notices.title') : t('notices.portal.title', { member: session.member || '' })));
+  main.append(h('h1', null, coord || !session.member ? t('notices.title') : t('notices.portal.title', { member: session.member })));
   const r = await get('/api/v1/notices');
   const list = r.notices || [];
   main.append(list.length ? h('div', { class: 'table-wrap' }, noticeTable(list, coord))
