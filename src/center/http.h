@@ -86,6 +86,9 @@ extern const struct cw_route cw_api_triage_routes[];
 extern const struct cw_route cw_api_users_routes[];
 extern const struct cw_route cw_api_notices_routes[];
 extern const struct cw_route cw_api_iocs_routes[];
+extern const struct cw_route cw_api_ioc_io_routes[];  /* api_ioc_io.c */
+extern const struct cw_route cw_api_samples_routes[]; /* api_samples.c */
+extern const struct cw_route cw_api_taxii_routes[];   /* api_taxii.c */
 extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
 extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
 extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */

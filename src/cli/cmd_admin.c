@@ -15,6 +15,7 @@
 
 #include "cli/admin_client.h"
 #include "cli/admin_incidents.h"
+#include "cli/admin_ioc.h"
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/config.h"
@@ -52,6 +53,13 @@ static const struct cw_option admin_options[] = {
     {"sectors", 0, "sectors", "CODES", "alert send: target sectors, comma separated"},
     {"deadline", 0, "deadline", "TIME", "drill start: answers due by (ISO 8601)"},
     {"contacts", 0, "contacts", "LIST", "drill start: all, or member:NAME,org:NAME,..."},
+    {"type", 0, "type", "TYPE", "ioc add/list/import/export: indicator type (domain, url ...)"},
+    {"tlp", 0, "tlp", "TLP", "ioc add/import/export: CLEAR, GREEN, AMBER, AMBER+STRICT, RED"},
+    {"confidence", 0, "confidence", "N", "ioc add: confidence 0..100"},
+    {"format", 0, "format", "FMT", "ioc import/export: stix, misp, csv, plain (export: rpz)"},
+    {"publish", 0, "publish", NULL, "ioc add/import: publish at once"},
+    {"force", 0, "force", NULL, "ioc add/import: pass the guard (world-blocking values)"},
+    {"q", 0, "q", "TEXT", "ioc list: values containing TEXT"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -88,6 +96,8 @@ static const char admin_usage[] =
     "  drill start|list|answer|report      reachability drills (--deadline, --contacts)\n"
     "  sector add|list|assign, org add|list|user   the sharing hierarchy\n"
     "  stats --fy YEAR [--csv]    the national annual report's table (docs/incidents.md)\n"
+    "  ioc add|list|show|publish|revoke|import|export  indicators (docs/indicators.md)\n"
+    "  sample submit FILE|list|show ID  analyse a suspicious e-mail or file\n"
     "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"
     "  user list                  people\n"
     "  login NAME                 sign in (password from --password-file or stdin); prints a token";
@@ -157,6 +167,9 @@ static int run(struct client *cl, const struct cw_config *cfg, const char **pos,
     int sharing = admin_incidents_run(cl, cfg, pos, npos); /* incident, alert, drill ... */
     if (sharing >= 0)
         return sharing;
+    int ioc = admin_ioc_run(cl, cfg, pos, npos); /* ioc, sample */
+    if (ioc >= 0)
+        return ioc;
     if (!strcmp(cmd, "member") && !strcmp(sub, "add") && npos == 3) {
         cw_buf_adds(&body, "{\"name\":");
         cw_buf_add_json_str(&body, pos[2], strlen(pos[2]));

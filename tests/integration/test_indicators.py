@@ -255,7 +255,251 @@ def main():
                      (x.get("rule_name") or "") for x in dets.get("detections", [])),
                  "published set reloaded after restart")
         ck.eq(c.stop(), 0, "clean stop")
+        sharing(args, env)
         ck.eq(env.sanitizer_reports(), [], "no sanitizer reports")
+
+
+SHARING_CONF = """[serve]
+ioc_auto_publish_types = hostname
+ioc_auto_publish_confidence = 60
+"""
+
+STIX_BUNDLE = {"type": "bundle", "id": "bundle--0b0e0e8e-6f3a-4c1e-9d1c-1a2b3c4d5e6f", "objects": [
+    {"type": "indicator", "spec_version": "2.1",
+     "id": "indicator--11111111-1111-4111-8111-111111111111",
+     "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+     "pattern": "[domain-name:value = 'green-c2.example']", "pattern_type": "stix",
+     "valid_from": "2025-01-01T00:00:00Z", "confidence": 80,
+     "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+    {"type": "indicator", "spec_version": "2.1",
+     "id": "indicator--22222222-2222-4222-8222-222222222222",
+     "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+     "pattern": "[domain-name:value = 'a.example' AND ipv4-addr:value = '192.0.2.1']",
+     "pattern_type": "stix", "valid_from": "2025-01-01T00:00:00Z"},
+    {"type": "indicator", "spec_version": "2.1",
+     "id": "indicator--33333333-3333-4333-8333-333333333333",
+     "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+     "pattern": "[domain-name:value = 'com']", "pattern_type": "stix",
+     "valid_from": "2025-01-01T00:00:00Z"},
+    {"type": "indicator", "spec_version": "2.1",
+     "id": "indicator--44444444-4444-4444-8444-444444444444",
+     "created": "2025-01-01T00:00:00.000Z", "modified": "2025-01-01T00:00:00.000Z",
+     "pattern": "[ipv4-addr:value = '198.51.100.77']", "pattern_type": "stix",
+     "valid_from": "2025-01-01T00:00:00Z"},
+]}
+
+
+def sharing(args, env):
+    """Import/export, TAXII 2.1 and samples at a second center with auto-publish of
+    hostnames (confidence >= 60)."""
+    import csv
+    import email
+    import email.policy
+    import email.utils
+    import hashlib
+    import io
+    ck = env.c
+    conf = env.path("sharing.conf")
+    with open(conf, "w") as f:
+        f.write(SHARING_CONF)
+    c = env.center(args.binary, name="sharing", extra_args=["--config", conf])
+
+    def call(method, path, body=None, token="admin", headers=None):
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        r = c.req(method, path, body, headers, token=token)
+        return r
+
+    acme = c.add_member("acme")["id"]
+    c.add_member("beta")
+    tok = {}
+    for name, member in (("acme_user", "acme"), ("beta_user", "beta")):
+        c.admin_json("POST", "/api/v1/users", {"name": name, "role": "member_user",
+                                               "member": member, "password": PASSWORD})
+        tok[name] = c.req("POST", "/api/v1/login", json.dumps(
+            {"name": name, "password": PASSWORD}), token=None).json()["token"]
+
+    print("[import: per-object rejects and refusals, the rest kept]")
+    r = call("POST", "/api/v1/indicators/import?format=stix&publish=true", STIX_BUNDLE)
+    j = r.json()
+    ck.eq((r.status, j["readable"], j["objects"], j["added"], j["published"]),
+          (200, True, 4, 3 - 1, 2), "STIX: 4 objects, 2 added and published")
+    ck.eq(len(j["rejected"]), 1, "STIX: the AND pattern rejected %r" % j["rejected"])
+    ck.check("object 2" in j["rejected"][0]["where"] if j["rejected"] else False,
+             "reject names its object", j["rejected"])
+    ck.eq([x["value"] for x in j["refused"]], ["com"], "STIX: com refused by the guard")
+    r = call("POST", "/api/v1/indicators/import?format=stix", b"{not json")
+    ck.eq((r.status, r.json()["readable"], len(r.json()["rejected"])), (400, False, 1),
+          "unreadable document: 400 with its reason")
+    csv_doc = ("type,value,tlp,confidence\n"
+               "domain,red-only.example,RED,90\n"
+               "ipv4,203.0.113.5,GREEN,70\n"
+               "ipv4,999.1.1.1,GREEN,70\n"
+               "hostname,amber.bad.example,AMBER,40\n")
+    r = call("POST", "/api/v1/indicators/import?format=csv&publish=true", csv_doc)
+    j = r.json()
+    ck.eq((r.status, j["added"], j["rejected_count"]), (200, 3, 1),
+          "CSV: 3 added, the bad address rejected")
+    misp = {"Event": {"info": "phish wave", "uuid": "5f1e2d3c-4b5a-4697-8899-aabbccddeeff",
+                      "Tag": [{"name": "tlp:green"}], "Attribute": [
+                          {"type": "domain", "value": "misp-bad.example", "to_ids": True,
+                           "category": "Network activity", "uuid":
+                           "6a1e2d3c-4b5a-4697-8899-aabbccddeeff"},
+                          {"type": "ip-dst", "value": "not-an-ip", "to_ids": True,
+                           "category": "Network activity", "uuid":
+                           "7a1e2d3c-4b5a-4697-8899-aabbccddeeff"}]}}
+    r = call("POST", "/api/v1/indicators/import?format=misp", misp)
+    j = r.json()
+    ck.eq((r.status, j["added"], j["rejected_count"], j["published"]), (200, 1, 1, 0),
+          "MISP: one added as candidate, the bad address rejected")
+    r = call("POST", "/api/v1/indicators/import?format=plain&publish=true",
+             "green-c2.example\n", token=tok["acme_user"])
+    ck.eq(r.status, 403, "members may not import")
+    ck.eq(call("POST", "/api/v1/indicators/import?format=xml", "x").status, 400,
+          "unknown format 400")
+    # an indicator for beta only
+    call("POST", "/api/v1/indicators", {"type": "domain", "value": "beta-only.example",
+                                        "audience": [acme + 1], "publish": True})
+
+    print("[export: what the caller may see]")
+    pub = [x for x in call("GET", "/api/v1/indicators?state=published&limit=1000")
+           .json()["indicators"]]
+
+    def may_see(x, member):
+        if x["tlp"] == "RED":
+            return False  # none of these was submitted by a member
+        return x["audience"] == "all" or member in x["audience"]
+    r = call("GET", "/api/v1/indicators/export?format=csv", token=tok["acme_user"])
+    rows = list(csv.DictReader(io.StringIO(r.text())))
+    ck.eq(sorted((x["type"], x["value"], x["tlp"]) for x in rows),
+          sorted((x["type"], x["value"], x["tlp"]) for x in pub if may_see(x, acme)),
+          "acme's CSV export = the published indicators acme may see")
+    ck.check("red-only.example" not in r.text() and "beta-only.example" not in r.text(),
+             "no RED, no other audience in acme's export")
+    r = call("GET", "/api/v1/indicators/export?format=csv")
+    ck.eq(len(list(csv.DictReader(io.StringIO(r.text())))), len(pub),
+          "the coordinator exports every published indicator")
+    r = call("GET", "/api/v1/indicators/export?format=stix")
+    bundle = r.json()
+    ck.eq((r.status, bundle["type"]), (200, "bundle"), "STIX export is a bundle")
+    back = call("POST", "/api/v1/indicators/import?format=stix", bundle).json()
+    ck.eq((back["added"], back["merged"], back["rejected_count"]), (0, len(pub), 0),
+          "STIX export re-imports onto itself (all merged, nothing new)")
+    r = call("GET", "/api/v1/indicators/export?format=rpz", token=tok["acme_user"])
+    ck.check("green-c2.example CNAME ." in r.text() and "*.green-c2.example CNAME ." in
+             r.text() and "red-only" not in r.text(), "RPZ export: domain rules, no RED",
+             r.text()[:400])
+    r = call("GET", "/api/v1/indicators/export?format=plain&type=ipv4", token=tok["beta_user"])
+    ck.eq(sorted(r.text().split()), ["198.51.100.77", "203.0.113.5"], "plain list of one type")
+    misp_out = call("GET", "/api/v1/indicators/export?format=misp",
+                    token=tok["beta_user"]).json()
+    ck.check("beta-only.example" in json.dumps(misp_out) and
+             "red-only" not in json.dumps(misp_out), "beta's MISP export has beta's audience")
+
+    print("[TAXII 2.1]")
+    TX = "application/taxii+json;version=2.1"
+    hx = {"Accept": TX}
+    r = call("GET", "/api/v1/taxii2/", token=tok["acme_user"], headers=hx)
+    ck.eq((r.status, r.headers.get("content-type")), (200, TX), "discovery")
+    root = r.json()["default"]
+    r = call("GET", root + "collections/", token=tok["acme_user"], headers=hx)
+    cols = {x["title"].split(":")[-1]: x for x in r.json()["collections"]}
+    ck.eq(sorted(cols), ["AMBER", "AMBER+STRICT", "CLEAR", "GREEN", "RED"],
+          "one collection per TLP")
+    ck.check(all(x["can_read"] and not x["can_write"] for x in cols.values()), "read only")
+    green = root + "collections/%s/objects/" % cols["GREEN"]["id"]
+    want = sorted(x["value"] for x in pub if x["tlp"] == "GREEN" and may_see(x, acme))
+    got, nxt, pages = [], None, 0
+    while pages < 20:
+        r = call("GET", green + "?limit=1" + ("&next=" + nxt if nxt else ""),
+                 token=tok["acme_user"], headers=hx)
+        env_ = r.json()
+        got += [o["pattern"].split("'")[1] for o in env_["objects"]]
+        pages += 1
+        if not env_["more"]:
+            break
+        nxt = env_["next"]
+    ck.eq(sorted(got), want, "GREEN objects paged one by one = acme's GREEN indicators")
+    ck.eq(pages, len(want), "one page per object")
+    last = r.headers.get("x-taxii-date-added-last")
+    r = call("GET", green + "?added_after=" + last, token=tok["acme_user"], headers=hx)
+    ck.eq((r.status, r.json()["objects"], r.json()["more"]), (200, [], False),
+          "nothing added after the last date")
+    red = root + "collections/%s/objects/" % cols["RED"]["id"]
+    ck.eq(call("GET", red, token=tok["beta_user"], headers=hx).json()["objects"], [],
+          "RED collection empty for a member")
+    ck.eq(len(call("GET", red, headers=hx).json()["objects"]), 1,
+          "the coordinator sees the RED indicator")
+    r = call("GET", root + "collections/%s/manifest/" % cols["GREEN"]["id"],
+             token=tok["acme_user"], headers=hx)
+    ck.eq(len(r.json()["objects"]), len(want), "manifest lists the same objects")
+    ck.eq(call("GET", green, token=tok["acme_user"], headers={"Accept": "text/html"}).status,
+          406, "a non-TAXII Accept answers 406")
+    ck.eq(call("GET", green + "?next=bogus", token=tok["acme_user"], headers=hx).status, 400,
+          "a bad cursor answers 400")
+
+    print("[samples: a member submits an e-mail]")
+    path = os.path.join(args.shared, "data", "eml", "eml_parser", "github_issue_48.eml")
+    with open(path, "rb") as f:
+        mail = f.read()
+    r = call("POST", "/api/v1/samples?name=github_issue_48.eml", mail, token=tok["acme_user"])
+    ck.require(r.status == 201, "sample accepted (201)", r.text()[:300])
+    sj = r.json()
+    ck.eq((sj["kind"], sj["sha256"]), ("email", hashlib.sha256(mail).hexdigest()),
+          "an e-mail, with its sha256")
+    msg = email.message_from_bytes(mail, policy=email.policy.compat32)
+    rcpt = [a for _, a in email.utils.getaddresses(msg.get_all("To", []))]
+    own = sorted({a.rsplit("@", 1)[1].lower() for a in rcpt})
+
+    def host_of(k):
+        v = k["value"]
+        if k["type"] == "email":
+            return v.rsplit("@", 1)[1]
+        if k["type"] == "url":
+            return v.split("://", 1)[1].split("/", 1)[0].split(":")[0]
+        return v if k["type"] in ("domain", "hostname") else None
+    for k in sj["candidates"]:
+        h = host_of(k)
+        mine = h is not None and any(h == d or h.endswith("." + d) for d in own)
+        ck.eq("skipped" in k, mine, "candidate %s %s: skipped iff in the recipient's domain"
+              % (k["type"], k["value"][:50]))
+    cand = {(k["type"], k["value"]): k for k in sj["candidates"]}
+    hostk = cand.get(("hostname", "www.mambaoffers.xyz"), {})
+    urlk = cand.get(("url", "http://www.mambaoffers.xyz/lc.html"), {})
+    ck.eq((hostk.get("state"), hostk.get("auto_published")), ("published", True),
+          "hostname auto-published (type listed, confidence 60)")
+    ck.eq(urlk.get("state"), "candidate", "URL stays a candidate (type not listed)")
+    one = call("GET", "/api/v1/indicators/%d" % hostk.get("indicator", 0)).json()
+    ck.eq((one["source"], one.get("source_member"), one.get("sample")),
+          ("sample", acme, sj["id"]), "coordinator sees source sample and member")
+    r = call("GET", "/api/v1/indicators/%d" % hostk.get("indicator", 0), token=tok["beta_user"])
+    bj = r.json()
+    ck.eq(r.status, 200, "beta sees the published hostname")
+    ck.check(not ({"source_member", "created_by", "source_name", "sample"} & set(bj)) and
+             "acme" not in r.text() and "github_issue_48" not in r.text(),
+             "nothing of acme or its sample in what beta gets", r.text())
+    st = call("GET", "/api/v1/rpz/feed?since=0").json()
+    ck.check(any(x["name"] == "www.mambaoffers.xyz" and x["wildcard"] is False
+                 for x in st["rules"]), "the auto-published hostname is in the feed")
+    ck.eq(call("GET", "/api/v1/samples", token=tok["beta_user"]).json()["samples"], [],
+          "beta lists no samples")
+    ck.eq(call("GET", "/api/v1/samples/%d" % sj["id"], token=tok["beta_user"]).status, 404,
+          "beta cannot read acme's sample")
+    mine = call("GET", "/api/v1/samples/%d" % sj["id"], token=tok["acme_user"]).json()
+    ck.eq((mine["member"], mine["report"]["kind"] if mine.get("report") else None,
+           len(mine["candidates"])), (acme, "email", len(sj["candidates"])),
+          "acme reads its sample with report and candidates")
+    blob = bytes((i * 7919) % 251 for i in range(100000))
+    r = call("POST", "/api/v1/samples?name=blob.bin", blob, token=tok["acme_user"])
+    ck.eq((r.status, r.json().get("kind"), r.json().get("sha256")),
+          (201, "file", hashlib.sha256(blob).hexdigest()), "a binary file is analysed")
+    ck.eq(call("POST", "/api/v1/samples?name=x.eml", "", token=tok["acme_user"]).status, 400,
+          "empty sample 400")
+    ck.eq(call("POST", "/api/v1/samples", "x", token=tok["acme_user"]).status, 400,
+          "sample without a name 400")
+    ck.eq(call("POST", "/api/v1/samples?name=a/b", "x", token=tok["acme_user"]).status, 400,
+          "a name with a slash 400")
+    ck.eq(c.stop(), 0, "clean stop")
 
 
 if __name__ == "__main__":

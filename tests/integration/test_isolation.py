@@ -677,6 +677,34 @@ def main():
                                "password": PASSWORD}), expect=201, check=user_created)],
         }
 
+        # samples, import/export and TAXII (docs/indicators.md): B's own sample stays B's
+        walk_mail = ("From: x@walk.example\r\nTo: y@%s.example\r\nSubject: walk\r\n\r\n"
+                     "see http://walk-sneak.example/a\r\n" % A_NAME)
+        b_mail = ("From: x@%s-phish.example\r\nTo: y@%s.example\r\nSubject: %s\r\n\r\n"
+                  "see http://bravo-phish.example/a\r\n" % (B_NAME, B_NAME, B_NAME))
+        r = c.req("POST", "/api/v1/samples?name=%s.eml" % B_NAME, b_mail, token=login(B_ADMIN))
+        ck.require(r.status == 201, "B's member admin submits a sample (201)", repr(r))
+        B_SAMPLE = r.json()["id"]
+
+        def samples_own(caller, r):
+            ck.eq(sorted({s["member"] for s in r.json()["samples"]}), [A_ID],
+                  "%s: only A's samples listed" % caller)
+
+        R[("POST", "/api/v1/samples")] = [Variant("own", "/api/v1/samples?name=walk.eml",
+                                                  walk_mail, expect=201)]
+        R[("GET", "/api/v1/samples")] = [Variant("own", "/api/v1/samples", check=samples_own)]
+        R[("GET", "/api/v1/samples/{id}")] = b_id_path("/api/v1/samples/{id}", [B_SAMPLE],
+                                                       label="{id}=B's sample")
+        R[("POST", "/api/v1/indicators/import")] = [
+            Variant("", "/api/v1/indicators/import?format=plain", SNEAK + ".example\n")]
+        R[("GET", "/api/v1/indicators/export")] = [
+            Variant(f, "/api/v1/indicators/export?format=" + f)
+            for f in ("stix", "misp", "csv", "plain", "rpz")]
+        with open(DOC) as f:
+            for p_ in json.load(f)["paths"]:
+                if p_.startswith("/api/v1/taxii2/"):
+                    R[("GET", p_)] = [Variant("", p_)]
+
         # ------------------------------------------------------------ the operations
         with open(DOC) as f:
             spec = json.load(f)

@@ -1,0 +1,333 @@
+/* api_taxii.c - a read-only TAXII 2.1 server over the published indicators
+ * (docs/indicators.md "TAXII 2.1").
+ *
+ * Discovery at /api/v1/taxii2/ (under the API's prefix like every route, not the
+ * conventional /taxii2/: clients are given the discovery URL), one API root
+ * (/api/v1/taxii2/indicators/) with one collection per TLP level. A collection holds
+ * the published indicators of its TLP as STIX 2.1 indicator objects, in the order
+ * they were published ("date added"); a member reads only the ones ioc_share.h lets
+ * it see (its RED collection holds only what it submitted itself), so the same URL
+ * answers each caller with its own view. Paging: added_after, limit and an opaque
+ * next cursor ("<date added µs>.<id>"), the more flag and the X-TAXII-Date-Added-
+ * First/Last headers. Filters: match[id], match[type], match[spec_version].
+ *
+ * Collections have fixed ids (UUIDs), so they are literal routes of the dispatcher.
+ * Writes (POST objects), status, object-by-id and versions are not offered: a
+ * collection is can_write false, and those paths answer 404. */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "center/http.h"
+#include "center/ioc_hub.h"
+#include "center/ioc_share.h"
+#include "common/timefmt.h"
+#include "ioc/iocfmt.h"
+#include "common/banned.h"
+
+#define TAXII_TYPE "application/taxii+json;version=2.1"
+#define STIX_TYPE "application/stix+json;version=2.1"
+#define ROOT "/api/v1/taxii2/indicators/"
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+
+struct collection {
+    const char *id;
+    enum cw_tlp tlp;
+    const char *title;
+};
+
+static const struct collection collections[] = {
+    {"6f9a7c2e-1b3d-4e58-9a41-0c7d2f1e5a01", CW_TLP_CLEAR, "Indicators TLP:CLEAR"},
+    {"2c4e8a1f-7d5b-4c63-8f12-5e9b3a7d6c02", CW_TLP_GREEN, "Indicators TLP:GREEN"},
+    {"9b1d3f5a-2e7c-4a84-b6d3-1f8e4c2a7b03", CW_TLP_AMBER, "Indicators TLP:AMBER"},
+    {"4a6c8e2b-5f1d-4b97-a3e5-7c2d9f4b1e04", CW_TLP_AMBER_STRICT, "Indicators TLP:AMBER+STRICT"},
+    {"8e2a4c6f-3b9d-4d15-9c7a-2b5f8e1d3c05", CW_TLP_RED, "Indicators TLP:RED"},
+};
+#define NCOLL (sizeof(collections) / sizeof(collections[0]))
+
+static void taxii_error(struct cw_http_response *resp, unsigned status, const char *title)
+{
+    cw_buf_clear(&resp->body);
+    resp->status = status;
+    resp->content_type = TAXII_TYPE;
+    cw_buf_adds(&resp->body, "{\"title\":");
+    cw_buf_add_json_str(&resp->body, title, strlen(title));
+    cw_buf_addf(&resp->body, ",\"http_status\":\"%u\"}\n", status);
+}
+
+/* TAXII clients send Accept: application/taxii+json;version=2.1; an Accept that
+ * admits neither it nor anything is answered 406. */
+static bool accepts(struct cw_http_request *req, struct cw_http_response *resp)
+{
+    const char *a = cw_http_header(req, "Accept");
+    if (!a || !*a || strstr(a, "*/*") || strstr(a, "application/*") ||
+        (strstr(a, "application/taxii+json") && (!strstr(a, "version=") || strstr(a, "version=2.1"))))
+        return true;
+    taxii_error(resp, 406, "Accept must admit " TAXII_TYPE);
+    return false;
+}
+
+static const struct collection *route_collection(const struct cw_http_request *req)
+{
+    const char *p = req->route->pattern + strlen(ROOT "collections/");
+    for (size_t i = 0; i < NCOLL; i++)
+        if (strncmp(p, collections[i].id, 36) == 0)
+            return &collections[i];
+    return NULL;
+}
+
+/* -- discovery, API root, collections -------------------------------------------- */
+
+static void discovery(struct cw_center *c, struct cw_http_request *req,
+                      struct cw_http_response *resp)
+{
+    (void)c;
+    if (!accepts(req, resp))
+        return;
+    resp->content_type = TAXII_TYPE;
+    cw_buf_adds(&resp->body, "{\"title\":\"crosswatch center\",\"description\":\"Indicators "
+                             "published by the coordinator, one collection per TLP\","
+                             "\"default\":\"" ROOT "\",\"api_roots\":[\"" ROOT "\"]}\n");
+}
+
+static void api_root(struct cw_center *c, struct cw_http_request *req,
+                     struct cw_http_response *resp)
+{
+    if (!accepts(req, resp))
+        return;
+    resp->content_type = TAXII_TYPE;
+    cw_buf_addf(&resp->body, "{\"title\":\"crosswatch indicators\",\"versions\":[\"" TAXII_TYPE
+                             "\"],\"max_content_length\":%llu}\n",
+                (unsigned long long)cw_center_max_body(c));
+}
+
+static void collection_json(struct cw_buf *b, const struct collection *k)
+{
+    cw_buf_addf(b, "{\"id\":\"%s\",\"title\":\"%s\",\"description\":\"Published indicators "
+                   "marked %s that the caller is cleared for\",\"can_read\":true,"
+                   "\"can_write\":false,\"media_types\":[\"" STIX_TYPE "\"]}",
+                k->id, k->title, cw_tlp_name(k->tlp));
+}
+
+static void collections_list(struct cw_center *c, struct cw_http_request *req,
+                             struct cw_http_response *resp)
+{
+    (void)c;
+    if (!accepts(req, resp))
+        return;
+    resp->content_type = TAXII_TYPE;
+    cw_buf_adds(&resp->body, "{\"collections\":[");
+    for (size_t i = 0; i < NCOLL; i++) {
+        if (i)
+            cw_buf_addc(&resp->body, ',');
+        collection_json(&resp->body, &collections[i]);
+    }
+    cw_buf_adds(&resp->body, "]}\n");
+}
+
+static void collection_get(struct cw_center *c, struct cw_http_request *req,
+                           struct cw_http_response *resp)
+{
+    (void)c;
+    const struct collection *k = route_collection(req);
+    if (!accepts(req, resp))
+        return;
+    resp->content_type = TAXII_TYPE;
+    collection_json(&resp->body, k);
+    cw_buf_addc(&resp->body, '\n');
+}
+
+/* -- objects and manifest --------------------------------------------------------- */
+
+struct page {
+    size_t from, to; /* items[from..to) of the share */
+    bool more;
+    int64_t last_added, last_id;
+};
+
+/* Does item i pass the match[] filters? */
+static bool matches(struct cw_http_request *req, const struct cw_ioc_item *it, const char *iid)
+{
+    const char *t = cw_http_query(req, "match[type]"), *id = cw_http_query(req, "match[id]");
+    const char *sv = cw_http_query(req, "match[spec_version]");
+    if (t && !strstr(t, "indicator"))
+        return false;
+    if (sv && !strstr(sv, "2.1"))
+        return false;
+    if (id) { /* comma-separated list */
+        size_t n = strlen(iid);
+        for (const char *p = id; *p;) {
+            size_t k = strcspn(p, ",");
+            if (k == n && strncmp(p, iid, n) == 0)
+                return true;
+            p += k + (p[k] == ',');
+        }
+        return false;
+    }
+    (void)it;
+    return true;
+}
+
+/* Filter the share in place by match[] and the cursor, then cut a page. Returns 0 or
+ * answers 400. */
+static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
+                    struct cw_ioc_share *sh, struct page *pg)
+{
+    int64_t after_us = 0, limit, cur_added = -1, cur_id = 0;
+    const char *aa = cw_http_query(req, "added_after"), *next = cw_http_query(req, "next");
+    if (aa && cw_time_parse_iso(aa, strlen(aa), &after_us)) {
+        taxii_error(resp, 400, "added_after must be a timestamp");
+        return -1;
+    }
+    if (next) {
+        char *end;
+        cur_added = strtoll(next, &end, 10);
+        if (*end != '.' || cur_added < 0 || (cur_id = strtoll(end + 1, &end, 10)) < 0 || *end) {
+            taxii_error(resp, 400, "next is not a cursor this server gave");
+            return -1;
+        }
+    }
+    const char *ls = cw_http_query(req, "limit");
+    limit = PAGE_DEFAULT;
+    if (ls) {
+        char *end;
+        limit = strtoll(ls, &end, 10);
+        if (!*ls || *end || limit < 1) {
+            taxii_error(resp, 400, "limit must be a positive integer");
+            return -1;
+        }
+        if (limit > PAGE_MAX)
+            limit = PAGE_MAX;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < sh->n; i++) {
+        char iid[CW_IOC_ID_MAX];
+        cw_ioc_item_id(sh->items[i].type, sh->items[i].value, iid);
+        if (sh->added_us[i] <= after_us || !matches(req, &sh->items[i], iid))
+            continue;
+        if (cur_added >= 0 && (sh->added_us[i] < cur_added ||
+                               (sh->added_us[i] == cur_added && sh->ids[i] <= cur_id)))
+            continue;
+        sh->items[n] = sh->items[i];
+        sh->added_us[n] = sh->added_us[i];
+        sh->ids[n] = sh->ids[i];
+        n++;
+    }
+    pg->from = 0;
+    pg->to = n < (size_t)limit ? n : (size_t)limit;
+    pg->more = pg->to < n;
+    if (pg->to) {
+        pg->last_added = sh->added_us[pg->to - 1];
+        pg->last_id = sh->ids[pg->to - 1];
+    }
+    return 0;
+}
+
+static void date_headers(struct cw_http_response *resp, const struct cw_ioc_share *sh,
+                         const struct page *pg)
+{
+    if (pg->to == 0)
+        return;
+    char a[64], b[64];
+    cw_time_format_iso(sh->added_us[pg->from], a);
+    cw_time_format_iso(sh->added_us[pg->to - 1], b);
+    snprintf(resp->extra_header[0], sizeof(resp->extra_header[0]), "X-TAXII-Date-Added-First: %s",
+             a);
+    snprintf(resp->extra_header[1], sizeof(resp->extra_header[1]), "X-TAXII-Date-Added-Last: %s",
+             b);
+}
+
+static void envelope_tail(struct cw_buf *b, const struct page *pg)
+{
+    cw_buf_addf(b, "],\"more\":%s", pg->more ? "true" : "false");
+    if (pg->more)
+        cw_buf_addf(b, ",\"next\":\"%lld.%lld\"", (long long)pg->last_added,
+                    (long long)pg->last_id);
+    cw_buf_adds(b, "}\n");
+}
+
+/* Shared by objects and manifest: the caller's view of the route's collection. */
+static int view(struct cw_center *c, struct cw_http_request *req, struct cw_http_response *resp,
+                struct cw_ioc_share *sh, struct page *pg)
+{
+    const struct collection *k = route_collection(req);
+    char err[256];
+    memset(sh, 0, sizeof(*sh));
+    if (!accepts(req, resp))
+        return -1;
+    if (cw_ioc_share_collect(cw_center_store(c), req->scope, (int)k->tlp, sh, err,
+                             sizeof(err))) {
+        taxii_error(resp, 500, err);
+        return -1;
+    }
+    if (paginate(req, resp, sh, pg))
+        return -1;
+    resp->content_type = TAXII_TYPE;
+    date_headers(resp, sh, pg);
+    return 0;
+}
+
+static void objects_get(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    struct cw_ioc_share sh;
+    struct page pg;
+    if (view(c, req, resp, &sh, &pg) == 0) {
+        struct cw_ioc_export_opts o = {.producer_name = "crosswatch center",
+                                       .now_us = cw_now_us()};
+        cw_buf_adds(&resp->body, "{\"objects\":[");
+        for (size_t i = pg.from; i < pg.to; i++) {
+            if (i > pg.from)
+                cw_buf_addc(&resp->body, ',');
+            cw_stix_write_indicator(&resp->body, &sh.items[i], &o);
+        }
+        envelope_tail(&resp->body, &pg);
+    }
+    cw_ioc_share_release(&sh);
+}
+
+static void manifest_get(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    struct cw_ioc_share sh;
+    struct page pg;
+    if (view(c, req, resp, &sh, &pg) == 0) {
+        cw_buf_adds(&resp->body, "{\"objects\":[");
+        for (size_t i = pg.from; i < pg.to; i++) {
+            char iid[CW_IOC_ID_MAX], added[64], ver[64];
+            const struct cw_ioc_item *it = &sh.items[i];
+            cw_ioc_item_id(it->type, it->value, iid);
+            cw_time_format_iso(sh.added_us[i], added);
+            /* the version is the object's "modified", as the STIX writer sets it */
+            int64_t from = it->first_seen_us ? it->first_seen_us : it->modified_us;
+            if (it->valid_until_us && it->valid_until_us <= from)
+                from = it->valid_until_us - 1000;
+            cw_time_format_iso(it->modified_us > from ? it->modified_us : from, ver);
+            cw_buf_addf(&resp->body,
+                        "%s{\"id\":\"%s\",\"date_added\":\"%s\",\"version\":\"%s\","
+                        "\"media_type\":\"" STIX_TYPE "\"}",
+                        i > pg.from ? "," : "", iid, added, ver);
+        }
+        envelope_tail(&resp->body, &pg);
+    }
+    cw_ioc_share_release(&sh);
+}
+
+#define C(uuid)                                                                            \
+    {"GET", ROOT "collections/" uuid "/", CW_ACCESS_USER, collection_get},                  \
+        {"GET", ROOT "collections/" uuid "/objects/", CW_ACCESS_USER, objects_get},         \
+        {"GET", ROOT "collections/" uuid "/manifest/", CW_ACCESS_USER, manifest_get}
+
+const struct cw_route cw_api_taxii_routes[] = {
+    {"GET", "/api/v1/taxii2/", CW_ACCESS_USER, discovery},
+    {"GET", ROOT, CW_ACCESS_USER, api_root},
+    {"GET", ROOT "collections/", CW_ACCESS_USER, collections_list},
+    C("6f9a7c2e-1b3d-4e58-9a41-0c7d2f1e5a01"),
+    C("2c4e8a1f-7d5b-4c63-8f12-5e9b3a7d6c02"),
+    C("9b1d3f5a-2e7c-4a84-b6d3-1f8e4c2a7b03"),
+    C("4a6c8e2b-5f1d-4b97-a3e5-7c2d9f4b1e04"),
+    C("8e2a4c6f-3b9d-4d15-9c7a-2b5f8e1d3c05"),
+    {NULL, NULL, 0, NULL},
+};
