@@ -47,6 +47,15 @@ const allKeys = Object.keys(en);
   const untranslated = allKeys.filter((k) => ja[k] === en[k] && /[a-z]{4,}/.test(en[k]) && !/^(crosswatch|CSV|SSRF|ID|English|日本語)$/.test(en[k]));
   check(untranslated.length === 0, 'i18n: every English sentence has a Japanese translation', JSON.stringify(untranslated));
 }
+// No HTML parsing of strings anywhere in the UI's sources: text goes in as text.
+{
+  const { readdirSync, statSync } = await import('node:fs');
+  const files = [];
+  const walk = (d) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else if (p.endsWith('.js')) files.push(p); } };
+  walk(join(here, '../../web/src'));
+  const bad = files.filter((f) => /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(/.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')));
+  check(files.length > 10 && bad.length === 0, 'no web/src file builds HTML from strings (' + files.length + ' files)', JSON.stringify(bad));
+}
 // what the UI shows when a key is missing is the key itself: no rendered page may show one
 const keyRe = new RegExp('(^|\\s)(' + allKeys.map((k) => k.replace(/\./g, '\\.')).join('|') + ')(\\s|$)');
 

@@ -1,5 +1,7 @@
-// Safe DOM building: every text from the API goes in through textContent (never
-// innerHTML), attributes through setAttribute on a fixed list of names.
+// Safe DOM building: every text from the API goes in through text nodes / textContent
+// (nothing here can set innerHTML); attribute names come from our code, never from
+// data, and a javascript: URL is dropped. tests/web/e2e.mjs checks that no source file
+// uses innerHTML, outerHTML, insertAdjacentHTML, document.write or eval.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   if (attrs) setAttrs(el, attrs);
