@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/json.h"
 #include "dns/dns_msg.h"
@@ -230,6 +231,22 @@ static bool tag_ok(const char *s, size_t n)
     return true;
 }
 
+/* Does the name's last label make it a trigger of another kind in a zone? */
+static bool rpz_label_last(const uint8_t *w, size_t wl)
+{
+    static const char *const special[] = {"rpz-ip", "rpz-client-ip", "rpz-nsdname", "rpz-nsip"};
+    size_t p = 0, last = 0;
+    while (p < wl && w[p]) {
+        last = p;
+        p += 1u + w[p];
+    }
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+        if (w[last] == strlen(special[i]) && !strncasecmp((const char *)w + last + 1, special[i],
+                                                         w[last]))
+            return true;
+    return false;
+}
+
 static const char *rule_parse(const struct cw_json *j, int t, struct cw_feed_msg *m,
                               struct cw_feed_rule *r)
 {
@@ -262,6 +279,8 @@ static const char *rule_parse(const struct cw_json *j, int t, struct cw_feed_msg
             if (wl <= 1)
                 return "name is not a domain name";
         }
+        if (rpz_label_last(w, wl))
+            return "name ends in an RPZ trigger label (rpz-ip, rpz-nsdname, ...)";
         r->trigger = CW_RPZ_TRIG_QNAME;
         kl = cw_rpz_key_qname(w, wl, r->wildcard, key);
     } else if (str_is(j, trig, "ip")) {
@@ -678,13 +697,16 @@ uint64_t cw_feed_snap_serial(const struct cw_feed_snap *s) { return s ? s->seria
 size_t cw_feed_snap_rules(const struct cw_feed_snap *s) { return s ? s->rules : 0; }
 size_t cw_feed_snap_ip_rules(const struct cw_feed_snap *s) { return s ? s->ip_rules : 0; }
 
-/* The live rule of key: the overlay's, else base's unless it is a tomb. */
-static bool probe(const struct cw_feed_snap *s, const uint8_t *k, size_t n,
+/* The live rule of key: the overlay's, else base's unless it is a tomb. Only a
+ * rule of the expected trigger counts (a query for "24.0.2.0.192.rpz-ip" is not
+ * the IP rule of that key). */
+static bool probe(const struct cw_feed_snap *s, const uint8_t *k, size_t n, int trig,
                   struct cw_rpz_match *m)
 {
     if (s->overlay && cw_rpz_zone_find(s->overlay, k, n, m))
-        return true;
-    return s->base && cw_rpz_zone_find(s->base->z, k, n, m) && !km_get(&s->tombs, k, n);
+        return m->trigger == (enum cw_rpz_trigger)trig;
+    return s->base && cw_rpz_zone_find(s->base->z, k, n, m) && !km_get(&s->tombs, k, n) &&
+           m->trigger == (enum cw_rpz_trigger)trig;
 }
 
 static bool eval_qname(const struct cw_feed_snap *s, const uint8_t *name, size_t len,
@@ -694,11 +716,11 @@ static bool eval_qname(const struct cw_feed_snap *s, const uint8_t *name, size_t
     if (!len || cw_dns_name_wire_len(name, len) != len || len < 2)
         return false;
     int kl = cw_rpz_key_qname(name, len, false, k);
-    if (kl > 0 && probe(s, k, (size_t)kl, m))
+    if (kl > 0 && probe(s, k, (size_t)kl, CW_RPZ_TRIG_QNAME, m))
         return true;
     for (size_t p = 0; p < len - 1; p += 1u + name[p]) { /* the name, then each ancestor */
         kl = cw_rpz_key_qname(name + p, len - p, true, k);
-        if (kl > 0 && probe(s, k, (size_t)kl, m))
+        if (kl > 0 && probe(s, k, (size_t)kl, CW_RPZ_TRIG_QNAME, m))
             return true;
     }
     return false;
@@ -719,7 +741,7 @@ static bool eval_ips(const struct cw_feed_snap *s, const struct cw_rpz_addr *a, 
                 uint8_t k[CW_RPZ_KEY_MAX];
                 struct cw_rpz_match cand;
                 int kl = cw_rpz_key_ip(CW_RPZ_TRIG_IP, &a[i], (unsigned)p, k);
-                if (kl <= 0 || !probe(s, k, (size_t)kl, &cand))
+                if (kl <= 0 || !probe(s, k, (size_t)kl, CW_RPZ_TRIG_IP, &cand))
                     continue;
                 /* equal prefixes: the smallest network wins (rpz.h rule 4) */
                 uint8_t net[16] = {0};
