@@ -8,6 +8,9 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_telemetry.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_tls.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_doh.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_doh2.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feedzone.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feed.c)
+# DoH over HTTP/2 (dnsd_doh2.c): libnghttp2 (Debian libnghttp2-dev)
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "dns/dns_msg.h"
+#include "dns/dnsd_doh2.h"
 #include "common/banned.h"
 
 #define PATH "/dns-query"
@@ -21,8 +22,8 @@
 struct cw_dnsd_doh {
     struct cw_dnsd_doh_hub *hub;
     unsigned listener;
-    struct MHD_Daemon *httpd;
-    char *cert, *key;
+    struct MHD_Daemon *httpd;     /* HTTP/1.1, plaintext: connections relayed by the front */
+    struct cw_doh2_front *front;  /* TLS, ALPN, HTTP/2 (dnsd_doh2.h) */
 };
 
 /* -- parsing -------------------------------------------------------------------- */
@@ -174,6 +175,27 @@ struct cw_dnsd_doh_req *cw_dnsd_doh_hub_take(struct cw_dnsd_doh_hub *h, bool sto
     return r;
 }
 
+bool cw_dnsd_doh_hub_put(struct cw_dnsd_doh_hub *h, struct cw_dnsd_doh_req *r)
+{
+    pthread_mutex_lock(&h->mu);
+    bool stopping = h->stopping;
+    if (!stopping) {
+        r->next = NULL;
+        if (h->tail)
+            h->tail->next = r;
+        else
+            h->head = r;
+        h->tail = r;
+    }
+    pthread_mutex_unlock(&h->mu);
+    if (stopping)
+        return false;
+    uint64_t one = 1;
+    if (write(h->evfd, &one, sizeof(one)) < 0)
+        cw_debug("doh eventfd: %s", strerror(errno));
+    return true;
+}
+
 void cw_dnsd_doh_answer(struct cw_dnsd_doh_req *r, const uint8_t *msg, size_t len)
 {
     if (msg && len && (r->ans = malloc(len))) {
@@ -182,6 +204,10 @@ void cw_dnsd_doh_answer(struct cw_dnsd_doh_req *r, const uint8_t *msg, size_t le
         r->max_age = cw_dnsd_doh_max_age(msg, len);
     }
     r->state = 2;
+    if (!r->mc) { /* HTTP/2: back to the front that owns the stream */
+        cw_doh2_return(r);
+        return;
+    }
     MHD_resume_connection(r->mc); /* libmicrohttpd's thread takes it from here */
 }
 
@@ -216,8 +242,7 @@ static enum MHD_Result reply(struct MHD_Connection *mc, unsigned status, const u
     return ret;
 }
 
-/* "/dns-query" or "/dns-query/<token>": 0 and *view, or an HTTP status. */
-static unsigned route(struct cw_dnsd_doh_hub *h, const char *url, int *view)
+unsigned cw_dnsd_doh_route(const struct cw_dnsd_doh_hub *h, const char *url, int *view)
 {
     size_t pl = sizeof(PATH) - 1;
     *view = -1;
@@ -252,7 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         r->mc = mc;
         r->listener = d->listener;
         r->post = !strcmp(method, "POST");
-        r->early = route(d->hub, url, &r->view);
+        r->early = cw_dnsd_doh_route(d->hub, url, &r->view);
         if (!r->early && !r->post && strcmp(method, "GET"))
             r->early = 405;
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
@@ -310,26 +335,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     /* suspended before the loop can see it: the loop's resume can never come first */
     r->state = 1;
     MHD_suspend_connection(mc);
-    struct cw_dnsd_doh_hub *h = d->hub;
-    pthread_mutex_lock(&h->mu);
-    bool stopping = h->stopping;
-    if (!stopping) {
-        r->next = NULL;
-        if (h->tail)
-            h->tail->next = r;
-        else
-            h->head = r;
-        h->tail = r;
-    }
-    pthread_mutex_unlock(&h->mu);
-    if (stopping) {
+    if (!cw_dnsd_doh_hub_put(d->hub, r)) {
         r->state = 2; /* shutting down: 503 */
         MHD_resume_connection(mc);
-        return MHD_YES;
     }
-    uint64_t one = 1;
-    if (write(h->evfd, &one, sizeof(one)) < 0)
-        cw_debug("doh eventfd: %s", strerror(errno));
     return MHD_YES;
 }
 
@@ -346,51 +355,51 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **ptr,
     *ptr = NULL;
 }
 
+/* The front's HTTP/1.1 hand-over: the plaintext end of the relay, with the client's
+ * address, as if libmicrohttpd had accepted it. */
+static int add_h1(void *arg, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    struct cw_dnsd_doh *d = arg;
+    return MHD_add_connection(d->httpd, fd, peer, len) == MHD_YES ? 0 : -1;
+}
+
 struct cw_dnsd_doh *cw_dnsd_doh_start(struct cw_dnsd_doh_hub *hub, unsigned listener, int fd,
                                       const char *cert_pem, const char *key_pem,
                                       unsigned max_conns, char *err, size_t errlen)
 {
-    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        snprintf(err, errlen, "--doh-listen: this libmicrohttpd is built without TLS");
-        return NULL;
-    }
     struct cw_dnsd_doh *d = calloc(1, sizeof(*d));
-    if (!d || !(d->cert = strdup(cert_pem)) || !(d->key = strdup(key_pem))) {
+    if (!d) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        return NULL;
     }
     d->hub = hub;
     d->listener = listener;
     d->httpd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_TLS,
-        0, NULL, NULL, on_request, d, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT,
-        d->cert, MHD_OPTION_HTTPS_MEM_KEY, d->key, MHD_OPTION_CONNECTION_LIMIT, max_conns,
+            MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
+        0, NULL, NULL, on_request, d, MHD_OPTION_CONNECTION_LIMIT, max_conns,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         d, MHD_OPTION_END);
     if (!d->httpd) {
-        snprintf(err, errlen, "cannot start DNS over HTTPS (certificate or key not usable by "
-                              "GnuTLS?)");
-        goto fail;
+        snprintf(err, errlen, "cannot start DNS over HTTPS (libmicrohttpd)");
+        free(d);
+        return NULL;
+    }
+    d->front = cw_doh2_front_start(hub, listener, fd, cert_pem, key_pem, max_conns, add_h1, d,
+                                   err, errlen);
+    if (!d->front) {
+        MHD_stop_daemon(d->httpd);
+        free(d);
+        return NULL;
     }
     return d;
-fail:
-    if (d) {
-        free(d->cert);
-        free(d->key);
-        free(d);
-    }
-    return NULL;
 }
 
 void cw_dnsd_doh_stop(struct cw_dnsd_doh *d)
 {
     if (!d)
         return;
+    cw_doh2_front_stop(d->front); /* no new relayed connection after this */
     MHD_stop_daemon(d->httpd);
-    if (d->key)
-        sodium_memzero(d->key, strlen(d->key));
-    free(d->cert);
-    free(d->key);
     free(d);
 }

@@ -52,6 +52,9 @@ struct cw_dnsd_doh_req {
     uint8_t *ans;
     size_t alen;
     uint32_t max_age;
+    /* HTTP/2 (dnsd_doh2.c; mc is NULL): the connection and the stream */
+    void *h2;
+    int32_t h2_stream;
 };
 
 struct cw_dnsd_doh_hub {
@@ -69,6 +72,12 @@ int cw_dnsd_doh_hub_init(struct cw_dnsd_doh_hub *h);
 void cw_dnsd_doh_hub_release(struct cw_dnsd_doh_hub *h);
 /* Add a token hash (64 hex digits) for a view. 0 or -1 (bad hex, too many). */
 int cw_dnsd_doh_hub_token(struct cw_dnsd_doh_hub *h, const char *hex, uint16_t view);
+/* Hand a checked request to the loop (any thread but the loop's). false when the
+ * loop is stopping: the caller answers 503 itself. */
+bool cw_dnsd_doh_hub_put(struct cw_dnsd_doh_hub *h, struct cw_dnsd_doh_req *r);
+/* "/dns-query" or "/dns-query/<token>" (path without the query string, decoded):
+ * 0 and *view (-1, or the token's view), or 404 / 403 (unknown token). */
+unsigned cw_dnsd_doh_route(const struct cw_dnsd_doh_hub *h, const char *path, int *view);
 /* Loop: every request handed over since the last call (a list through ->next),
  * after reading the eventfd. With stop true, later requests are refused with 503
  * by libmicrohttpd's thread and never reach the hub. */
@@ -77,8 +86,9 @@ struct cw_dnsd_doh_req *cw_dnsd_doh_hub_take(struct cw_dnsd_doh_hub *h, bool sto
  * must not be touched afterwards. */
 void cw_dnsd_doh_answer(struct cw_dnsd_doh_req *r, const uint8_t *msg, size_t len);
 
-/* Start HTTPS on an already bound, listening socket (fd passes to libmicrohttpd on
- * success). cert_pem/key_pem are copied. NULL with a message in err. */
+/* Start HTTPS on an already bound, listening socket: the front end of dnsd_doh2.h
+ * (TLS, ALPN, HTTP/2) takes fd, HTTP/1.1 is relayed to libmicrohttpd (plaintext).
+ * NULL with a message in err. */
 struct cw_dnsd_doh *cw_dnsd_doh_start(struct cw_dnsd_doh_hub *hub, unsigned listener, int fd,
                                       const char *cert_pem, const char *key_pem,
                                       unsigned max_conns, char *err, size_t errlen);
