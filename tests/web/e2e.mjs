@@ -93,6 +93,33 @@ async function pageChecks(page, name) {
     pwned: window.__pwned || 0,
   }));
   check(injected.scripts === 0 && injected.imgs === 0 && !injected.pwned, name + ': no injected element or script ran', JSON.stringify(injected));
+  // WCAG AA contrast of every visible text on the page: the text colour against the
+  // first opaque background behind it; 4.5:1, or 3:1 for large text (24 px, 18.66 px bold)
+  const lowContrast = await page.evaluate(() => {
+    const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+    const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+    const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a >= 0.99) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+    const bad = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || seen.has(el) || !n.textContent.trim() || el.closest('svg, .sr-only, option, [hidden]')) continue;
+      seen.add(el);
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) < 0.99) continue;
+      const fg = parse(cs.color); const bg = bgOf(el);
+      const L1 = lum(fg), L2 = lum(bg);
+      const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+      const size = parseFloat(cs.fontSize); const bold = Number(cs.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(n.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
+    }
+    return bad;
+  });
+  check(lowContrast.length === 0, name + ': every text meets WCAG AA contrast', JSON.stringify(lowContrast.slice(0, 5)));
   const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
   check(fits, name + ': fits a 1366 px wide laptop screen (no horizontal scrolling)');
 }
