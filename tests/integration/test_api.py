@@ -530,7 +530,11 @@ def main():
 
         # ------------------------------------------------------------ routing
         print("[routing]")
-        for p in ["/", "/api/v1", "/api/v1/nope", "/api/v2/ingest", "/api/v1/ingest/x",
+        # "/" is the web UI (or a page saying it is not installed): HTML, never the API
+        r = c.req("GET", "/")
+        ck.eq(r.status, 200, "GET / serves the web UI's page")
+        ck.check(r.headers.get("content-type", "").startswith("text/html"), "GET / is HTML")
+        for p in ["/api/v1", "/api/v1/nope", "/api/v2/ingest", "/api/v1/ingest/x",
                   "/api/v1/sensors/abc/revoke", "/api/v1/sensors/12345678901/revoke",
                   "/api/v1/sensors//revoke", "/../etc/passwd", "/api/v1/members/"]:
             r = c.req("GET", p)
