@@ -156,6 +156,8 @@ try {
   await page.keyboard.press('Tab');
   const f2 = await page.evaluate(() => document.activeElement.id);
   check(f1 === 'login-password' && f2 === 'login-submit', 'keyboard focus order on the sign-in form', f1 + ',' + f2);
+  const outline = await page.evaluate(() => { const cs = getComputedStyle(document.activeElement); return [cs.outlineStyle, parseFloat(cs.outlineWidth)]; });
+  check(outline[0] !== 'none' && outline[1] >= 2, 'the keyboard focus is visible (outline)', JSON.stringify(outline));
   await pageChecks(page, 'sign-in');
   await shot(page, 'signin-ja');
   await page.locator('#login-name').fill('analyst');
@@ -387,6 +389,23 @@ try {
   await mp.goto(URL0 + '/#/events/' + env('CW_HOSTILE_EVENT'));
   await mp.locator('#samples pre.rawline').first().waitFor();
   await pageChecks(mp, 'event page (member, hostile)');
+
+  step('sign-in lockout');
+  const lp = await newPage('en-US');
+  await lp.goto(URL0 + '/');
+  let lastMsg = '';
+  for (let i = 0; i < 6; i++) {
+    await lp.locator('#login-name').fill('gamma-staff');
+    await lp.locator('#login-password').fill('not-the-password-' + i);
+    await lp.locator('#login-submit').click();
+    await lp.locator('#login-error').waitFor({ state: 'visible' });
+    await lp.waitForFunction(() => !document.querySelector('#login-submit').disabled);
+    lastMsg = await lp.locator('#login-error').innerText();
+  }
+  const pat = (k, v) => new RegExp('^' + en[k].replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace('\\{' + v + '\\}', '[0-9]+').replace('{' + v + '}', '[0-9]+') + '$');
+  check(pat('login.locked', 's').test(lastMsg) || pat('login.locked.min', 'm').test(lastMsg),
+    'after five wrong passwords the account is locked and the page says when to retry', lastMsg);
+  await shot(lp, 'signin-locked');
 
   check(dialogs.length === 0, 'no alert/confirm dialog fired anywhere', JSON.stringify(dialogs));
   check(consoleErrors.length === 0, 'no script errors in the browser console', JSON.stringify(consoleErrors.slice(0, 5)));

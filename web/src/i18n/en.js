@@ -31,6 +31,7 @@ export default {
   'login.busy': 'Signing in…',
   'login.bad': 'Wrong user name or password.',
   'login.locked': 'Too many attempts. Try again in {s} seconds.',
+  'login.locked.min': 'Too many attempts. Try again in {m} minutes.',
   'login.expired': 'Your session ended. Please sign in again.',
 
   'common.loading': 'Loading…',

@@ -31,6 +31,7 @@ export default {
   'login.busy': 'ログイン中…',
   'login.bad': 'ユーザー名またはパスワードが違います。',
   'login.locked': '試行回数が多すぎます。{s} 秒後に再度お試しください。',
+  'login.locked.min': '試行回数が多すぎます。{m} 分後に再度お試しください。',
   'login.expired': 'セッションが終了しました。もう一度ログインしてください。',
 
   'common.loading': '読み込み中…',

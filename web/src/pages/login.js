@@ -22,8 +22,8 @@ export function renderLogin(root, message, onSignedIn, rerender) {
       btn.textContent = t('login.submit');
       err.hidden = false;
       if (ex.status === 429) {
-        const ra = ex.headers && ex.headers.get('Retry-After');
-        err.textContent = t('login.locked', { s: ra || '900' });
+        const sec = Number((ex.headers && ex.headers.get('Retry-After')) || 60);
+        err.textContent = sec >= 120 ? t('login.locked.min', { m: Math.ceil(sec / 60) }) : t('login.locked', { s: sec });
       } else if (ex.status === 401) err.textContent = t('login.bad');
       else if (ex.status === 0) err.textContent = t('err.network');
       else err.textContent = t('common.error', { msg: ex.message });
