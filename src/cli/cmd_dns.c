@@ -24,6 +24,11 @@ static const struct cw_option dns_options[] = {
     {"doh-listen", 0, "doh-listen", "ADDR:PORT", "answer DNS over HTTPS (RFC 8484, /dns-query) here (repeatable; needs --tls-cert, --tls-key)"},
     {"doh-max-conns", 0, "doh-max-conns", "N", "HTTPS connections per --doh-listen at most (default 1000)"},
     {"forward", 'F', "forward", "ADDR:PORT", "upstream resolver, tried in order (repeatable)"},
+    {"recursive", 0, "recursive", NULL, "resolve cache misses with the embedded recursive resolver (libunbound) instead of --forward"},
+    {"root-hints", 0, "root-hints", "FILE", "recursive mode: root hints (default /usr/share/dns/root.hints when present)"},
+    {"trust-anchor", 0, "trust-anchor", "FILE", "recursive mode: DNSSEC trust anchor (default /usr/share/dns/root.key when present; none = no validation)"},
+    {"unbound-option", 0, "unbound-option", "NAME: VALUE", "recursive mode: a libunbound option, e.g. 'do-not-query-localhost: no' (repeatable)"},
+    {"recursive-timeout", 0, "recursive-timeout", "DURATION", "recursive mode: give up on a name after (default 10s)"},
     {"rpz", 'r', "rpz", "FILE", "response policy zone file, in precedence order (repeatable)"},
     {"view", 0, "view", "NAME=CIDR,...", "a member's view: clients in these ranges (repeatable)"},
     {"view-rpz", 0, "view-rpz", "NAME=FILE", "a view's own policy list, before the global ones (repeatable)"},
@@ -222,7 +227,8 @@ int cmd_dns(int argc, char **argv)
     if (help) {
         cw_options_help(stdout, "crosswatch dns [--config FILE] [options]",
                         "Protective DNS resolver for a member's users: answers over UDP, TCP, TLS and HTTPS,\n"
-                        "forwards cache misses to upstreams, applies Response Policy Zones\n"
+                        "forwards cache misses to upstreams or resolves them recursively\n"
+                        "(libunbound), applies Response Policy Zones and the center's indicator feed\n"
                         "(blocked answers carry RFC 8914 Extended DNS Errors) and sends one `dns`\n"
                         "record per query to the center, spooled while the center is away.\n"
                         "SIGHUP reloads the RPZ files; SIGTERM stops. See docs/dns.md.",
@@ -250,9 +256,21 @@ int cmd_dns(int argc, char **argv)
                 CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_ADDRS, CW_DNSD_MAX_RPZ);
         goto out;
     }
-    if (c.nforward == 0) {
-        fprintf(stderr, "crosswatch dns: give at least one --forward ADDR:PORT "
-                        "(recursive mode is not built yet)\n");
+    int64_t rec_ms;
+    if (cw_config_bool(&cfg, SECTION, "recursive", false, &c.recursive, err, sizeof(err)) ||
+        cw_config_duration_ms(&cfg, SECTION, "recursive-timeout", c.recursive_timeout_ms, &rec_ms,
+                              err, sizeof(err))) {
+        fprintf(stderr, "crosswatch dns: %s\n", err);
+        goto out;
+    }
+    c.recursive_timeout_ms = rec_ms > 0 ? rec_ms : 1;
+    c.root_hints = cw_config_str(&cfg, SECTION, "root-hints", NULL);
+    c.trust_anchor = cw_config_str(&cfg, SECTION, "trust-anchor", NULL);
+    c.nrec_options = cw_config_all(&cfg, SECTION, "unbound-option", c.rec_options,
+                                   CW_DNSD_MAX_ADDRS);
+    if ((c.nforward == 0) == !c.recursive || c.nrec_options > CW_DNSD_MAX_ADDRS) {
+        fprintf(stderr, "crosswatch dns: give --forward ADDR:PORT (repeatable) or --recursive, "
+                        "not both; at most %d --unbound-option\n", CW_DNSD_MAX_ADDRS);
         goto out;
     }
     bool center_feed = false;

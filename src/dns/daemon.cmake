@@ -11,6 +11,7 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_doh2.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feedzone.c
-  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feed.c)
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feed.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_recursive.c)
 # DoH over HTTP/2 (dnsd_doh2.c): libnghttp2 (Debian libnghttp2-dev)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)

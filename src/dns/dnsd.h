@@ -56,6 +56,12 @@ struct cw_dnsd_config {
     size_t nlisten;
     const char *forward[CW_DNSD_MAX_ADDRS]; /* upstreams, tried in order */
     size_t nforward;
+    /* recursive mode (libunbound, dnsd_recursive.h) instead of upstreams */
+    bool recursive;
+    const char *root_hints, *trust_anchor; /* NULL: Debian's dns-root-data files */
+    const char *rec_options[CW_DNSD_MAX_ADDRS]; /* libunbound "name: value" */
+    size_t nrec_options;
+    int64_t recursive_timeout_ms;
     const char *rpz[CW_DNSD_MAX_RPZ]; /* global lists, in precedence order */
     size_t nrpz;
     struct cw_dnsd_view_cfg *views; /* clients outside every view use view "default" */

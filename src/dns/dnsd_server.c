@@ -32,6 +32,7 @@
 #include "dns/dnsd_feed.h"
 #include "dns/dnsd_metrics.h"
 #include "dns/dnsd_policy.h"
+#include "dns/dnsd_recursive.h"
 #include "dns/dnsd_rrl.h"
 #include "dns/dnsd_telemetry.h"
 #include "dns/dnsd_tls.h"
@@ -46,7 +47,7 @@
 #define MAX_ANSWER_IPS 64
 
 enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH,
-             H_FEED };
+             H_FEED, H_REC };
 
 struct handle {
     enum hkind kind;
@@ -120,6 +121,9 @@ struct query {
     uint8_t *ubuf;            /* TCP answer: 2 + TCP_MSG_MAX */
     size_t ulen;
     bool dead;
+    /* recursive mode: the query libunbound works on (NULL: none) */
+    struct cw_dnsd_rec_query *rq;
+    struct server *srv;
 };
 
 struct server {
@@ -152,6 +156,8 @@ struct server {
     struct cw_dnsd_policy *latest;
     struct cw_dnsd_feed *feed;
     struct handle feed_ev;
+    struct cw_dnsd_rec *rec;  /* recursive mode (libunbound), or NULL: forward mode */
+    struct handle rec_h;
     pthread_t reload_thread;
     bool reload_joinable;
     struct cw_dnsd_cache cache;
@@ -188,6 +194,7 @@ void cw_dnsd_config_default(struct cw_dnsd_config *c)
     c->udp_size = 1232;
     c->tls_handshake_ms = 5000;
     c->doh_max_conns = 1000;
+    c->recursive_timeout_ms = 10000;
     c->rrl_slip = 2;
     c->rrl_entries = 100000;
 }
@@ -409,6 +416,10 @@ static void conn_close(struct server *s, struct conn *c);
 
 static void query_free(struct server *s, struct query *q)
 {
+    if (q->rq) { /* recursion still running (shutdown): libunbound must not call back */
+        cw_dnsd_rec_cancel(s->rec, q->rq);
+        q->rq = NULL;
+    }
     if (q->h.fd >= 0) {
         close(q->h.fd);
         q->h.fd = -1;
@@ -701,6 +712,16 @@ static void upstream_give_up(struct server *s, struct query *q)
 static void upstream_failed(struct server *s, struct query *q, const char *why)
 {
     atomic_fetch_add_explicit(&s->met.upstream_failures, 1, memory_order_relaxed);
+    if (s->rec) { /* recursive mode: libunbound already retried; serve stale or SERVFAIL */
+        cw_debug("recursion failed: %s", why);
+        if (q->rq) {
+            cw_dnsd_rec_cancel(s->rec, q->rq);
+            q->rq = NULL;
+        }
+        inflight_unlink(s, q);
+        upstream_give_up(s, q);
+        return;
+    }
     cw_debug("upstream attempt %u failed: %s", q->attempts, why);
     upstream_close(s, q);
     inflight_unlink(s, q);
@@ -709,6 +730,52 @@ static void upstream_failed(struct server *s, struct query *q, const char *why)
         upstream_start(s, q);
     else
         upstream_give_up(s, q);
+}
+
+/* An answer from an upstream or from libunbound: cache it, apply RPZ-IP, answer. */
+static void answer_resolved(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
+{
+    cw_dnsd_metrics_latency(&s->met, mono_us() - q->sent_us);
+    inflight_unlink(s, q);
+    struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
+                                  q->view};
+    if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, cw_monotonic_ms()) > 0)
+        atomic_store_explicit(&s->met.cache_entries, s->cache.n, memory_order_relaxed);
+    if (!policy_on_answer(s, q, pkt, len))
+        send_relayed(s, q, pkt, len, "miss", q->pm);
+    query_free(s, q);
+}
+
+/* libunbound's answer (dnsd_recursive.h), delivered on the loop's thread. */
+static void rec_answer(void *ctx, const uint8_t *pkt, size_t len, const char *why)
+{
+    struct query *q = ctx;
+    struct server *s = q->srv;
+    q->rq = NULL;
+    static __thread struct cw_dns_msg m;
+    if (pkt && (cw_dns_msg_parse(&m, pkt, len) || !m.has_question ||
+                m.qtype != q->qm->qtype || m.qname_len != q->qm->qname_len ||
+                memcmp(m.qname, q->qm->qname, m.qname_len)))
+        why = "an answer that does not match the question";
+    else if (pkt && m.rcode == CW_DNS_R_SERVFAIL)
+        why = "SERVFAIL";
+    if (!pkt || why) {
+        upstream_failed(s, q, why ? why : "no answer");
+        return;
+    }
+    answer_resolved(s, q, pkt, len);
+}
+
+static void rec_start(struct server *s, struct query *q)
+{
+    q->srv = s;
+    q->sent_us = mono_us();
+    q->deadline_ms = cw_monotonic_ms() + s->cfg->recursive_timeout_ms;
+    inflight_append(s, q);
+    atomic_fetch_add_explicit(&s->met.upstream_queries, 1, memory_order_relaxed);
+    if (cw_dnsd_rec_resolve(s->rec, q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
+                            rec_answer, q, &q->rq))
+        upstream_failed(s, q, "libunbound refused the query");
 }
 
 static void upstream_answer(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
@@ -733,16 +800,8 @@ static void upstream_answer(struct server *s, struct query *q, const uint8_t *pk
         upstream_failed(s, q, rcode_name(m.rcode));
         return;
     }
-    cw_dnsd_metrics_latency(&s->met, mono_us() - q->sent_us);
     upstream_close(s, q);
-    inflight_unlink(s, q);
-    struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
-                                  q->view};
-    if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, cw_monotonic_ms()) > 0)
-        atomic_store_explicit(&s->met.cache_entries, s->cache.n, memory_order_relaxed);
-    if (!policy_on_answer(s, q, pkt, len))
-        send_relayed(s, q, pkt, len, "miss", q->pm);
-    query_free(s, q);
+    answer_resolved(s, q, pkt, len);
 }
 
 /* Our own query to the upstream: RD, the question, EDNS with our UDP size. */
@@ -1002,6 +1061,10 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
         return;
     }
     atomic_fetch_add_explicit(&s->met.cache_misses, 1, memory_order_relaxed);
+    if (s->rec) {
+        rec_start(s, q);
+        return;
+    }
     if (s->nup == 0) {
         send_rcode(s, q, CW_DNS_R_REFUSED, "miss");
         query_free(s, q);
@@ -1683,6 +1746,18 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     }
     if (drop_privileges(cfg, err, errlen))
         goto out;
+    if (cfg->recursive) {
+        struct cw_dnsd_rec_opts ro = {cfg->root_hints, cfg->trust_anchor, cfg->rec_options,
+                                      cfg->nrec_options};
+        if (!(s->rec = cw_dnsd_rec_new(&ro, err, errlen)))
+            goto out;
+        s->rec_h.kind = H_REC;
+        s->rec_h.fd = cw_dnsd_rec_fd(s->rec);
+        if (ep_add(s, &s->rec_h, EPOLLIN)) {
+            snprintf(err, errlen, "epoll: %s", strerror(errno));
+            goto out;
+        }
+    }
     s->sig.kind = H_SIGNAL;
     s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     s->reload_ev.kind = H_RELOAD;
@@ -1739,8 +1814,9 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             goto out;
         s->metrics_fd = -1; /* libmicrohttpd owns it now */
     }
-    cw_info("dns: listening on %zu address(es), %zu upstream(s), %zu policy rules, %zu view(s)",
-            cfg->nlisten, s->nup, s->pol->rules, s->views.nviews);
+    cw_info("dns: listening on %zu address(es), %s, %zu policy rules, %zu view(s)",
+            cfg->nlisten, s->rec ? "recursive" : s->nup ? "forwarding" : "no upstream",
+            s->pol->rules, s->views.nviews);
     s->running = true;
     struct epoll_event evs[MAX_EVENTS];
     int64_t last_tick = cw_monotonic_ms();
@@ -1803,6 +1879,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             case H_RELOAD: reload_done(s); break;
             case H_DOH: doh_take(s, false); break;
             case H_FEED: feed_done(s); break;
+            case H_REC: cw_dnsd_rec_process(s->rec); break;
             }
         }
         reap(s);
@@ -1816,6 +1893,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     rc = 0;
 out:
     shutdown_all(s);
+    cw_dnsd_rec_free(s->rec); /* after shutdown_all cancelled the queries in flight */
     for (size_t i = 0; i < CW_DNSD_MAX_ADDRS; i++) {
         cw_dnsd_doh_stop(s->doh[i]); /* every request it handed over is answered */
         if (s->doh_fd[i] >= 0)
