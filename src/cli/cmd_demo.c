@@ -23,6 +23,7 @@
 #include "center/store.h"
 #include "center/store_notices.h"
 #include "cli/cli.h"
+#include "cli/demo_ioc.h"
 #include "cli/demo_samples.h"
 #include "common/config.h"
 #include "common/json.h"
@@ -438,6 +439,10 @@ int cmd_demo(int argc, char **argv)
         notice = notice_story(c, alpha.id, &notice_event, &acked);
     demo_people(cw_center_store(c), pw);
     funnel(cw_center_store(c), notice_event, notice ? 1 : 0, acked);
+    for (size_t i = 0; i < NPEOPLE; i++) /* indicators: a sample, a publish, a retro-hunt */
+        if (people[i].member && !strcmp(people[i].member, "agency-alpha") && pw[i][0])
+            demo_indicators(cw_center_url(c), cw_center_admin_token_path(c), people[i].name,
+                            pw[i]);
     printf("\n  Each sample access log holds one deliberately truncated line: it is rejected\n"
            "  with its line number and reason, never silently dropped.\n");
     printf("\nAPI: %s   admin token: %s\n", cw_center_url(c), cw_center_admin_token_path(c));
