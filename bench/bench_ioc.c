@@ -20,6 +20,11 @@
  * line in tables far larger than the caches: the worst case), "hot" repeats the
  * first 50,000 probes (a working set, as real traffic repeats names and peers).
  *
+ * Two ways of asking: one value per call (cw_iocset_match_name/_addr/_url/match),
+ * and cw_iocset_match_batch over calls of 256 values, as a detector passes the
+ * observables of a batch of records; the batch must give the same answers (exit
+ * status 1 otherwise).
+ *
  * Figures: look-ups per CPU-second of one thread (CLOCK_PROCESS_CPUTIME_ID around
  * the look-up loop; the program is single-threaded), bytes per indicator
  * (cw_iocset_bytes / cw_iocset_count), build time. The SQLite peer answers the
@@ -327,6 +332,35 @@ static uint64_t lookup(const struct cw_iocset *s, const struct probe *p)
     }
 }
 
+/* The same probe for cw_iocset_match_batch. */
+static void to_batch(const struct probe *p, struct cw_iocset_probe *q)
+{
+    memset(q, 0, sizeof(*q));
+    switch (p->kind) {
+    case P_NAME:
+        q->type = CW_IOC_HOSTNAME;
+        q->s = p->s1;
+        q->len = p->n1;
+        break;
+    case P_ADDR:
+        q->type = p->fam == 4 ? CW_IOC_IPV4 : CW_IOC_IPV6;
+        memcpy(q->addr, p->addr, 16);
+        break;
+    case P_URL:
+        q->type = CW_IOC_URL;
+        q->s = p->s1;
+        q->len = p->n1;
+        q->path = p->s2;
+        q->plen = p->n2;
+        break;
+    default:
+        q->type = (enum cw_ioc_type)p->htype;
+        q->s = p->s2;
+        q->len = p->n2;
+        break;
+    }
+}
+
 /* -- the SQLite peer ------------------------------------------------------------ */
 
 struct peer {
@@ -501,11 +535,46 @@ static int run(uint64_t n, size_t q, uint64_t peer_max)
     char a[32], b[32];
     fmt_rate(uni, a, sizeof(a));
     fmt_rate(hotr, b, sizeof(b));
-    printf("  cw_iocset: %s look-ups/CPU-s uniform, %s hot (first %zu probes repeated); "
-           "%.1f%% of %zu probes hit (sink %" PRIu64 ")\n",
+    printf("  cw_iocset, one value per call: %s look-ups/CPU-s uniform, %s hot (first %zu "
+           "probes repeated); %.1f%% of %zu probes hit (sink %" PRIu64 ")\n",
            a, b, hot, 100.0 * (double)hits / (double)q, q, sink % 10);
 
-    int rc = 0;
+    /* the same probes through cw_iocset_match_batch, as a detector would pass the
+     * observables of a batch of records (calls of BATCH_CALL values) */
+    enum { BATCH_CALL = 256 };
+    struct cw_iocset_probe *bq = calloc(q, sizeof(*bq));
+    uint64_t *bans = calloc(q, sizeof(*bans));
+    if (!bq || !bans)
+        return 1;
+    for (size_t k = 0; k < q; k++)
+        to_batch(&pr[k], &bq[k]);
+    c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    for (size_t k = 0; k < q; k += BATCH_CALL)
+        cw_iocset_match_batch(s, bq + k, q - k < BATCH_CALL ? q - k : BATCH_CALL, bans + k);
+    c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+    double buni = (double)q / (c1 - c0);
+    size_t bdiff = 0;
+    for (size_t k = 0; k < q; k++)
+        bdiff += bans[k] != ans[k];
+    c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    size_t done = 0;
+    while (done < reps) {
+        for (size_t k = 0; k < hot; k += BATCH_CALL)
+            cw_iocset_match_batch(s, bq + k, hot - k < BATCH_CALL ? hot - k : BATCH_CALL,
+                                  bans + k);
+        done += hot;
+    }
+    c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+    double bhot = (double)done / (c1 - c0);
+    fmt_rate(buni, a, sizeof(a));
+    fmt_rate(bhot, b, sizeof(b));
+    printf("  cw_iocset, batches of %d values: %s look-ups/CPU-s uniform, %s hot; answers "
+           "differ from one-by-one on %zu probes\n",
+           BATCH_CALL, a, b, bdiff);
+    free(bq);
+    free(bans);
+
+    int rc = bdiff != 0;
     if (n <= peer_max) {
         struct peer p;
         peer_open(&p);

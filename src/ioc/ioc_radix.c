@@ -1,4 +1,15 @@
-/* ioc_radix.c - path-compressed binary prefix tree; see ioc_radix.h. */
+/* ioc_radix.c - path-compressed binary prefix tree; see ioc_radix.h.
+ *
+ * The direct table (dir): for entry x (the first k bits of a key), a look-up
+ * from the root visits the same nodes of prefix length < k for every key that
+ * starts with x, because those nodes compare and branch on bits < k only. The
+ * entry stores what that part of the walk yields: the last value seen, and the
+ * first node reached of length >= k if its first k bits are x (any other such
+ * node cannot match a key starting with x). Entries name nodes by index, so the
+ * node array may move; an entry only names a node of length >= k with first k
+ * bits x, and only prefixes of length < k covering x change its best, so the
+ * entries under a changed prefix are all that an insert or remove can make
+ * stale (dir_refresh). */
 #include "ioc/ioc_radix.h"
 
 #include <stdlib.h>
@@ -21,12 +32,14 @@ void cw_radix_init(struct cw_radix *r)
 void cw_radix_release(struct cw_radix *r)
 {
     free(r->nodes);
+    free(r->dir);
     cw_radix_init(r);
 }
 
 size_t cw_radix_bytes(const struct cw_radix *r)
 {
-    return (size_t)r->cap * sizeof(struct cw_radix_node);
+    size_t d = r->dir ? ((size_t)1 << r->dir_bits) * sizeof(*r->dir) : 0;
+    return (size_t)r->cap * sizeof(struct cw_radix_node) + d;
 }
 
 static unsigned bit_at(uint64_t hi, uint64_t lo, unsigned i)
@@ -120,7 +133,66 @@ static void link_set(struct cw_radix *r, struct link l, uint32_t v)
         r->root = v;
 }
 
-int cw_radix_insert(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen, uint64_t val)
+/* Entry x: the walk over nodes shorter than k bits for any key starting with x. */
+static void dir_fill(struct cw_radix *r, uint64_t x)
+{
+    unsigned k = r->dir_bits;
+    uint64_t hi = x << (64 - k), best = 0;
+    uint32_t cur = r->root, start = 0;
+    while (cur) {
+        const struct cw_radix_node *c = &r->nodes[cur];
+        if (c->plen >= k) {
+            if (c->hi >> (64 - k) == x)
+                start = cur;
+            break;
+        }
+        if (common(c->hi, 0, hi, 0, c->plen) < c->plen)
+            break;
+        if (c->val)
+            best = c->val;
+        cur = c->child[bit_at(hi, 0, c->plen)];
+    }
+    r->dir[x].best = best;
+    r->dir[x].start = start;
+}
+
+/* After a change of prefix hi/plen: refresh the entries it covers. */
+static void dir_refresh(struct cw_radix *r, uint64_t hi, unsigned plen)
+{
+    if (!r->dir)
+        return;
+    unsigned k = r->dir_bits;
+    uint64_t x = hi >> (64 - k), n = 1;
+    if (plen < k) {
+        n = (uint64_t)1 << (k - plen);
+        x &= ~(n - 1);
+    }
+    for (uint64_t i = 0; i < n; i++)
+        dir_fill(r, x + i);
+}
+
+int cw_radix_set_dir(struct cw_radix *r, unsigned bits)
+{
+    if (bits == 0) {
+        free(r->dir);
+        r->dir = NULL;
+        r->dir_bits = 0;
+        return 0;
+    }
+    if (bits < 16 || bits > 20)
+        return -1;
+    struct cw_radix_dir *d = malloc(((size_t)1 << bits) * sizeof(*d));
+    if (!d)
+        return -1;
+    free(r->dir);
+    r->dir = d;
+    r->dir_bits = bits;
+    for (uint64_t x = 0; x < (uint64_t)1 << bits; x++)
+        dir_fill(r, x);
+    return 0;
+}
+
+static int radix_insert(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen, uint64_t val)
 {
     if (!val || plen > 128)
         return -1;
@@ -176,7 +248,15 @@ int cw_radix_insert(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen,
     }
 }
 
-int cw_radix_remove(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen)
+int cw_radix_insert(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen, uint64_t val)
+{
+    int rc = radix_insert(r, hi, lo, plen, val);
+    if (rc >= 0)
+        dir_refresh(r, hi, plen);
+    return rc;
+}
+
+static int radix_remove(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen)
 {
     if (plen > 128)
         return 0;
@@ -219,10 +299,23 @@ int cw_radix_remove(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen)
     }
 }
 
+int cw_radix_remove(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen)
+{
+    int rc = radix_remove(r, hi, lo, plen);
+    if (rc > 0)
+        dir_refresh(r, hi, plen);
+    return rc;
+}
+
 uint64_t cw_radix_lpm(const struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned maxlen)
 {
     uint64_t best = 0;
     uint32_t cur = r->root;
+    if (r->dir && maxlen == 32) {
+        const struct cw_radix_dir *d = &r->dir[hi >> (64 - r->dir_bits)];
+        best = d->best;
+        cur = d->start;
+    }
     while (cur) {
         const struct cw_radix_node *c = &r->nodes[cur];
         if (c->plen > maxlen || common(c->hi, c->lo, hi, lo, c->plen) < c->plen)

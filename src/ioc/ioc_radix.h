@@ -8,6 +8,15 @@
  * branching bit. Nodes live in one array addressed by 32-bit indices (half the
  * size of pointers), freed nodes go to a free list.
  *
+ * A tree of 32-bit keys (IPv4) may add a direct first level (cw_radix_set_dir):
+ * a table indexed by the first k bits (16..20) of the key that holds, per entry,
+ * the longest value among prefixes shorter than k bits on that path and the
+ * first node at or below bit k whose first k bits are the entry's. A look-up
+ * then reads one table entry and starts from that node, skipping the top of the
+ * tree (the look-up's longest dependent chain of cache misses). Every insert and
+ * remove refreshes the entries under the changed prefix: 2^(k - plen) entries for
+ * a prefix shorter than k bits, else one.
+ *
  * Values are nonzero uint64_t. Not thread-safe; the owner serialises writers
  * against readers. */
 #ifndef CW_IOC_IOC_RADIX_H
@@ -18,11 +27,19 @@
 
 struct cw_radix_node;
 
+struct cw_radix_dir {
+    uint64_t best;  /* value of the longest prefix shorter than dir_bits on the path */
+    uint32_t start; /* node to continue from, 0 = none */
+    uint32_t pad;
+};
+
 struct cw_radix {
     struct cw_radix_node *nodes; /* nodes[0] is unused: index 0 means "none" */
     uint32_t nnodes, cap, free_head;
     uint32_t root;
     size_t nvals;
+    struct cw_radix_dir *dir; /* NULL, or 2^dir_bits entries (32-bit keys only) */
+    unsigned dir_bits;
 };
 
 void cw_radix_init(struct cw_radix *r);
@@ -40,5 +57,18 @@ uint64_t cw_radix_get(const struct cw_radix *r, uint64_t hi, uint64_t lo, unsign
  * value of one such prefix, else 0. */
 uint64_t cw_radix_any_within(const struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen);
 size_t cw_radix_bytes(const struct cw_radix *r);
+/* Index the first bits (16..20; 0 drops the table) of a tree that holds only
+ * 32-bit keys (lo == 0, plen <= 32) in a direct table of 2^bits * 16 bytes, kept
+ * up to date by insert and remove; cw_radix_lpm(..., 32) then starts from it.
+ * Returns 0, or -1 on a bad argument or allocation failure (the tree is then
+ * unchanged and still answers, without the table). */
+int cw_radix_set_dir(struct cw_radix *r, unsigned bits);
+/* Start loading the table entry a 32-bit look-up of hi reads first (a hint; the
+ * batch look-ups of iocset.c issue it while other probes are being prepared). */
+static inline void cw_radix_prefetch(const struct cw_radix *r, uint64_t hi)
+{
+    if (r->dir)
+        __builtin_prefetch(&r->dir[hi >> (64 - r->dir_bits)]);
+}
 
 #endif

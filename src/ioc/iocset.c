@@ -1,26 +1,44 @@
 /* iocset.c - the look-up set of published indicators; see iocset.h.
  *
- * Hash sets (one per type except cidr): open addressing with linear probing over
- * 8-byte slots {tag, offset + 1}; tag is the high half of the key's 64-bit hash,
- * the low bits pick the slot, so a probe compares 8-byte slots in one or two cache
- * lines and reads the arena only when a tag matches (a miss almost never does).
+ * Hash sets (one per type except cidr): open addressing over buckets of one cache
+ * line each: 8 tags (the high half of the key's 64-bit hash, never 0) and the 8
+ * matching entry offsets + 1. The low bits of the hash pick the home bucket; a
+ * probe compares the 8 tags at once and reads the arena only when a tag matches
+ * (a miss almost never does), then stops at the first bucket with an empty slot,
+ * so a look-up costs one cache line of the table, two when the home bucket has
+ * overflowed into the next (a few percent at the load factors used, <= 3/4).
  * Keys live packed in one arena per type:
  *     [key length: 1 byte, or 2 when >= 128][key bytes][id: LEB128, 1..10 bytes]
  * Store ids are small sequential numbers, so the id costs 3-4 bytes, not 8.
- * A removed key leaves a tombstone slot and dead arena bytes; the table is rebuilt
- * (arena compacted) when tombstones or dead bytes pass half of it.
+ * A removed key leaves a tombstone slot (tag 0, offset TOMB) and dead arena
+ * bytes; the table is rebuilt (arena compacted) when tombstones or dead bytes
+ * pass half of it. An insert may reuse a tombstone: it only ever follows a
+ * look-up that found no equal key, and look-ups stop at empty slots, never at
+ * tombstones.
  *
  * Keys are not always the canonical text: digests and addresses are stored as
  * their bytes (16/20/32 and 4/16) to halve the arena, and a URL is stored as
  * host[:port]/path?query (no scheme, no user info, no port 80 or 443), the form a
  * record presents (http.host + http.url), so one probe answers http and https.
  *
- * CIDRs: one prefix tree per family (ioc_radix.c), longest prefix wins. */
+ * CIDRs: one prefix tree per family (ioc_radix.c), longest prefix wins; the IPv4
+ * tree gets a direct first level once it holds enough prefixes (NET4_DIR_MIN).
+ *
+ * Look-ups run in two steps (struct prep): prepare hashes every key the value
+ * may match (a name: itself as hostname, then itself and its parents as domains,
+ * only at label counts some domain has; an address: exact, then the tree) and
+ * asks the cache for each of their buckets; resolve then reads them most specific
+ * first. A single look-up thus waits for its cache misses at once, not in turn,
+ * and cw_iocset_match_batch prepares a group of values before resolving any. */
 #include "ioc/iocset.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ioc/ioc_hash.h"
 #include "ioc/ioc_radix.h"
@@ -29,15 +47,18 @@
 #define TOMB UINT32_MAX
 #define NAME_MAX_LEN 253
 #define KEY_MAX (CW_IOC_VALUE_MAX + 8)
+#define BSLOTS 8
+#define HUGE_PAGE ((size_t)2 << 20)
+#define NET4_DIR_MIN 2048 /* IPv4 prefixes before the tree gets a direct level */
 
-struct slot {
-    uint32_t tag;
-    uint32_t off1; /* entry offset + 1; 0 = empty, TOMB = removed */
+struct bucket {
+    uint32_t tag[BSLOTS];  /* nonzero for a key, 0 for empty and removed slots */
+    uint32_t off1[BSLOTS]; /* entry offset + 1; 0 = empty, TOMB = removed */
 };
 
 struct hset {
-    struct slot *slots;
-    size_t cap;  /* power of two, or 0 */
+    struct bucket *b;
+    size_t nb;   /* buckets: a power of two, or 0 */
     size_t live; /* keys */
     size_t tomb; /* removed slots */
     uint8_t *arena;
@@ -50,7 +71,74 @@ struct cw_iocset {
     struct cw_radix net4, net6;
 };
 
+/* -- memory --------------------------------------------------------------------- */
+
+/* Tables of hundreds of MiB are read at random: ask Linux for transparent huge
+ * pages on them, so that a look-up costs its cache miss and not also a page walk
+ * (4 KiB pages give the TLB a reach of a few MiB). Advice only; errors ignored. */
+static void advise_huge(void *p, size_t n)
+{
+#if defined(MADV_HUGEPAGE)
+    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+/* nb zeroed buckets, cache-line aligned (huge-page aligned when large). */
+static struct bucket *buckets_new(size_t nb)
+{
+    size_t sz = nb * sizeof(struct bucket);
+    size_t align = sz >= HUGE_PAGE ? HUGE_PAGE : 64;
+    struct bucket *b = aligned_alloc(align, sz); /* sz is a multiple of 64 */
+    if (!b)
+        return NULL;
+    advise_huge(b, sz); /* before the first write faults the pages in */
+    memset(b, 0, sz);
+    return b;
+}
+
 /* -- hash sets ---------------------------------------------------------------- */
+
+static uint32_t tag_of(uint64_t hv)
+{
+    return (uint32_t)(hv >> 32) | 1u;
+}
+
+/* Bit i set when slot i of b has tag t (t != 0: empty slots never match). */
+static unsigned tag_hits(const struct bucket *b, uint32_t t)
+{
+#if defined(__SSE2__)
+    __m128i v = _mm_set1_epi32((int)t);
+    __m128i x = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->tag), v);
+    __m128i y = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->tag + 1), v);
+    return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(_mm_packs_epi32(x, y), _mm_setzero_si128()));
+#else
+    unsigned m = 0;
+    for (unsigned i = 0; i < BSLOTS; i++)
+        m |= (unsigned)(b->tag[i] == t) << i;
+    return m;
+#endif
+}
+
+static bool has_empty(const struct bucket *b)
+{
+#if defined(__SSE2__)
+    __m128i z = _mm_setzero_si128();
+    __m128i x = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->off1), z);
+    __m128i y = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)b->off1 + 1), z);
+    return _mm_movemask_epi8(_mm_or_si128(x, y)) != 0;
+#else
+    for (unsigned i = 0; i < BSLOTS; i++)
+        if (!b->off1[i])
+            return true;
+    return false;
+#endif
+}
 
 static size_t put_varint(uint8_t *p, uint64_t v)
 {
@@ -104,45 +192,71 @@ static size_t entry_size(const struct hset *h, uint32_t off)
     return (size_t)(k - (h->arena + off)) + kn + vn;
 }
 
-/* Slot index holding key k, or SIZE_MAX. */
+static size_t hset_slots(const struct hset *h)
+{
+    return h->nb * BSLOTS;
+}
+
+static void hset_prefetch(const struct hset *h, uint64_t hv)
+{
+    __builtin_prefetch(&h->b[hv & (h->nb - 1)]);
+}
+
+/* Slot (bucket * BSLOTS + index) holding key k, or SIZE_MAX. */
 static size_t hset_find(const struct hset *h, const uint8_t *k, size_t n, uint64_t hv)
 {
     if (!h->live)
         return SIZE_MAX;
-    size_t mask = h->cap - 1;
-    uint32_t tag = (uint32_t)(hv >> 32);
-    for (size_t i = (size_t)hv & mask;; i = (i + 1) & mask) {
-        const struct slot *s = &h->slots[i];
-        if (!s->off1)
-            return SIZE_MAX;
-        if (s->tag == tag && s->off1 != TOMB) {
+    size_t mask = h->nb - 1;
+    uint32_t tag = tag_of(hv);
+    for (size_t bi = (size_t)hv & mask;; bi = (bi + 1) & mask) {
+        const struct bucket *b = &h->b[bi];
+        for (unsigned m = tag_hits(b, tag); m; m &= m - 1) {
+            unsigned i = (unsigned)__builtin_ctz(m);
             size_t kn;
-            const uint8_t *ek = entry_key(h, s->off1 - 1, &kn);
+            const uint8_t *ek = entry_key(h, b->off1[i] - 1, &kn);
             if (kn == n && memcmp(ek, k, n) == 0)
-                return i;
+                return bi * BSLOTS + i;
+        }
+        if (has_empty(b))
+            return SIZE_MAX;
+    }
+}
+
+static uint32_t *slot_off1(const struct hset *h, size_t slot)
+{
+    return &h->b[slot / BSLOTS].off1[slot % BSLOTS];
+}
+
+static uint64_t hset_get_hv(const struct hset *h, const uint8_t *k, size_t n, uint64_t hv)
+{
+    size_t i = hset_find(h, k, n, hv);
+    return i == SIZE_MAX ? 0 : entry_id(h, *slot_off1(h, i) - 1);
+}
+
+/* Place a key known to be absent: the first empty or removed slot from its home
+ * bucket on. Returns 1 when it took a removed slot. */
+static int slot_put(struct bucket *bs, size_t nb, uint64_t hv, uint32_t off1)
+{
+    size_t mask = nb - 1;
+    for (size_t bi = (size_t)hv & mask;; bi = (bi + 1) & mask) {
+        struct bucket *b = &bs[bi];
+        for (unsigned i = 0; i < BSLOTS; i++) {
+            if (b->off1[i] == 0 || b->off1[i] == TOMB) {
+                int was_tomb = b->off1[i] == TOMB;
+                b->tag[i] = tag_of(hv);
+                b->off1[i] = off1;
+                return was_tomb;
+            }
         }
     }
 }
 
-static uint64_t hset_get(const struct hset *h, const uint8_t *k, size_t n)
+/* Rebuild with nslots slots, compacting the arena when it has dead bytes. */
+static int hset_rebuild(struct hset *h, size_t nslots)
 {
-    size_t i = hset_find(h, k, n, cw_ioc_hash(k, n));
-    return i == SIZE_MAX ? 0 : entry_id(h, h->slots[i].off1 - 1);
-}
-
-static void slot_put(struct slot *slots, size_t cap, uint64_t hv, uint32_t off1)
-{
-    size_t mask = cap - 1, i = (size_t)hv & mask;
-    while (slots[i].off1)
-        i = (i + 1) & mask;
-    slots[i].tag = (uint32_t)(hv >> 32);
-    slots[i].off1 = off1;
-}
-
-/* Rebuild with capacity ncap, compacting the arena when it has dead bytes. */
-static int hset_rebuild(struct hset *h, size_t ncap)
-{
-    struct slot *ns = calloc(ncap, sizeof(*ns));
+    size_t nnb = nslots / BSLOTS;
+    struct bucket *ns = buckets_new(nnb);
     if (!ns)
         return -1;
     uint8_t *na = h->arena;
@@ -155,22 +269,25 @@ static int hset_rebuild(struct hset *h, size_t ncap)
             free(ns);
             return -1;
         }
+        advise_huge(na, ncapa);
         nlen = 0;
     }
-    for (size_t i = 0; i < h->cap; i++) {
-        const struct slot *s = &h->slots[i];
-        if (!s->off1 || s->off1 == TOMB)
-            continue;
-        size_t kn;
-        const uint8_t *k = entry_key(h, s->off1 - 1, &kn);
-        uint32_t off = s->off1 - 1;
-        if (compact) {
-            size_t sz = entry_size(h, off);
-            memcpy(na + nlen, h->arena + off, sz);
-            off = (uint32_t)nlen;
-            nlen += sz;
+    for (size_t bi = 0; bi < h->nb; bi++) {
+        for (unsigned j = 0; j < BSLOTS; j++) {
+            uint32_t o1 = h->b[bi].off1[j];
+            if (!o1 || o1 == TOMB)
+                continue;
+            size_t kn;
+            const uint8_t *k = entry_key(h, o1 - 1, &kn);
+            uint32_t off = o1 - 1;
+            if (compact) {
+                size_t sz = entry_size(h, off);
+                memcpy(na + nlen, h->arena + off, sz);
+                off = (uint32_t)nlen;
+                nlen += sz;
+            }
+            slot_put(ns, nnb, cw_ioc_hash(k, kn), off + 1);
         }
-        slot_put(ns, ncap, cw_ioc_hash(k, kn), off + 1);
     }
     if (compact) {
         free(h->arena);
@@ -179,9 +296,9 @@ static int hset_rebuild(struct hset *h, size_t ncap)
         h->acap = ncapa;
         h->dead = 0;
     }
-    free(h->slots);
-    h->slots = ns;
-    h->cap = ncap;
+    free(h->b);
+    h->b = ns;
+    h->nb = nnb;
     h->tomb = 0;
     return 0;
 }
@@ -192,10 +309,10 @@ static int hset_put(struct hset *h, const uint8_t *k, size_t n, uint64_t id)
 {
     uint64_t hv = cw_ioc_hash(k, n);
     size_t i = hset_find(h, k, n, hv);
-    if (i != SIZE_MAX && entry_id(h, h->slots[i].off1 - 1) == id)
+    if (i != SIZE_MAX && entry_id(h, *slot_off1(h, i) - 1) == id)
         return 0;
-    if (i == SIZE_MAX && (h->live + h->tomb + 1) * 4 > h->cap * 3) {
-        size_t ncap = h->cap ? h->cap : 16;
+    if (i == SIZE_MAX && (h->live + h->tomb + 1) * 4 > hset_slots(h) * 3) {
+        size_t ncap = h->nb ? hset_slots(h) : 16;
         while ((h->live + 1) * 2 > ncap)
             ncap *= 2;
         if (hset_rebuild(h, ncap) < 0)
@@ -213,6 +330,7 @@ static int hset_put(struct hset *h, const uint8_t *k, size_t n, uint64_t id)
         uint8_t *na = realloc(h->arena, nc);
         if (!na)
             return -1;
+        advise_huge(na, nc);
         h->arena = na;
         h->acap = nc;
     }
@@ -230,11 +348,12 @@ static int hset_put(struct hset *h, const uint8_t *k, size_t n, uint64_t id)
     w += put_varint(e + w, id);
     h->alen += w;
     if (i != SIZE_MAX) { /* replace: the slot points at the new entry */
-        h->dead += entry_size(h, h->slots[i].off1 - 1);
-        h->slots[i].off1 = off + 1;
+        uint32_t *o1 = slot_off1(h, i);
+        h->dead += entry_size(h, *o1 - 1);
+        *o1 = off + 1;
         return 0;
     }
-    slot_put(h->slots, h->cap, hv, off + 1);
+    h->tomb -= (size_t)slot_put(h->b, h->nb, hv, off + 1);
     h->live++;
     return 1;
 }
@@ -244,16 +363,18 @@ static int hset_del(struct hset *h, const uint8_t *k, size_t n)
     size_t i = hset_find(h, k, n, cw_ioc_hash(k, n));
     if (i == SIZE_MAX)
         return 0;
-    h->dead += entry_size(h, h->slots[i].off1 - 1);
-    h->slots[i].off1 = TOMB;
+    uint32_t *o1 = slot_off1(h, i);
+    h->dead += entry_size(h, *o1 - 1);
+    h->b[i / BSLOTS].tag[i % BSLOTS] = 0;
+    *o1 = TOMB;
     h->tomb++;
     h->live--;
     if (h->live == 0) {
-        free(h->slots);
+        free(h->b);
         free(h->arena);
         memset(h, 0, sizeof(*h));
-    } else if (h->tomb * 2 > h->cap / 2 || (h->dead > 65536 && h->dead * 2 > h->alen)) {
-        size_t ncap = h->cap;
+    } else if (h->tomb * 2 > hset_slots(h) / 2 || (h->dead > 65536 && h->dead * 2 > h->alen)) {
+        size_t ncap = hset_slots(h);
         while (ncap > 16 && h->live * 4 < ncap)
             ncap /= 2;
         (void)hset_rebuild(h, ncap); /* on failure the table stays valid as it was */
@@ -263,7 +384,7 @@ static int hset_del(struct hset *h, const uint8_t *k, size_t n)
 
 static void hset_release(struct hset *h)
 {
-    free(h->slots);
+    free(h->b);
     free(h->arena);
     memset(h, 0, sizeof(*h));
 }
@@ -277,10 +398,11 @@ static char lc(char c)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lc(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    unsigned d = (unsigned)(unsigned char)c - '0';
+    if (d < 10)
+        return (int)d;
+    d = ((unsigned)(unsigned char)c | 0x20u) - 'a';
+    return d < 6 ? (int)d + 10 : -1;
 }
 
 /* Hex digest of exactly 2 * bytes digits (either case) into out. */
@@ -488,8 +610,23 @@ size_t cw_iocset_bytes(const struct cw_iocset *s)
         return 0;
     size_t n = sizeof(*s) + cw_radix_bytes(&s->net4) + cw_radix_bytes(&s->net6);
     for (int t = 0; t < CW_IOC__COUNT; t++)
-        n += s->h[t].cap * sizeof(struct slot) + s->h[t].acap;
+        n += s->h[t].nb * sizeof(struct bucket) + s->h[t].acap;
     return n;
+}
+
+/* The direct level of the IPv4 tree: none for a few prefixes (it costs 1 MiB),
+ * then about 4 entries per prefix, so that most entries lead to no node or one
+ * (16 bits up to 16k prefixes, 20 bits = 16 MiB from 256k). Never shrinks. On
+ * allocation failure the tree keeps answering without it. */
+static void net4_tune(struct cw_radix *r)
+{
+    if (r->nvals < NET4_DIR_MIN)
+        return;
+    unsigned want = 16;
+    while (want < 20 && ((size_t)1 << (want - 2)) < r->nvals)
+        want++;
+    if (want > r->dir_bits)
+        (void)cw_radix_set_dir(r, want);
 }
 
 /* The stored key of a canonical value: bytes in key (cap KEY_MAX), length in *kn.
@@ -541,7 +678,11 @@ int cw_iocset_add(struct cw_iocset *s, enum cw_ioc_type t, const char *canon, si
     if (t == CW_IOC_CIDR) {
         uint64_t hi, lo;
         ip_key(a, fam, &hi, &lo);
-        return cw_radix_insert(fam == 4 ? &s->net4 : &s->net6, hi, lo, plen, id) < 0 ? -1 : 0;
+        if (cw_radix_insert(fam == 4 ? &s->net4 : &s->net6, hi, lo, plen, id) < 0)
+            return -1;
+        if (fam == 4)
+            net4_tune(&s->net4);
+        return 0;
     }
     if (hset_put(&s->h[t], key, kn, id) < 0)
         return -1;
@@ -569,69 +710,278 @@ int cw_iocset_remove(struct cw_iocset *s, enum cw_ioc_type t, const char *canon,
     return hset_del(&s->h[t], key, kn);
 }
 
-uint64_t cw_iocset_match_name(const struct cw_iocset *s, const char *name, size_t len)
+/* -- look-ups: prepare (hash, prefetch), then resolve --------------------------- */
+
+#define MAXC 6    /* hash keys prepared per value: a name and 5 parents */
+#define SCRATCH 320 /* key bytes per value of a batch (longer URL keys go one by one) */
+#define BATCH 16  /* values prepared together by cw_iocset_match_batch */
+
+struct cand {
+    const struct hset *h;
+    const uint8_t *k;
+    uint32_t n;
+    uint64_t hv;
+};
+
+struct prep {
+    unsigned nc;                 /* candidates, most specific first */
+    struct cand c[MAXC];
+    const uint8_t *name;         /* names: the lower-cased name ... */
+    size_t nlen, next, labels;   /* ... and where parents past c[] resume (next < nlen) */
+    const struct cw_radix *tree; /* addresses: longest prefix after the candidates */
+    uint64_t hi, lo;
+    unsigned maxlen;
+    const uint8_t *v4;           /* ::ffff:a.b.c.d: the IPv4 address, tried last */
+};
+
+static void cand_add(struct prep *p, const struct hset *h, const uint8_t *k, size_t n)
 {
-    if (!s || !name)
-        return 0;
+    struct cand *c = &p->c[p->nc++];
+    c->h = h;
+    c->k = k;
+    c->n = (uint32_t)n;
+    c->hv = cw_ioc_hash(k, n);
+    hset_prefetch(h, c->hv);
+}
+
+static void prep_init(struct prep *p)
+{
+    p->nc = 0;
+    p->name = NULL;
+    p->nlen = p->next = p->labels = 0;
+    p->tree = NULL;
+    p->v4 = NULL;
+}
+
+/* Parents of name[0..len) from offset i (which has `labels` labels) that some
+ * domain's label count allows, as candidates while there is room; the rest are
+ * left to resolve (p->next). */
+static void name_parents(const struct hset *d, struct prep *p, const uint8_t *name, size_t len,
+                         size_t i, size_t labels)
+{
+    while (i < len) {
+        size_t bit = labels > 64 ? 63 : labels - 1;
+        if (d->depths >> bit & 1) {
+            if (p->nc == MAXC) {
+                p->next = i;
+                p->labels = labels;
+                return;
+            }
+            cand_add(p, d, name + i, len - i);
+        }
+        const uint8_t *dot = memchr(name + i, '.', len - i);
+        if (!dot)
+            break;
+        i = (size_t)(dot - name) + 1;
+        labels--;
+    }
+    p->next = len;
+}
+
+/* buf: NAME_MAX_LEN bytes. Returns false when nothing can match. */
+static bool prep_name(const struct cw_iocset *s, struct prep *p, const char *name, size_t len,
+                      uint8_t *buf)
+{
+    if (!name)
+        return false;
     if (len && name[len - 1] == '.')
         len--;
     if (len == 0 || len > NAME_MAX_LEN)
-        return 0;
-    char buf[NAME_MAX_LEN + 1];
-    for (size_t i = 0; i < len; i++)
-        buf[i] = lc(name[i]);
-    uint64_t id = hset_get(&s->h[CW_IOC_HOSTNAME], (const uint8_t *)buf, len);
-    if (id)
-        return id;
-    const struct hset *d = &s->h[CW_IOC_DOMAIN];
-    if (!d->live)
-        return 0;
-    size_t labels = label_count(buf, len);
-    for (size_t i = 0; i < len; labels--) {
-        size_t bit = labels > 64 ? 63 : labels - 1;
-        if (d->depths >> bit & 1) {
-            id = hset_get(d, (const uint8_t *)buf + i, len - i);
+        return false;
+    const struct hset *hn = &s->h[CW_IOC_HOSTNAME], *d = &s->h[CW_IOC_DOMAIN];
+    if (!hn->live && !d->live)
+        return false;
+    size_t labels = 1;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        labels += c == '.';
+        buf[i] = (uint8_t)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+    }
+    if (hn->live)
+        cand_add(p, hn, buf, len);
+    p->name = buf;
+    p->nlen = len;
+    if (d->live)
+        name_parents(d, p, buf, len, 0, labels);
+    else
+        p->next = len;
+    return true;
+}
+
+/* The parents left over by prep_name, probed one by one. */
+static uint64_t name_rest(const struct cw_iocset *s, const struct prep *p)
+{
+    struct prep q;
+    size_t i = p->next, labels = p->labels;
+    while (i < p->nlen) {
+        prep_init(&q);
+        name_parents(&s->h[CW_IOC_DOMAIN], &q, p->name, p->nlen, i, labels);
+        for (unsigned k = 0; k < q.nc; k++) {
+            uint64_t id = hset_get_hv(q.c[k].h, q.c[k].k, q.c[k].n, q.c[k].hv);
             if (id)
                 return id;
         }
-        const char *dot = memchr(buf + i, '.', len - i);
-        if (!dot)
-            break;
-        i = (size_t)(dot - buf) + 1;
+        i = q.next;
+        labels = q.labels;
     }
     return 0;
 }
 
+static void prep_v4(const struct cw_iocset *s, struct prep *p, const uint8_t *a)
+{
+    if (s->h[CW_IOC_IPV4].live)
+        cand_add(p, &s->h[CW_IOC_IPV4], a, 4);
+    if (s->net4.nvals) {
+        ip_key(a, 4, &p->hi, &p->lo);
+        p->tree = &s->net4;
+        p->maxlen = 32;
+        cw_radix_prefetch(&s->net4, p->hi);
+    }
+}
+
+static bool prep_addr(const struct cw_iocset *s, struct prep *p, int family, const uint8_t *a)
+{
+    if (!a)
+        return false;
+    if (family == 4) {
+        prep_v4(s, p, a);
+        return true;
+    }
+    if (family != 6)
+        return false;
+    if (s->h[CW_IOC_IPV6].live)
+        cand_add(p, &s->h[CW_IOC_IPV6], a, 16);
+    if (s->net6.nvals) {
+        ip_key(a, 6, &p->hi, &p->lo);
+        p->tree = &s->net6;
+        p->maxlen = 128;
+    }
+    /* ::ffff:a.b.c.d: a dual-stack listener's IPv4 client */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (memcmp(a, mapped, 12) == 0)
+        p->v4 = a + 12;
+    return true;
+}
+
+static bool prep_url(const struct cw_iocset *s, struct prep *p, const char *host, size_t hlen,
+                     const char *path, size_t plen, uint8_t *key, size_t cap)
+{
+    if (!host || !s->h[CW_IOC_URL].live)
+        return false;
+    if (!path)
+        plen = 0;
+    size_t kn = url_key(host, hlen, path ? path : "", plen, (char *)key, cap);
+    if (!kn)
+        return false;
+    cand_add(p, &s->h[CW_IOC_URL], key, kn);
+    return true;
+}
+
+static bool is_sp(char c, bool crlf)
+{
+    return c == ' ' || c == '\t' || (crlf && (c == '\r' || c == '\n'));
+}
+
+/* Exact types (not names, addresses or URLs); key: KEY_MAX bytes, or fewer when
+ * cap says so (false is then returned for a value that does not fit, which the
+ * batch resolves one by one). *fits tells the two apart. */
+static bool prep_exact(const struct cw_iocset *s, struct prep *p, enum cw_ioc_type t,
+                       const char *v, size_t len, uint8_t *key, size_t cap, bool *fits)
+{
+    *fits = true;
+    const struct hset *h = &s->h[t];
+    if (!v || !h->live)
+        return false;
+    size_t db = digest_bytes(t);
+    if (db) {
+        while (len && is_sp(*v, false))
+            v++, len--;
+        while (len && is_sp(v[len - 1], false))
+            len--;
+        if (!unhex(v, len, db, key))
+            return false;
+        cand_add(p, h, key, db);
+        return true;
+    }
+    if (t == CW_IOC_USER_AGENT) { /* the value itself, trimmed */
+        while (len && is_sp(*v, true))
+            v++, len--;
+        while (len && is_sp(v[len - 1], true))
+            len--;
+        if (len >= KEY_MAX)
+            return false;
+        cand_add(p, h, (const uint8_t *)v, len);
+        return true;
+    }
+    if (len >= KEY_MAX)
+        return false;
+    if (len > cap) {
+        *fits = false;
+        return false;
+    }
+    memcpy(key, v, len);
+    if (t == CW_IOC_JA4) {
+        for (size_t i = 0; i < len; i++)
+            key[i] = (uint8_t)lc((char)key[i]);
+    } else if (t == CW_IOC_EMAIL) {
+        const uint8_t *at = NULL;
+        for (size_t i = 0; i < len; i++)
+            if (key[i] == '@')
+                at = key + i;
+        if (!at)
+            return false;
+        for (size_t i = (size_t)(at - key) + 1; i < len; i++)
+            key[i] = (uint8_t)lc((char)key[i]);
+        if (len && key[len - 1] == '.')
+            len--;
+    }
+    cand_add(p, h, key, len);
+    return true;
+}
+
+static uint64_t match_v4(const struct cw_iocset *s, const uint8_t *a);
+
+static uint64_t resolve(const struct cw_iocset *s, const struct prep *p)
+{
+    for (unsigned i = 0; i < p->nc; i++) {
+        const struct cand *c = &p->c[i];
+        uint64_t id = hset_get_hv(c->h, c->k, c->n, c->hv);
+        if (id)
+            return id;
+    }
+    uint64_t id = 0;
+    if (p->name && p->next < p->nlen)
+        id = name_rest(s, p);
+    if (!id && p->tree)
+        id = cw_radix_lpm(p->tree, p->hi, p->lo, p->maxlen);
+    if (!id && p->v4)
+        id = match_v4(s, p->v4);
+    return id;
+}
+
+/* -- single values ---------------------------------------------------------------- */
+
+uint64_t cw_iocset_match_name(const struct cw_iocset *s, const char *name, size_t len)
+{
+    struct prep p;
+    uint8_t buf[NAME_MAX_LEN];
+    prep_init(&p);
+    return s && prep_name(s, &p, name, len, buf) ? resolve(s, &p) : 0;
+}
+
 static uint64_t match_v4(const struct cw_iocset *s, const uint8_t *a)
 {
-    uint64_t id = s->h[CW_IOC_IPV4].live ? hset_get(&s->h[CW_IOC_IPV4], a, 4) : 0;
-    if (!id && s->net4.nvals) {
-        uint64_t hi, lo;
-        ip_key(a, 4, &hi, &lo);
-        id = cw_radix_lpm(&s->net4, hi, lo, 32);
-    }
-    return id;
+    struct prep p;
+    prep_init(&p);
+    prep_v4(s, &p, a);
+    return resolve(s, &p);
 }
 
 uint64_t cw_iocset_match_addr(const struct cw_iocset *s, int family, const uint8_t *addr)
 {
-    if (!s || !addr)
-        return 0;
-    if (family == 4)
-        return match_v4(s, addr);
-    if (family != 6)
-        return 0;
-    uint64_t id = s->h[CW_IOC_IPV6].live ? hset_get(&s->h[CW_IOC_IPV6], addr, 16) : 0;
-    if (!id && s->net6.nvals) {
-        uint64_t hi, lo;
-        ip_key(addr, 6, &hi, &lo);
-        id = cw_radix_lpm(&s->net6, hi, lo, 128);
-    }
-    /* ::ffff:a.b.c.d: a dual-stack listener's IPv4 client */
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (!id && memcmp(addr, mapped, 12) == 0)
-        id = match_v4(s, addr + 12);
-    return id;
+    struct prep p;
+    prep_init(&p);
+    return s && prep_addr(s, &p, family, addr) ? resolve(s, &p) : 0;
 }
 
 uint64_t cw_iocset_match_addr_text(const struct cw_iocset *s, const char *text, size_t len)
@@ -648,28 +998,16 @@ uint64_t cw_iocset_match_addr_text(const struct cw_iocset *s, const char *text, 
 uint64_t cw_iocset_match_url(const struct cw_iocset *s, const char *host, size_t hlen,
                              const char *path, size_t plen)
 {
-    if (!s || !host || !s->h[CW_IOC_URL].live)
-        return 0;
-    if (!path)
-        plen = 0;
-    char key[KEY_MAX];
-    size_t kn = url_key(host, hlen, path ? path : "", plen, key, sizeof(key));
-    return kn ? hset_get(&s->h[CW_IOC_URL], (const uint8_t *)key, kn) : 0;
+    struct prep p;
+    uint8_t key[KEY_MAX];
+    prep_init(&p);
+    return s && prep_url(s, &p, host, hlen, path, plen, key, sizeof(key)) ? resolve(s, &p) : 0;
 }
 
 uint64_t cw_iocset_match(const struct cw_iocset *s, enum cw_ioc_type t, const char *v, size_t len)
 {
     if (!s || !v || !cw_ioc_type_name(t))
         return 0;
-    size_t db = digest_bytes(t);
-    if (db) {
-        uint8_t d[32];
-        while (len && (*v == ' ' || *v == '\t'))
-            v++, len--;
-        while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-            len--;
-        return s->h[t].live && unhex(v, len, db, d) ? hset_get(&s->h[t], d, db) : 0;
-    }
     switch (t) {
     case CW_IOC_DOMAIN:
     case CW_IOC_HOSTNAME:
@@ -703,32 +1041,69 @@ uint64_t cw_iocset_match(const struct cw_iocset *s, enum cw_ioc_type t, const ch
     default:
         break;
     }
-    if (!s->h[t].live || len >= KEY_MAX)
-        return 0;
-    char buf[KEY_MAX];
-    if (t == CW_IOC_USER_AGENT) {
-        while (len && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
-            v++, len--;
-        while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r' ||
-                       v[len - 1] == '\n'))
-            len--;
-        return hset_get(&s->h[t], (const uint8_t *)v, len);
-    }
-    memcpy(buf, v, len);
-    if (t == CW_IOC_JA4) {
-        for (size_t i = 0; i < len; i++)
-            buf[i] = lc(buf[i]);
-    } else if (t == CW_IOC_EMAIL) {
-        const char *at = NULL;
-        for (size_t i = 0; i < len; i++)
-            if (buf[i] == '@')
-                at = buf + i;
-        if (!at)
+    struct prep p;
+    uint8_t key[KEY_MAX];
+    bool fits;
+    prep_init(&p);
+    return prep_exact(s, &p, t, v, len, key, sizeof(key), &fits) ? resolve(s, &p) : 0;
+}
+
+/* -- batches ---------------------------------------------------------------------- */
+
+/* Prepare probe q into p with key space buf[SCRATCH]. Returns 1 prepared, 0 no
+ * match possible, -1 when its key needs more room (resolved one by one). */
+static int prep_probe(const struct cw_iocset *s, struct prep *p, const struct cw_iocset_probe *q,
+                      uint8_t *buf)
+{
+    prep_init(p);
+    switch (q->type) {
+    case CW_IOC_DOMAIN:
+    case CW_IOC_HOSTNAME:
+        return prep_name(s, p, q->s, q->len, buf);
+    case CW_IOC_IPV4:
+        return prep_addr(s, p, 4, q->addr);
+    case CW_IOC_IPV6:
+        return prep_addr(s, p, 6, q->addr);
+    case CW_IOC_URL:
+        if (!q->s || !s->h[CW_IOC_URL].live)
             return 0;
-        for (size_t i = (size_t)(at - buf) + 1; i < len; i++)
-            buf[i] = lc(buf[i]);
-        if (len && buf[len - 1] == '.')
-            len--;
+        return prep_url(s, p, q->s, q->len, q->path, q->plen, buf, SCRATCH) ? 1 : -1;
+    case CW_IOC_CIDR:
+        return 0;
+    default:
+        if (!cw_ioc_type_name(q->type))
+            return 0;
+        bool fits;
+        if (prep_exact(s, p, q->type, q->s, q->len, buf, SCRATCH, &fits))
+            return 1;
+        return fits ? 0 : -1;
     }
-    return hset_get(&s->h[t], (const uint8_t *)buf, len);
+}
+
+static uint64_t match_probe(const struct cw_iocset *s, const struct cw_iocset_probe *q)
+{
+    if (q->type == CW_IOC_URL)
+        return cw_iocset_match_url(s, q->s, q->len, q->path, q->plen);
+    return cw_iocset_match(s, q->type, q->s, q->len);
+}
+
+void cw_iocset_match_batch(const struct cw_iocset *s, const struct cw_iocset_probe *q, size_t n,
+                           uint64_t *out)
+{
+    if (!out)
+        return;
+    if (!s || !q) {
+        memset(out, 0, n * sizeof(*out));
+        return;
+    }
+    struct prep p[BATCH];
+    int st[BATCH];
+    uint8_t buf[BATCH][SCRATCH];
+    for (size_t i = 0; i < n; i += BATCH) {
+        size_t m = n - i < BATCH ? n - i : BATCH;
+        for (size_t j = 0; j < m; j++)
+            st[j] = prep_probe(s, &p[j], &q[i + j], buf[j]);
+        for (size_t j = 0; j < m; j++)
+            out[i + j] = st[j] > 0 ? resolve(s, &p[j]) : st[j] < 0 ? match_probe(s, &q[i + j]) : 0;
+    }
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ioc/ioc.h"
+#include "ioc/ioc_radix.h" /* private to src/ioc: its direct level is tested here */
 #include "ioc/iocset.h"
 #include "testlib.h"
 
@@ -353,6 +354,110 @@ static void test_set_types(void)
     CHECK_EQ_INT(exact(s, CW_IOC_USER_AGENT, "evilbot/1.0 (x)"), 0);
     CHECK_EQ_INT(add(s, CW_IOC_USER_AGENT, " padded", 9), -1);
 
+    /* names deeper than the parents a look-up prepares at once (6) */
+    CHECK_EQ_INT(add(s, CW_IOC_DOMAIN, "b.c.d.e.f.g.h.i.deep.example", 60), 0);
+    CHECK_EQ_INT(add(s, CW_IOC_DOMAIN, "h.i.deep.example", 61), 0);
+    CHECK_EQ_INT(add(s, CW_IOC_DOMAIN, "deep.example", 62), 0);
+    for (int k = 2; k <= 9; k++) { /* a domain at every label count on the way */
+        char d[64];
+        snprintf(d, sizeof(d), "%.*sother.example", 2 * (k - 2), "z.z.z.z.z.z.z.z.z.z");
+        CHECK_EQ_INT(add(s, CW_IOC_DOMAIN, d, 70 + (uint64_t)k), 0);
+    }
+    CHECK_EQ_INT(name(s, "x.y.a.b.c.d.e.f.g.h.i.deep.example"), 60);
+    CHECK_EQ_INT(name(s, "x.y.a.B.x.d.e.f.g.h.i.deep.example"), 61);
+    CHECK_EQ_INT(name(s, "x.y.a.b.c.d.e.f.g.h.x.deep.example"), 62);
+    CHECK_EQ_INT(name(s, "x.y.a.b.c.d.e.f.g.h.x.deep.examplf"), 0);
+
+    /* the batch gives every value exactly the answer of the single look-up */
+    char longpath[600];
+    memset(longpath, 'p', sizeof(longpath) - 1);
+    longpath[0] = '/';
+    longpath[sizeof(longpath) - 1] = '\0';
+    char longurl[700];
+    snprintf(longurl, sizeof(longurl), "http://long.example%s", longpath);
+    CHECK_EQ_INT(add(s, CW_IOC_URL, longurl, 57), 0);
+    CHECK_EQ_INT(add(s, CW_IOC_EMAIL, "A.B@mail.example", 58), 0);
+    char longmail[600]; /* longer than any e-mail indicator (64 + 1 + 253 bytes) */
+    snprintf(longmail, sizeof(longmail), "%.*s@mail.example", 400, longpath + 1);
+    CHECK_EQ_INT(add(s, CW_IOC_EMAIL, longmail, 59), -1);
+    struct bq {
+        enum cw_ioc_type t;
+        const char *s, *path, *addr;
+        uint64_t want;
+    } bqs[] = {
+        {CW_IOC_HOSTNAME, "a.b.evil.example", NULL, NULL, 11},
+        {CW_IOC_DOMAIN, "X.SUB.evil.example.", NULL, NULL, 3},
+        {CW_IOC_HOSTNAME, "www.good.example", NULL, NULL, 2},
+        {CW_IOC_HOSTNAME, "a.www.good.example", NULL, NULL, 0},
+        {CW_IOC_HOSTNAME, "x.y.a.b.c.d.e.f.g.h.i.deep.example", NULL, NULL, 60},
+        {CW_IOC_HOSTNAME, "x.y.a.b.c.d.e.f.g.h.x.deep.example", NULL, NULL, 62},
+        {CW_IOC_HOSTNAME, "", NULL, NULL, 0},
+        {CW_IOC_URL, "evil.example:443", "/dl/a.exe?x=1", NULL, 20},
+        {CW_IOC_URL, "files.example:8080", NULL, NULL, 21},
+        {CW_IOC_URL, "[2001:DB8:0::1]", "/p", NULL, 22},
+        {CW_IOC_URL, "LONG.example", longpath, NULL, 57},
+        {CW_IOC_URL, "long.example", longpath + 1, NULL, 57}, /* "/" is added */
+        {CW_IOC_URL, "long.example:8080", longpath, NULL, 0},
+        {CW_IOC_IPV4, NULL, NULL, "198.51.100.7", 32}, /* /32 and /24 removed above */
+        {CW_IOC_IPV4, NULL, NULL, "198.51.100.200", 33},
+        {CW_IOC_IPV4, NULL, NULL, "198.52.0.1", 0},
+        {CW_IOC_IPV6, NULL, NULL, "::ffff:198.51.100.200", 33},
+        {CW_IOC_IPV6, NULL, NULL, "2001:db8::66", 40},
+        {CW_IOC_IPV6, NULL, NULL, "2001:db8:aa:bb:1:2:3:4", 43},
+        {CW_IOC_IPV6, NULL, NULL, "2001:db9::1", 0},
+        {CW_IOC_CIDR, "198.51.100.0/24", NULL, NULL, 0},
+        {CW_IOC_EMAIL, "John.Doe@EVIL.Example", NULL, NULL, 50},
+        {CW_IOC_EMAIL, "A.B@MAIL.example.", NULL, NULL, 58},
+        {CW_IOC_EMAIL, longmail, NULL, NULL, 0},
+        {CW_IOC_EMAIL, "no-at.example", NULL, NULL, 0},
+        {CW_IOC_MD5, " 0123456789ABCDEF0123456789ABCDEF", NULL, NULL, 51},
+        {CW_IOC_JA3, "0123456789abcdef0123456789abcdef", NULL, NULL, 0},
+        {CW_IOC_SHA1, "0123456789abcdef0123456789abcdef01234567", NULL, NULL, 52},
+        {CW_IOC_SHA256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+         NULL, NULL, 53},
+        {CW_IOC_SHA256, "0123", NULL, NULL, 0},
+        {CW_IOC_JA4, "T13D1516H2_8daaf6152771_b186095e22b6", NULL, NULL, 55},
+        {CW_IOC_USER_AGENT, " EvilBot/1.0 (x)\r\n", NULL, NULL, 56},
+        {CW_IOC_USER_AGENT, NULL, NULL, NULL, 0},
+        {CW_IOC__COUNT, "x", NULL, NULL, 0},
+    };
+    enum { NBQ = sizeof(bqs) / sizeof(bqs[0]) };
+    struct cw_iocset_probe pq[NBQ];
+    uint64_t got[NBQ];
+    for (size_t i = 0; i < NBQ; i++) {
+        memset(&pq[i], 0, sizeof(pq[i]));
+        pq[i].type = bqs[i].t;
+        pq[i].s = bqs[i].s;
+        pq[i].len = bqs[i].s ? strlen(bqs[i].s) : 0;
+        pq[i].path = bqs[i].path;
+        pq[i].plen = bqs[i].path ? strlen(bqs[i].path) : 0;
+        if (bqs[i].addr)
+            CHECK(inet_pton(bqs[i].t == CW_IOC_IPV4 ? AF_INET : AF_INET6, bqs[i].addr,
+                            pq[i].addr) == 1);
+    }
+    cw_iocset_match_batch(s, pq, NBQ, got);
+    for (size_t i = 0; i < NBQ; i++) {
+        uint64_t one;
+        if (bqs[i].t == CW_IOC_IPV4 || bqs[i].t == CW_IOC_IPV6)
+            one = cw_iocset_match_addr(s, bqs[i].t == CW_IOC_IPV4 ? 4 : 6, pq[i].addr);
+        else if (bqs[i].t == CW_IOC_URL)
+            one = cw_iocset_match_url(s, pq[i].s, pq[i].len, pq[i].path, pq[i].plen);
+        else if (bqs[i].t == CW_IOC_CIDR || !pq[i].s)
+            one = 0;
+        else
+            one = cw_iocset_match(s, bqs[i].t, pq[i].s, pq[i].len);
+        if (got[i] != bqs[i].want || one != bqs[i].want)
+            fprintf(stderr, "batch probe %zu (%s): batch %llu, single %llu, want %llu\n", i,
+                    bqs[i].s ? bqs[i].s : bqs[i].addr ? bqs[i].addr : "-",
+                    (unsigned long long)got[i], (unsigned long long)one,
+                    (unsigned long long)bqs[i].want);
+        CHECK_EQ_INT(got[i], bqs[i].want);
+        CHECK_EQ_INT(one, bqs[i].want);
+    }
+    cw_iocset_match_batch(s, pq, 0, got); /* nothing to do */
+    cw_iocset_match_batch(NULL, pq, 2, got);
+    CHECK_EQ_INT(got[0] | got[1], 0);
+
     size_t before = cw_iocset_count(s);
     CHECK_EQ_INT(cw_iocset_remove(s, CW_IOC_DOMAIN, "evil.example", 12), 1);
     CHECK_EQ_INT(cw_iocset_remove(s, CW_IOC_DOMAIN, "evil.example", 12), 0);
@@ -461,12 +566,80 @@ static int seen_insert(enum cw_ioc_type t, const char *v)
     }
 }
 
+/* Q look-ups of names, addresses and exact values drawn from the history, each
+ * answered by the set one at a time and in one cw_iocset_match_batch call (plus
+ * every IPv4 address again as ::ffff:a.b.c.d), against the oracle. */
+static void check_queries(const struct cw_iocset *s, const struct item *it, size_t nk)
+{
+    enum { Q = 3000 };
+    static char qs[Q][96];
+    static struct cw_iocset_probe pq[2 * Q];
+    static uint64_t want[2 * Q], got[2 * Q];
+    size_t np = 0, mism = 0;
+    for (int q = 0; q < Q; q++) {
+        char *buf = qs[q];
+        const struct item *x = &it[rnd() % nk];
+        struct cw_iocset_probe *p = &pq[np];
+        memset(p, 0, sizeof(*p));
+        uint64_t one;
+        if (x->t == CW_IOC_DOMAIN || x->t == CW_IOC_HOSTNAME) {
+            /* the name itself, a name below it, or a random name */
+            int k = (int)(rnd() % 3);
+            if (k == 0)
+                snprintf(buf, 96, "%s", x->v);
+            else if (k == 1)
+                snprintf(buf, 96, "q%c.%s", "abc"[rnd() % 3], x->v);
+            else
+                rnd_name(buf, 96, 2 + (int)(rnd() % 4));
+            want[np] = oracle_name(it, nk, buf);
+            one = name(s, buf);
+            p->type = CW_IOC_HOSTNAME;
+            p->s = buf;
+            p->len = strlen(buf);
+        } else if (x->t == CW_IOC_IPV4 || x->t == CW_IOC_CIDR) {
+            uint8_t a[4] = {10, (uint8_t)(rnd() % 4), (uint8_t)rnd(), (uint8_t)rnd()};
+            if (x->t == CW_IOC_IPV4)
+                inet_pton(AF_INET, x->v, a);
+            snprintf(buf, 96, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+            want[np] = oracle_addr(it, nk, a);
+            one = cw_iocset_match_addr(s, 4, a);
+            p->type = CW_IOC_IPV4;
+            memcpy(p->addr, a, 4);
+            struct cw_iocset_probe *m = &pq[np + 1]; /* the same as IPv4-mapped IPv6 */
+            memset(m, 0, sizeof(*m));
+            m->type = CW_IOC_IPV6;
+            m->addr[10] = m->addr[11] = 0xff;
+            memcpy(m->addr + 12, a, 4);
+            want[np + 1] = want[np];
+        } else {
+            snprintf(buf, 96, "%s", x->v);
+            want[np] = x->live ? x->id : 0;
+            one = exact(s, x->t, x->v);
+            p->type = x->t;
+            p->s = buf;
+            p->len = strlen(buf);
+        }
+        if (want[np] != one && mism++ < 5)
+            fprintf(stderr, "%s %s: set %llu oracle %llu\n", cw_ioc_type_name(x->t), buf,
+                    (unsigned long long)one, (unsigned long long)want[np]);
+        np += p->type == CW_IOC_IPV4 ? 2 : 1;
+    }
+    CHECK_EQ_INT(mism, 0);
+    cw_iocset_match_batch(s, pq, np, got);
+    for (size_t i = 0; i < np; i++)
+        if (got[i] != want[i] && mism++ < 5)
+            fprintf(stderr, "batch %zu (%s): set %llu oracle %llu\n", i,
+                    cw_ioc_type_name(pq[i].type), (unsigned long long)got[i],
+                    (unsigned long long)want[i]);
+    CHECK_EQ_INT(mism, 0);
+}
+
 /* Replays a random history of adds and removes, keeping per key the state the
  * contract defines (an add sets the id, a remove deletes the key), in a plain
  * array searched linearly - the oracle - and compares every kind of look-up. */
 static void test_set_history(void)
 {
-    enum { N = 100000, Q = 3000 };
+    enum { N = 100000 };
     struct item *it = calloc(N, sizeof(*it)); /* distinct keys, state per key */
     seen = calloc(SEEN_CAP, sizeof(*seen));
     struct cw_iocset *s = cw_iocset_new();
@@ -491,8 +664,8 @@ static void test_set_history(void)
         struct item *x = &it[nk];
         switch (rnd() % 6) {
         case 0:
-            x->t = CW_IOC_DOMAIN;
-            rnd_name(x->v, sizeof(x->v), 2 + (int)(rnd() % 3));
+            x->t = CW_IOC_DOMAIN; /* one in 16 deeper than a look-up prepares at once */
+            rnd_name(x->v, sizeof(x->v), 2 + (int)(rnd() % 16 ? rnd() % 3 : rnd() % 11));
             break;
         case 1:
             x->t = CW_IOC_HOSTNAME;
@@ -504,11 +677,11 @@ static void test_set_history(void)
                      (unsigned)(rnd() % 256), (unsigned)(rnd() % 256));
             break;
         case 3: {
-            x->t = CW_IOC_CIDR;
-            unsigned p = 8 + (unsigned)(rnd() % 25);
+            x->t = CW_IOC_CIDR; /* a few shorter than /8: wide refreshes of the IPv4 index */
+            unsigned p = rnd() % 64 ? 8 + (unsigned)(rnd() % 25) : (unsigned)(rnd() % 8);
             uint32_t v = 0x0A000000u | (uint32_t)(rnd() % 4) << 16 |
                          (uint32_t)(rnd() % 256) << 8 | (uint32_t)(rnd() % 256);
-            v &= ~0u << (32 - p);
+            v &= p ? ~0u << (32 - p) : 0;
             snprintf(x->v, sizeof(x->v), "%u.%u.%u.%u/%u", v >> 24, v >> 16 & 255,
                      v >> 8 & 255, v & 255, p);
             break;
@@ -533,43 +706,13 @@ static void test_set_history(void)
         x->live = true;
         CHECK_EQ_INT(add(s, x->t, x->v, x->id), 0);
         nk++;
+        if (nk == 3000) /* a few hundred CIDRs: the IPv4 tree has no direct level yet */
+            check_queries(s, it, nk);
     }
+    check_queries(s, it, nk);
     size_t live = 0;
     for (size_t i = 0; i < nk; i++)
         live += it[i].live;
-    size_t mism = 0;
-    for (int q = 0; q < Q; q++) {
-        char buf[96];
-        const struct item *x = &it[rnd() % nk];
-        if (x->t == CW_IOC_DOMAIN || x->t == CW_IOC_HOSTNAME) {
-            /* the name itself, a name below it, or a random name */
-            int k = (int)(rnd() % 3);
-            if (k == 0)
-                snprintf(buf, sizeof(buf), "%s", x->v);
-            else if (k == 1)
-                snprintf(buf, sizeof(buf), "q%c.%s", "abc"[rnd() % 3], x->v);
-            else
-                rnd_name(buf, sizeof(buf), 2 + (int)(rnd() % 4));
-            uint64_t want = oracle_name(it, nk, buf), got = name(s, buf);
-            if (want != got && mism++ < 5)
-                fprintf(stderr, "name %s: set %llu oracle %llu\n", buf,
-                        (unsigned long long)got, (unsigned long long)want);
-        } else if (x->t == CW_IOC_IPV4 || x->t == CW_IOC_CIDR) {
-            uint8_t a[4] = {10, (uint8_t)(rnd() % 4), (uint8_t)rnd(), (uint8_t)rnd()};
-            if (x->t == CW_IOC_IPV4)
-                inet_pton(AF_INET, x->v, a);
-            uint64_t want = oracle_addr(it, nk, a), got = cw_iocset_match_addr(s, 4, a);
-            if (want != got && mism++ < 5)
-                fprintf(stderr, "addr %u.%u.%u.%u: set %llu oracle %llu\n", a[0], a[1], a[2],
-                        a[3], (unsigned long long)got, (unsigned long long)want);
-        } else {
-            uint64_t want = x->live ? x->id : 0, got = exact(s, x->t, x->v);
-            if (want != got && mism++ < 5)
-                fprintf(stderr, "%s %s: set %llu oracle %llu\n", cw_ioc_type_name(x->t), x->v,
-                        (unsigned long long)got, (unsigned long long)want);
-        }
-    }
-    CHECK_EQ_INT(mism, 0);
     CHECK_EQ_INT(cw_iocset_count(s), live);
     /* remove everything: the set is empty and answers nothing */
     for (size_t i = 0; i < nk; i++)
@@ -580,6 +723,91 @@ static void test_set_history(void)
     free(seen);
     free(it);
     cw_iocset_free(s);
+}
+
+/* The IPv4 prefix tree with a direct level (ioc_radix.h) against a plain list:
+ * one tree indexed from the start (16 bits, then 20 mid-way), one never, under a
+ * random history of inserts and removes of prefixes /0../32 packed into a few
+ * /16s (so that entries hold several nodes and short prefixes cover many entries);
+ * after every change, look-ups of random addresses near the change. */
+static void test_radix_dir(void)
+{
+    enum { NP = 3000, OPS = 20000 };
+    struct pfx {
+        uint32_t net;
+        unsigned len;
+        uint64_t val;
+    } *ps = calloc(NP, sizeof(*ps));
+    struct cw_radix a, b;
+    cw_radix_init(&a);
+    cw_radix_init(&b);
+    CHECK(ps != NULL);
+    if (!ps)
+        return;
+    CHECK_EQ_INT(cw_radix_set_dir(&a, 15), -1);
+    CHECK_EQ_INT(cw_radix_set_dir(&a, 16), 0);
+    size_t np = 0, mism = 0;
+    for (int op = 0; op < OPS; op++) {
+        if (op == OPS / 2)
+            CHECK_EQ_INT(cw_radix_set_dir(&a, 20), 0);
+        uint32_t net;
+        unsigned len;
+        if (np && rnd() % 3 == 0) { /* remove a stored prefix */
+            size_t i = rnd() % np;
+            net = ps[i].net;
+            len = ps[i].len;
+            CHECK_EQ_INT(cw_radix_remove(&a, (uint64_t)net << 32, 0, len), 1);
+            CHECK_EQ_INT(cw_radix_remove(&b, (uint64_t)net << 32, 0, len), 1);
+            ps[i] = ps[--np];
+        } else if (np < NP) {
+            unsigned r = (unsigned)(rnd() % 100);
+            len = r < 5 ? (unsigned)(rnd() % 8) : r < 30 ? 8 + (unsigned)(rnd() % 12)
+                                                        : 20 + (unsigned)(rnd() % 13);
+            net = 0x0A000000u | (uint32_t)(rnd() % 4) << 16 | (uint32_t)(rnd() & 0xffff);
+            if (rnd() % 8 == 0)
+                net = (uint32_t)rnd();
+            net &= len ? ~0u << (32 - len) : 0;
+            uint64_t val = (uint64_t)op + 1;
+            size_t i = 0;
+            while (i < np && !(ps[i].net == net && ps[i].len == len))
+                i++;
+            int added = cw_radix_insert(&a, (uint64_t)net << 32, 0, len, val);
+            CHECK_EQ_INT(cw_radix_insert(&b, (uint64_t)net << 32, 0, len, val), added);
+            CHECK_EQ_INT(added, i == np ? 1 : 0);
+            if (i == np)
+                np++;
+            ps[i].net = net;
+            ps[i].len = len;
+            ps[i].val = val;
+        } else {
+            continue;
+        }
+        CHECK_EQ_INT(a.nvals, np);
+        for (int q = 0; q < 8; q++) {
+            uint32_t x = q < 4 ? net ^ (uint32_t)(rnd() >> (rnd() % 32))
+                               : 0x0A000000u | (uint32_t)(rnd() & 0x3ffff);
+            uint64_t want = 0;
+            int best = -1;
+            for (size_t i = 0; i < np; i++) {
+                uint32_t m = ps[i].len ? ~0u << (32 - ps[i].len) : 0;
+                if ((x & m) == ps[i].net && (int)ps[i].len > best)
+                    best = (int)ps[i].len, want = ps[i].val;
+            }
+            uint64_t ga = cw_radix_lpm(&a, (uint64_t)x << 32, 0, 32);
+            uint64_t gb = cw_radix_lpm(&b, (uint64_t)x << 32, 0, 32);
+            if ((ga != want || gb != want) && mism++ < 5)
+                fprintf(stderr, "op %d lpm %08x: indexed %llu, plain %llu, want %llu\n", op, x,
+                        (unsigned long long)ga, (unsigned long long)gb,
+                        (unsigned long long)want);
+        }
+    }
+    CHECK_EQ_INT(mism, 0);
+    CHECK(cw_radix_bytes(&a) >= ((size_t)1 << 20) * sizeof(struct cw_radix_dir));
+    CHECK_EQ_INT(cw_radix_set_dir(&a, 0), 0);
+    CHECK_EQ_INT(cw_radix_bytes(&a), cw_radix_bytes(&b));
+    cw_radix_release(&a);
+    cw_radix_release(&b);
+    free(ps);
 }
 
 /* -- the guard ------------------------------------------------------------------ */
@@ -720,6 +948,7 @@ int main(void)
     test_names_of_types_and_tlp();
     test_set_types();
     test_set_history();
+    test_radix_dir();
     test_guard_builtin();
     test_guard_warninglists();
     return cw_test_finish("test_ioc");
