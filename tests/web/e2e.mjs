@@ -194,6 +194,31 @@ try {
   await page.waitForFunction((old) => document.querySelector('#live-state').getAttribute('data-time') !== old, t1, { timeout: 10000 }).then(
     () => check(true, 'live counters update without a reload'), () => check(false, 'live counters update without a reload'));
 
+  // figures (not checks): a fresh load of the dashboard until the counters and every
+  // chart are drawn, beside the time the browser spent on the page's API calls
+  const timings = {};
+  for (const [name, hash, ready] of [['dashboard', '#/', '#chart-notices-fy svg.svgchart, #chart-notices-fy .empty'],
+    ['event queue', '#/events', '#queue tbody tr']]) {
+    const samples = [];
+    let api = 0;
+    for (let i = 0; i < 5; i++) {
+      await page.goto(URL0 + '/' + hash);
+      const t0 = Date.now();
+      await page.reload();
+      await page.locator(ready).first().waitFor();
+      if (name === 'dashboard') await page.locator('#c-records-value').waitFor();
+      samples.push(Date.now() - t0);
+      api = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/') && !e.name.includes('/live'))
+        .reduce((m, e) => Math.max(m, e.responseEnd), 0) - performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/')).reduce((m, e) => Math.min(m, e.startTime), 1e9));
+    }
+    samples.sort((a, b) => a - b);
+    timings[name] = { median_ms: samples[2], max_ms: samples[4], api_span_ms: Math.round(api) };
+    console.log(`  ..    ${name}: ready ${samples[2]} ms median of 5 reloads (max ${samples[4]}); API calls of the page span ${Math.round(api)} ms`);
+  }
+  writeFileSync(join(ART, 'timings.json'), JSON.stringify(timings, null, 1));
+  await page.goto(URL0 + '/#/');
+  await page.locator('#c-records-value').waitFor();
+
   step('language switch');
   await page.locator('#lang-switch').click();
   await page.locator('h1', { hasText: en['dash.title'] }).waitFor();
