@@ -29,7 +29,9 @@
 #define SC_MAX_CLAUSES 8 /* clauses kept per rule (one bit each in a byte) */
 #define SC_ANCHOR_START 1
 #define SC_ANCHOR_END 2
-#define SC_MIN_LIT 3 /* shorter literals keep a per-field database */
+#define SC_MIN_LIT 3 /* shorter literals are compared per value (or a per-field db) */
+#define SC_MAX_CMP 16 /* short unanchored literals compared per value, at most */
+#define SC_NOSEG UINT32_MAX
 
 struct sc_key { /* a field as the evaluator fetches it */
     int fid;
@@ -45,18 +47,24 @@ struct sc_atom {
     uint8_t anchor; /* SC_ANCHOR_*: the literal starts / ends the value */
 };
 
+struct sc_cmp { /* a short literal compared with each value of its field */
+    uint32_t atom;
+    uint8_t anchor; /* SC_ANCHOR_*: whole value, prefix, suffix, or anywhere (0) */
+};
+
 struct sc_field { /* one database of a kind */
     int fid;
     const char *name;        /* JSON / keyword: the key's name; else NULL */
     const char **fallback;   /* names to look up in raw JSON when fid is absent */
     uint32_t nfallback;
-    bool lit;                /* has literal atoms: its values go into the scan buffer */
+    bool lit;                /* has literal atoms: its values are segments of the scan */
     bool lit_raw_covers;     /* keywords: only unanchored literals, so a value lying
                               * inside the raw line needs no segment of its own */
-    bool db_raw_covers;      /* the same for db: no regex, no anchored short literal */
-    uint32_t *exact, nexact; /* short literals that are the whole value (no db then):
-                              * compared with each value */
-    hs_database_t *db;       /* its regex atoms (NULL when none), scanned per value */
+    bool db_raw_covers;      /* the same for db: no anchored atom */
+    struct sc_cmp *cmp;      /* short literals (< SC_MIN_LIT bytes): compared */
+    uint32_t ncmp;
+    hs_database_t *db;       /* its regex atoms (and short literals when there are
+                              * too many to compare), scanned per value; or NULL */
 };
 
 struct sc_pent { /* one (field, atom) use of a literal pattern of the kind */
@@ -70,9 +78,17 @@ struct sc_kind {
     uint32_t *always, nalways; /* kind-local indices */
     struct sc_field *fields;
     uint32_t nfields;
+    /* A rule's most selective clause is its *primary*: only its atoms lead to the
+     * rule (atom -> rules). The other clauses are checked for the few rules whose
+     * primary held, against the record's set of matched atoms. So a common atom
+     * (`sc-status: 200`) that is never a primary costs one bit per record, not a
+     * visit to every rule that mentions it. */
     uint32_t *atom_off;        /* natoms + 1: atom -> atom_rules[off[a] .. off[a+1]) */
-    uint32_t *atom_rules;      /* kind-local rule index << 3 | clause */
-    uint8_t *need;             /* per rule: mask of its clauses (0 = always candidate) */
+    uint32_t *atom_rules;      /* kind-local rule indices whose primary has the atom */
+    uint32_t *sec_off;         /* nrules + 1: rule -> its secondary clauses
+                                * sec_cl[sec_off[r] .. sec_off[r+1]) */
+    uint32_t *sec_cl;          /* nsec + 1: clause -> sec_atoms[sec_cl[c] .. sec_cl[c+1]) */
+    uint32_t *sec_atoms;
     hs_database_t *lit_db;     /* every literal atom of every field, deduplicated by
                                 * bytes + case: scanned once over the record's buffer */
     uint32_t npats;
@@ -83,6 +99,11 @@ struct sc_kind {
 
 struct sc_seg { /* a field value's bytes in the scan buffer */
     uint32_t start, end;
+    uint32_t next; /* the field's next segment, or SC_NOSEG */
+};
+
+struct sc_span { /* a value lying inside the raw line, not yet a segment */
+    uint32_t off, len;
     uint32_t field;
 };
 
@@ -92,16 +113,23 @@ struct sigma_cthread {
     struct sigma_evalctx *ec;
     hs_scratch_t *scratch;
     uint64_t *bits;            /* candidates */
-    uint8_t *have;             /* per rule: clauses satisfied so far */
+    uint8_t *have;             /* per rule: its primary clause holds */
     uint32_t *touched, ntouched; /* rules with have != 0 */
+    uint64_t *amatch;          /* per atom: it occurs in the record */
+    uint32_t *alist, nalist;   /* atoms set in amatch */
     const struct sc_kind *kind;
     const struct sigma_compiled *sc;
     uint32_t candidates;
     bool scan_failed;
-    char *buf;                 /* the record's literal scan buffer: values back to back */
+    char *buf;                 /* the record's literal scan buffer: copied values, then
+                                * (in raw mode) the raw line */
     size_t nbuf, capbuf;
-    struct sc_seg *segs;       /* its segments, ascending */
+    struct sc_seg *segs;       /* its segments, chained per field */
     uint32_t nsegs, capsegs;
+    uint32_t *fhead;           /* per field of the kind: first segment or SC_NOSEG */
+    struct sc_span *spans;     /* values inside the raw line, placed at the end */
+    uint32_t nspans, capspans;
+    size_t span_bytes;
     char norm[SIGMA_URL_MAX];
 };
 
@@ -114,7 +142,7 @@ struct sigma_compiled {
     uint32_t *ht; /* atom hash table: index + 1, 0 = empty */
     uint32_t htcap;
     struct sc_kind kinds[SC_KINDS];
-    uint32_t maxwords, maxrules;
+    uint32_t maxwords, maxrules, maxfields;
     hs_scratch_t *proto;
     struct sigma_cthread *pool[SC_POOL];
     struct sigma_compiled_stats st;
@@ -404,8 +432,9 @@ static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
     } else {
         uint32_t off;
         int len = literal_piece(alt->s, alt->n, &off);
-        if (len <= 0)
+        if (len <= 0 && alt->n) /* only wildcards: no requirement */
             return false;
+        /* alt->n == 0: the empty value, an exact compare with nothing */
         uint8_t anchor = (off == 0 ? SC_ANCHOR_START : 0) |
                          (off + (uint32_t)len == alt->n ? SC_ANCHOR_END : 0);
         unsigned fl = HS_FLAG_SINGLEMATCH | (t->flags & SIGMA_F_CASED ? 0 : HS_FLAG_CASELESS);
@@ -682,12 +711,148 @@ out:
     return rc;
 }
 
-/* Kind k: rule list, always list, atom map, databases. 0 or -1 (sc->why). */
+/* Field fi's atoms ids[0..n): literals of >= SC_MIN_LIT bytes into the kind's
+ * literal database (lits), shorter ones into the compare list (unanchored ones
+ * only while few), the rest (regexes) into the field's own database. Reorders
+ * ids. 0 or -1 (sc->why). */
+static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t fi, uint32_t *ids,
+                       uint32_t n, struct sc_pent **lits, uint32_t *nlit, uint32_t *caplit)
+{
+    uint32_t nunanchored = 0, ndb = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sc_atom *a = &sc->atoms[ids[i]];
+        nunanchored += !a->regex && a->n < SC_MIN_LIT && !a->anchor;
+    }
+    bool cmp_unanchored = nunanchored <= SC_MAX_CMP;
+    f->lit_raw_covers = f->db_raw_covers = f->fid == SIGMA_FID_KEYWORD;
+    f->cmp = malloc(n * sizeof(*f->cmp));
+    if (!f->cmp)
+        goto oom;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct sc_atom *a = &sc->atoms[ids[i]];
+        if (!a->regex && a->n >= SC_MIN_LIT) {
+            f->lit = true;
+            f->lit_raw_covers &= !a->anchor;
+            if (*nlit == *caplit) {
+                uint32_t nc = *caplit ? *caplit * 2 : 256;
+                struct sc_pent *np = realloc(*lits, nc * sizeof(*np));
+                if (!np)
+                    goto oom;
+                *lits = np;
+                *caplit = nc;
+            }
+            (*lits)[*nlit].atom = ids[i];
+            (*lits)[*nlit].field = (uint16_t)fi;
+            (*lits)[*nlit].anchor = a->anchor;
+            (*nlit)++;
+        } else if (!a->regex && (a->anchor || cmp_unanchored)) {
+            f->cmp[f->ncmp].atom = ids[i];
+            f->cmp[f->ncmp].anchor = a->anchor;
+            f->ncmp++;
+        } else { /* a regex, or one of many short unanchored literals */
+            f->db_raw_covers &= !a->regex;
+            ids[ndb++] = ids[i];
+        }
+    }
+    return ndb ? build_db(sc, ids, ndb, &f->db) : 0;
+oom:
+    snprintf(sc->why, sizeof(sc->why), "out of memory");
+    return -1;
+}
+
+/* The index of t's primary clause: the most selective one. */
+static uint32_t primary_clause(const struct cnf *t)
+{
+    uint32_t p = 0;
+    for (uint32_t c = 1; c < t->n; c++)
+        if (cl_better(&t->c[c], &t->c[p]))
+            p = c;
+    return p;
+}
+
+/* Kind k's rule list, always list, primary atom -> rules map and secondary
+ * clauses. 0 or -1 (out of memory). */
+static int build_rule_maps(struct sigma_compiled *sc, struct sc_kind *kd, uint32_t k,
+                           const struct cnf *trig)
+{
+    const struct sigma_ruleset *rs = sc->rs;
+    uint32_t *fill = NULL;
+    kd->rules = malloc(kd->nrules * sizeof(*kd->rules));
+    kd->always = malloc(kd->nrules * sizeof(*kd->always));
+    kd->atom_off = calloc(sc->natoms + 1, sizeof(*kd->atom_off));
+    kd->sec_off = calloc(kd->nrules + 1, sizeof(*kd->sec_off));
+    fill = calloc(sc->natoms + 1, sizeof(*fill));
+    if (!kd->rules || !kd->always || !kd->atom_off || !kd->sec_off || !fill)
+        goto oom;
+    uint32_t nr = 0, nprim = 0, nsec = 0, nsecatoms = 0;
+    for (uint32_t i = 0; i < rs->n; i++) {
+        if (rs->rules[i].ls.why || !(rs->rules[i].ls.kinds & (1u << k)))
+            continue;
+        const struct cnf *t = &trig[i];
+        if (!t->n)
+            kd->always[kd->nalways++] = nr;
+        uint32_t p = t->n ? primary_clause(t) : 0;
+        for (uint32_t c = 0; c < t->n; c++) {
+            if (c != p) {
+                nsec++;
+                nsecatoms += t->c[c].n;
+                continue;
+            }
+            for (uint32_t j = 0; j < t->c[c].n; j++) {
+                kd->atom_off[t->c[c].a[j] + 1]++;
+                nprim++;
+            }
+        }
+        kd->sec_off[nr + 1] = nsec;
+        kd->rules[nr++] = i;
+    }
+    for (uint32_t a = 0; a < sc->natoms; a++)
+        kd->atom_off[a + 1] += kd->atom_off[a];
+    kd->atom_rules = malloc((nprim ? nprim : 1) * sizeof(*kd->atom_rules));
+    kd->sec_cl = malloc((nsec + 1) * sizeof(*kd->sec_cl));
+    kd->sec_atoms = malloc((nsecatoms ? nsecatoms : 1) * sizeof(*kd->sec_atoms));
+    if (!kd->atom_rules || !kd->sec_cl || !kd->sec_atoms)
+        goto oom;
+    memcpy(fill, kd->atom_off, (sc->natoms + 1) * sizeof(*fill));
+    uint32_t cl = 0, na = 0;
+    for (uint32_t r = 0; r < kd->nrules; r++) {
+        const struct cnf *t = &trig[kd->rules[r]];
+        uint32_t p = t->n ? primary_clause(t) : 0;
+        for (uint32_t c = 0; c < t->n; c++) {
+            if (c == p) {
+                for (uint32_t j = 0; j < t->c[c].n; j++)
+                    kd->atom_rules[fill[t->c[c].a[j]]++] = r;
+                continue;
+            }
+            kd->sec_cl[cl++] = na;
+            memcpy(kd->sec_atoms + na, t->c[c].a, t->c[c].n * sizeof(*kd->sec_atoms));
+            na += t->c[c].n;
+        }
+    }
+    kd->sec_cl[cl] = na;
+    free(fill);
+    return 0;
+oom:
+    free(fill);
+    return -1;
+}
+
+/* Does the kind use atom a (in a primary or a secondary clause)? */
+static void mark_used(const struct sc_kind *kd, uint8_t *used)
+{
+    uint32_t nsec = kd->sec_off[kd->nrules];
+    for (uint32_t j = 0; j < kd->sec_cl[nsec]; j++)
+        used[kd->sec_atoms[j]] = 1;
+}
+
+/* Kind k: rule maps, fields and databases. 0 or -1 (sc->why). */
 static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *trig)
 {
     const struct sigma_ruleset *rs = sc->rs;
     struct sc_kind *kd = &sc->kinds[k];
-    uint32_t *used = NULL, *keyatoms = NULL;
+    uint32_t *keyatoms = NULL;
+    uint8_t *used = NULL;
+    bool *done = NULL;
     struct sc_pent *lits = NULL;
     uint32_t nlit = 0, caplit = 0;
     int rc = -1;
@@ -695,47 +860,18 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
         kd->nrules += !rs->rules[i].ls.why && (rs->rules[i].ls.kinds & (1u << k));
     if (!kd->nrules)
         return 0;
-    kd->rules = malloc(kd->nrules * sizeof(*kd->rules));
-    kd->always = malloc(kd->nrules * sizeof(*kd->always));
-    kd->need = calloc(kd->nrules, sizeof(*kd->need));
-    kd->atom_off = calloc(sc->natoms + 1, sizeof(*kd->atom_off));
-    used = calloc(sc->natoms + 1, sizeof(*used));
-    if (!kd->rules || !kd->always || !kd->need || !kd->atom_off || !used)
+    if (build_rule_maps(sc, kd, k, trig))
         goto oom;
-    uint32_t nr = 0, total = 0;
-    for (uint32_t i = 0; i < rs->n; i++) {
-        if (rs->rules[i].ls.why || !(rs->rules[i].ls.kinds & (1u << k)))
-            continue;
-        if (!trig[i].n)
-            kd->always[kd->nalways++] = nr;
-        kd->need[nr] = (uint8_t)((1u << trig[i].n) - 1);
-        for (uint32_t c = 0; c < trig[i].n; c++)
-            for (uint32_t j = 0; j < trig[i].c[c].n; j++) {
-                kd->atom_off[trig[i].c[c].a[j] + 1]++;
-                total++;
-            }
-        kd->rules[nr++] = i;
-    }
-    for (uint32_t a = 0; a < sc->natoms; a++)
-        kd->atom_off[a + 1] += kd->atom_off[a];
-    kd->atom_rules = malloc((total ? total : 1) * sizeof(*kd->atom_rules));
-    if (!kd->atom_rules)
-        goto oom;
-    memcpy(used, kd->atom_off, (sc->natoms + 1) * sizeof(*used)); /* fill cursors */
-    for (uint32_t r = 0; r < kd->nrules; r++) {
-        const struct cnf *t = &trig[kd->rules[r]];
-        for (uint32_t c = 0; c < t->n; c++)
-            for (uint32_t j = 0; j < t->c[c].n; j++)
-                kd->atom_rules[used[t->c[c].a[j]]++] = r << 3 | c;
-    }
-    /* fields: group the kind's atoms by field (fid; JSON/keyword: fid + name) */
+    used = calloc(sc->natoms + 1, 1);
     keyatoms = malloc((sc->natoms ? sc->natoms : 1) * sizeof(*keyatoms));
     kd->fields = calloc(sc->nkeys ? sc->nkeys : 1, sizeof(*kd->fields));
-    if (!keyatoms || !kd->fields)
+    done = calloc(sc->nkeys ? sc->nkeys : 1, sizeof(*done));
+    if (!used || !keyatoms || !kd->fields || !done)
         goto oom;
-    bool *done = calloc(sc->nkeys ? sc->nkeys : 1, sizeof(*done));
-    if (!done)
-        goto oom;
+    for (uint32_t a = 0; a < sc->natoms; a++)
+        used[a] = kd->atom_off[a + 1] > kd->atom_off[a];
+    mark_used(kd, used);
+    /* fields: group the kind's atoms by field (fid; JSON/keyword: fid + name) */
     for (uint32_t key = 0; key < sc->nkeys; key++) {
         if (done[key])
             continue;
@@ -745,7 +881,7 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
         for (uint32_t a = 0; a < sc->natoms; a++) {
             const struct sc_key *ak = &sc->keys[sc->atoms[a].key];
             bool same = by_name ? sc->atoms[a].key == key : ak->fid == fid;
-            if (same && kd->atom_off[a + 1] > kd->atom_off[a])
+            if (same && used[a])
                 keyatoms[na++] = a;
         }
         struct sc_field *f = &kd->fields[kd->nfields];
@@ -753,10 +889,8 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
         f->name = by_name ? sc->keys[key].name : NULL;
         if (!by_name) { /* every Sigma name mapped to fid: the JSON fallback */
             f->fallback = calloc(sc->nkeys, sizeof(*f->fallback));
-            if (!f->fallback) {
-                free(done);
+            if (!f->fallback)
                 goto oom;
-            }
         }
         for (uint32_t o = key; o < sc->nkeys; o++) {
             if (by_name ? o != key : sc->keys[o].fid != fid)
@@ -771,51 +905,9 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
             continue;
         }
         uint32_t fi = kd->nfields++;
-        f->lit_raw_covers = f->db_raw_covers = fid == SIGMA_FID_KEYWORD;
-        uint32_t nre = 0;
-        for (uint32_t i = 0; i < na; i++) {
-            const struct sc_atom *a = &sc->atoms[keyatoms[i]];
-            if (a->regex || a->n < SC_MIN_LIT) { /* a short literal would match all over */
-                keyatoms[nre++] = keyatoms[i];
-                f->db_raw_covers &= !a->regex && !a->anchor;
-                continue;
-            }
-            f->lit = true;
-            f->lit_raw_covers &= !a->anchor;
-            if (nlit == caplit) {
-                uint32_t nc = caplit ? caplit * 2 : 256;
-                struct sc_pent *np = realloc(lits, nc * sizeof(*np));
-                if (!np) {
-                    free(done);
-                    goto oom;
-                }
-                lits = np;
-                caplit = nc;
-            }
-            lits[nlit].atom = keyatoms[i];
-            lits[nlit].field = (uint16_t)fi;
-            lits[nlit].anchor = a->anchor;
-            nlit++;
-        }
-        bool all_exact = nre > 0;
-        for (uint32_t i = 0; i < nre; i++)
-            all_exact &= !sc->atoms[keyatoms[i]].regex &&
-                         sc->atoms[keyatoms[i]].anchor == (SC_ANCHOR_START | SC_ANCHOR_END);
-        if (all_exact) { /* a compare per value beats a scan per value */
-            f->exact = malloc(nre * sizeof(*f->exact));
-            if (!f->exact) {
-                free(done);
-                goto oom;
-            }
-            memcpy(f->exact, keyatoms, nre * sizeof(*f->exact));
-            f->nexact = nre;
-            f->db_raw_covers = false;
-        } else if (nre && build_db(sc, keyatoms, nre, &f->db)) {
-            free(done);
+        if (field_atoms(sc, f, fi, keyatoms, na, &lits, &nlit, &caplit))
             goto out;
-        }
     }
-    free(done);
     if (nlit && build_lit_db(sc, kd, lits, nlit))
         goto out;
     rc = 0;
@@ -824,6 +916,7 @@ oom:
     snprintf(sc->why, sizeof(sc->why), "out of memory");
 out:
     free(used);
+    free(done);
     free(keyatoms);
     free(lits);
     return rc;
@@ -883,6 +976,8 @@ struct sigma_compiled *sigma_compiled_build(const struct sigma_ruleset *rs)
                 sc->maxwords = w;
             if (sc->kinds[k].nrules > sc->maxrules)
                 sc->maxrules = sc->kinds[k].nrules;
+            if (sc->kinds[k].nfields > sc->maxfields)
+                sc->maxfields = sc->kinds[k].nfields;
         }
     }
     for (uint32_t i = 0; i < rs->n; i++)
@@ -904,8 +999,12 @@ static void cthread_free(struct sigma_cthread *t)
     free(t->bits);
     free(t->have);
     free(t->touched);
+    free(t->amatch);
+    free(t->alist);
+    free(t->fhead);
     free(t->buf);
     free(t->segs);
+    free(t->spans);
     free(t);
 }
 
@@ -921,14 +1020,16 @@ void sigma_compiled_free(struct sigma_compiled *sc)
             if (kd->fields[f].db)
                 hs_free_database(kd->fields[f].db);
             free(kd->fields[f].fallback);
-            free(kd->fields[f].exact);
+            free(kd->fields[f].cmp);
         }
         free(kd->fields);
         free(kd->rules);
         free(kd->always);
-        free(kd->need);
         free(kd->atom_off);
         free(kd->atom_rules);
+        free(kd->sec_off);
+        free(kd->sec_cl);
+        free(kd->sec_atoms);
         if (kd->lit_db)
             hs_free_database(kd->lit_db);
         free(kd->pat_len);
@@ -964,7 +1065,11 @@ static struct sigma_cthread *cthread_new(const struct sigma_compiled *sc)
     t->bits = calloc(sc->maxwords ? sc->maxwords : 1, sizeof(*t->bits));
     t->have = calloc(sc->maxrules ? sc->maxrules : 1, sizeof(*t->have));
     t->touched = calloc(sc->maxrules ? sc->maxrules : 1, sizeof(*t->touched));
-    if (!t->ec || !t->bits || !t->have || !t->touched || (sc->proto && hs_clone_scratch(sc->proto, &t->scratch))) {
+    t->amatch = calloc(sc->natoms / 64 + 1, sizeof(*t->amatch));
+    t->alist = calloc(sc->natoms + 1, sizeof(*t->alist));
+    t->fhead = calloc(sc->maxfields + 1, sizeof(*t->fhead));
+    if (!t->ec || !t->bits || !t->have || !t->touched || !t->amatch || !t->alist || !t->fhead ||
+        (sc->proto && hs_clone_scratch(sc->proto, &t->scratch))) {
         cthread_free(t);
         return NULL;
     }
@@ -1010,14 +1115,40 @@ void sigma_compiled_release(const struct sigma_compiled *sc, struct sigma_cthrea
         atomic_store(&t->busy, 0);
 }
 
+/* Atom id occurs in the record: remember it, and the rules whose primary
+ * clause it satisfies. */
 static inline void mark_atom(struct sigma_cthread *t, const struct sc_kind *kd, uint32_t id)
 {
+    uint64_t bit = 1ull << (id & 63);
+    if (t->amatch[id >> 6] & bit)
+        return;
+    t->amatch[id >> 6] |= bit;
+    t->alist[t->nalist++] = id;
     for (uint32_t j = kd->atom_off[id]; j < kd->atom_off[id + 1]; j++) {
-        uint32_t r = kd->atom_rules[j] >> 3;
-        if (!t->have[r])
+        uint32_t r = kd->atom_rules[j];
+        if (!t->have[r]) {
+            t->have[r] = 1;
             t->touched[t->ntouched++] = r;
-        t->have[r] |= (uint8_t)(1u << (kd->atom_rules[j] & 7));
+        }
     }
+}
+
+static inline bool atom_seen(const struct sigma_cthread *t, uint32_t id)
+{
+    return (t->amatch[id >> 6] >> (id & 63)) & 1;
+}
+
+/* Every secondary clause of rule r has an atom that occurred. */
+static bool secondaries_hold(const struct sigma_cthread *t, const struct sc_kind *kd, uint32_t r)
+{
+    for (uint32_t c = kd->sec_off[r]; c < kd->sec_off[r + 1]; c++) {
+        bool any = false;
+        for (uint32_t j = kd->sec_cl[c]; j < kd->sec_cl[c + 1] && !any; j++)
+            any = atom_seen(t, kd->sec_atoms[j]);
+        if (!any)
+            return false;
+    }
+    return true;
 }
 
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
@@ -1032,7 +1163,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 }
 
 /* A literal pattern ended at `to` of the scan buffer: it counts for the uses
- * whose field owns the segment holding all its bytes, anchors respected. */
+ * whose field has a segment holding all its bytes, anchors respected. Segments
+ * may overlap (fields inside the raw line). */
 static int on_lit(unsigned int id, unsigned long long from, unsigned long long to,
                   unsigned int flags, void *ctx)
 {
@@ -1041,23 +1173,19 @@ static int on_lit(unsigned int id, unsigned long long from, unsigned long long t
     (void)from;
     (void)flags;
     uint32_t end = (uint32_t)to, start = end - kd->pat_len[id];
-    uint32_t lo = 0, hi = t->nsegs; /* the last segment with seg.start <= start */
-    while (hi - lo > 1) {
-        uint32_t mid = (lo + hi) / 2;
-        if (t->segs[mid].start <= start)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    const struct sc_seg *g = &t->segs[lo];
-    if (start < g->start || end > g->end)
-        return 0; /* spans two values */
     for (uint32_t j = kd->pat_off[id]; j < kd->pat_off[id + 1]; j++) {
         const struct sc_pent *e = &kd->pents[j];
-        if (e->field != g->field || ((e->anchor & SC_ANCHOR_START) && start != g->start) ||
-            ((e->anchor & SC_ANCHOR_END) && end != g->end))
+        if (atom_seen(t, e->atom))
             continue;
-        mark_atom(t, kd, e->atom);
+        for (uint32_t g = t->fhead[e->field]; g != SC_NOSEG; g = t->segs[g].next) {
+            const struct sc_seg *sg = &t->segs[g];
+            if (start < sg->start || end > sg->end ||
+                ((e->anchor & SC_ANCHOR_START) && start != sg->start) ||
+                ((e->anchor & SC_ANCHOR_END) && end != sg->end))
+                continue;
+            mark_atom(t, kd, e->atom);
+            break;
+        }
     }
     return 0;
 }
@@ -1070,83 +1198,198 @@ static void scan(struct sigma_cthread *t, const hs_database_t *db, const char *s
         t->scan_failed = true; /* every rule of the kind becomes a candidate */
 }
 
-/* Append a value of field fi to the scan buffer as a segment of its own. */
-static void seg_add(struct sigma_cthread *t, uint32_t fi, const char *s, size_t n)
+/* Room for n more bytes in the scan buffer and one more segment. */
+static bool buf_room(struct sigma_cthread *t, size_t n)
 {
-    if (!n)
-        return; /* no literal is empty */
-    if (n > UINT32_MAX - 1 - t->nbuf) {
-        t->scan_failed = true;
-        return;
-    }
+    if (n > UINT32_MAX - 1 - t->nbuf)
+        return false;
     if (t->nbuf + n > t->capbuf) {
         size_t nc = t->capbuf ? t->capbuf : 4096;
         while (nc < t->nbuf + n)
             nc *= 2;
         char *nb = realloc(t->buf, nc);
-        if (!nb) {
-            t->scan_failed = true;
-            return;
-        }
+        if (!nb)
+            return false;
         t->buf = nb;
         t->capbuf = nc;
     }
     if (t->nsegs == t->capsegs) {
         uint32_t nc = t->capsegs ? t->capsegs * 2 : 64;
         struct sc_seg *ns = realloc(t->segs, nc * sizeof(*ns));
+        if (!ns)
+            return false;
+        t->segs = ns;
+        t->capsegs = nc;
+    }
+    return true;
+}
+
+/* Bytes [start, end) of the buffer are a value of field fi. */
+static void seg_new(struct sigma_cthread *t, uint32_t fi, uint32_t start, uint32_t end)
+{
+    struct sc_seg *g = &t->segs[t->nsegs];
+    g->start = start;
+    g->end = end;
+    g->next = t->fhead[fi];
+    t->fhead[fi] = t->nsegs++;
+}
+
+/* Copy a value of field fi into the buffer as a segment of its own. */
+static void seg_copy(struct sigma_cthread *t, uint32_t fi, const char *s, size_t n)
+{
+    if (!buf_room(t, n)) {
+        t->scan_failed = true;
+        return;
+    }
+    memcpy(t->buf + t->nbuf, s, n);
+    seg_new(t, fi, (uint32_t)t->nbuf, (uint32_t)(t->nbuf + n));
+    t->nbuf += n;
+}
+
+/* A value of field fi for the literal scan: a span when it lies inside the raw
+ * line (placed once every field is taken), else a copy. */
+static void seg_add(struct sigma_cthread *t, uint32_t fi, const char *s, size_t n,
+                    const struct cw_record *rec)
+{
+    if (!n)
+        return; /* no literal is empty */
+    uintptr_t p = (uintptr_t)s, r0 = (uintptr_t)rec->raw;
+    if (!rec->raw || p < r0 || p > r0 + rec->raw_len || n > r0 + rec->raw_len - p) {
+        seg_copy(t, fi, s, n);
+        return;
+    }
+    if (t->nspans == t->capspans) {
+        uint32_t nc = t->capspans ? t->capspans * 2 : 32;
+        struct sc_span *ns = realloc(t->spans, nc * sizeof(*ns));
         if (!ns) {
             t->scan_failed = true;
             return;
         }
-        t->segs = ns;
-        t->capsegs = nc;
+        t->spans = ns;
+        t->capspans = nc;
     }
-    memcpy(t->buf + t->nbuf, s, n);
-    t->segs[t->nsegs].start = (uint32_t)t->nbuf;
-    t->segs[t->nsegs].end = (uint32_t)(t->nbuf + n);
-    t->segs[t->nsegs].field = fi;
-    t->nsegs++;
-    t->nbuf += n;
+    t->spans[t->nspans].off = (uint32_t)(p - r0);
+    t->spans[t->nspans].len = (uint32_t)n;
+    t->spans[t->nspans].field = fi;
+    t->nspans++;
+    t->span_bytes += n;
 }
 
-/* One value of field fi: into the buffer (unless covered by the raw line) and
- * through the field's regex database. */
+/* The spans: when they add up to the raw line or more, the raw line is scanned
+ * once and they point into it; else each is copied (fewer bytes to scan). */
+static void place_spans(struct sigma_cthread *t, const struct cw_record *rec)
+{
+    if (!t->nspans)
+        return;
+    if (t->span_bytes >= rec->raw_len) {
+        uint32_t base = (uint32_t)t->nbuf;
+        for (uint32_t i = 0; i < t->nspans; i++) {
+            if (!buf_room(t, i ? 0 : rec->raw_len)) {
+                t->scan_failed = true;
+                return;
+            }
+            if (!i) {
+                memcpy(t->buf + t->nbuf, rec->raw, rec->raw_len);
+                t->nbuf += rec->raw_len;
+            }
+            const struct sc_span *sp = &t->spans[i];
+            seg_new(t, sp->field, base + sp->off, base + sp->off + sp->len);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < t->nspans; i++)
+        seg_copy(t, t->spans[i].field, rec->raw + t->spans[i].off, t->spans[i].len);
+}
+
+static inline unsigned char fold_ascii(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static bool eq_bytes(const char *a, const char *b, size_t n, bool caseless)
+{
+    if (!caseless) /* ASCII folding, as Hyperscan's */
+        return !memcmp(a, b, n);
+    for (size_t k = 0; k < n; k++)
+        if (fold_ascii((unsigned char)a[k]) != fold_ascii((unsigned char)b[k]))
+            return false;
+    return true;
+}
+
+/* Does short literal a occur in s[0..n) where its anchor says? */
+static bool cmp_hit(const struct sc_atom *a, uint8_t anchor, const char *s, size_t n)
+{
+    bool caseless = a->flags & HS_FLAG_CASELESS;
+    if (a->n > n || (!a->n && anchor != (SC_ANCHOR_START | SC_ANCHOR_END)))
+        return false;
+    switch (anchor) {
+    case SC_ANCHOR_START | SC_ANCHOR_END: return a->n == n && eq_bytes(a->s, s, n, caseless);
+    case SC_ANCHOR_START: return eq_bytes(a->s, s, a->n, caseless);
+    case SC_ANCHOR_END: return eq_bytes(a->s, s + n - a->n, a->n, caseless);
+    default: break;
+    }
+    unsigned char c0 = (unsigned char)a->s[0];
+    if (caseless && ((c0 | 0x20) < 'a' || (c0 | 0x20) > 'z')) /* not a letter: memchr */
+        caseless = false;
+    for (size_t i = 0; i + a->n <= n; i++) {
+        if (!caseless) {
+            const char *q = memchr(s + i, c0, n - a->n + 1 - i);
+            if (!q)
+                return false;
+            i = (size_t)(q - s);
+        }
+        if (eq_bytes(a->s, s + i, a->n, caseless || (a->flags & HS_FLAG_CASELESS)))
+            return true;
+    }
+    return false;
+}
+
+/* One value of field fi: into the literal scan (unless covered by the raw line),
+ * compared with the short literals, through the field's own database. covered:
+ * a keyword value lying inside the raw line, which is taken too. */
 static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
-                       const char *s, size_t n, bool covered)
+                       const char *s, size_t n, bool covered, const struct cw_record *rec)
 {
     if (f->lit && !(covered && f->lit_raw_covers))
-        seg_add(t, fi, s, n);
+        seg_add(t, fi, s, n, rec);
     if (f->db && !(covered && f->db_raw_covers))
         scan(t, f->db, s, n);
-    for (uint32_t i = 0; i < f->nexact; i++) {
-        const struct sc_atom *a = &t->sc->atoms[f->exact[i]];
-        if (a->n != n)
+    for (uint32_t i = 0; i < f->ncmp; i++) {
+        const struct sc_cmp *c = &f->cmp[i];
+        if ((covered && !c->anchor) || atom_seen(t, c->atom))
             continue;
-        bool eq = true;
-        if (a->flags & HS_FLAG_CASELESS) { /* ASCII folding, as Hyperscan's */
-            for (size_t k = 0; k < n && eq; k++) {
-                unsigned char x = (unsigned char)a->s[k], y = (unsigned char)s[k];
-                x = x >= 'A' && x <= 'Z' ? (unsigned char)(x + 32) : x;
-                y = y >= 'A' && y <= 'Z' ? (unsigned char)(y + 32) : y;
-                eq = x == y;
-            }
-        } else {
-            eq = !memcmp(a->s, s, n);
-        }
-        if (eq)
-            mark_atom(t, t->kind, f->exact[i]);
+        if (cmp_hit(&t->sc->atoms[c->atom], c->anchor, s, n))
+            mark_atom(t, t->kind, c->atom);
     }
 }
 
 static void take_url_value(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
-                           const char *s, size_t n)
+                           const char *s, size_t n, const struct cw_record *rec)
 {
-    take_value(t, f, fi, s, n, false);
+    take_value(t, f, fi, s, n, false, rec);
     if (sigma_is_url_field(f->fid) && n && memchr(s, '%', n)) {
         size_t nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
         if (nn != n || memcmp(s, t->norm, n)) /* identical: nothing new to find */
-            take_value(t, f, fi, t->norm, nn, false);
+            take_value(t, f, fi, t->norm, nn, false, rec);
     }
+}
+
+/* http.url where its bytes already lie in the record (path '?' query back to
+ * back, or the path alone), exactly the value the evaluator builds in its
+ * scratch (url_value in sigma_eval.c); false: let the evaluator build it. */
+static bool url_in_place(const struct cw_record *rec, const char **s, size_t *n)
+{
+    size_t pn = 0, qn = 0;
+    const char *p = cw_record_str(rec, CW_F_HTTP_PATH, &pn);
+    const char *q = cw_record_str(rec, CW_F_HTTP_QUERY, &qn);
+    if (!p)
+        return false;
+    *s = p;
+    *n = pn;
+    if (!q || pn + qn + 1 > SIGMA_URL_MAX)
+        return true;
+    *n = pn + 1 + qn;
+    return q == p + pn + 1 && p[pn] == '?';
 }
 
 static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
@@ -1162,24 +1405,25 @@ static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32
                 continue;
             uintptr_t p = (uintptr_t)v->v.s;
             bool covered = r0 && p >= r0 && p <= r1 && v->len <= r1 - p;
-            take_value(t, f, fi, v->v.s, v->len, covered); /* covered: inside the raw line */
+            take_value(t, f, fi, v->v.s, v->len, covered, rec);
         }
         if (rec->raw)
-            take_value(t, f, fi, rec->raw, rec->raw_len, false);
+            take_value(t, f, fi, rec->raw, rec->raw_len, false, rec);
         return;
     }
     if (f->fid == SIGMA_FID_JSON) {
         if (sigma_eval_field(t->ec, f->fid, f->name, &s, &n))
-            take_url_value(t, f, fi, s, n);
+            take_url_value(t, f, fi, s, n, rec);
         return;
     }
-    if (sigma_eval_field(t->ec, f->fid, NULL, &s, &n)) {
-        take_url_value(t, f, fi, s, n);
+    if ((f->fid == SIGMA_FID_HTTP_URL && url_in_place(rec, &s, &n)) ||
+        sigma_eval_field(t->ec, f->fid, NULL, &s, &n)) {
+        take_url_value(t, f, fi, s, n, rec);
         return;
     }
     for (uint32_t i = 0; i < f->nfallback; i++)
         if (sigma_eval_field(t->ec, f->fid, f->fallback[i], &s, &n))
-            take_url_value(t, f, fi, s, n);
+            take_url_value(t, f, fi, s, n, rec);
 }
 
 int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t,
@@ -1203,17 +1447,25 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
     t->ntouched = 0;
     t->nbuf = 0;
     t->nsegs = 0;
+    t->nspans = 0;
+    t->span_bytes = 0;
+    for (uint32_t f = 0; f < kd->nfields; f++)
+        t->fhead[f] = SC_NOSEG;
     for (uint32_t f = 0; f < kd->nfields; f++)
         take_field(t, &kd->fields[f], f, rec);
+    place_spans(t, rec);
     if (kd->lit_db && t->nsegs &&
         hs_scan(kd->lit_db, t->buf, (unsigned)t->nbuf, 0, t->scratch, on_lit, t) != HS_SUCCESS)
         t->scan_failed = true;
     for (uint32_t i = 0; i < t->ntouched; i++) { /* every clause holds: a candidate */
         uint32_t r = t->touched[i];
-        if (t->have[r] == kd->need[r])
+        if (secondaries_hold(t, kd, r))
             t->bits[r >> 6] |= 1ull << (r & 63);
         t->have[r] = 0;
     }
+    for (uint32_t i = 0; i < t->nalist; i++)
+        t->amatch[t->alist[i] >> 6] = 0;
+    t->nalist = 0;
     if (t->scan_failed)
         memset(t->bits, 0xff, words * sizeof(*t->bits));
     for (uint32_t w = 0; w < words; w++) {

@@ -77,27 +77,84 @@ static inline unsigned char fold(unsigned char c, bool cased)
     return !cased && c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
 }
 
+static inline bool is_letter(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/* Does the star-free piece p[0..m) (SIGMA_GLOB_ONE = any byte) match s[0..m)? */
+static inline bool piece_at(const char *p, size_t m, const char *s, bool cased)
+{
+    for (size_t i = 0; i < m; i++)
+        if (p[i] != SIGMA_GLOB_ONE &&
+            fold((unsigned char)p[i], cased) != fold((unsigned char)s[i], cased))
+            return false;
+    return true;
+}
+
+/* Leftmost start of the star-free piece p[0..m) in s[0..n), or -1. Candidates
+ * are found with memchr on one byte of the piece (a non-letter when there is one,
+ * else a letter in both cases). */
+static ptrdiff_t piece_find(const char *p, size_t m, const char *s, size_t n, bool cased)
+{
+    if (m > n)
+        return -1;
+    size_t k = m, last = n - m;
+    for (size_t i = 0; i < m && k == m; i++) /* the pivot byte */
+        if (p[i] != SIGMA_GLOB_ONE && (cased || !is_letter((unsigned char)p[i])))
+            k = i;
+    for (size_t i = 0; i < m && k == m; i++)
+        if (p[i] != SIGMA_GLOB_ONE)
+            k = i;
+    if (k == m) /* only '?': any start fits */
+        return 0;
+    unsigned char c = (unsigned char)p[k];
+    bool both = !cased && is_letter(c);
+    for (size_t i = 0; i <= last;) {
+        const char *from = s + i + k, *q;
+        size_t room = last - i + 1;
+        if (both) {
+            const char *lo = memchr(from, c | 0x20, room);
+            const char *up = memchr(from, c & ~0x20, lo ? (size_t)(lo - from) : room);
+            q = up ? up : lo;
+        } else {
+            q = memchr(from, c, room);
+        }
+        if (!q)
+            return -1;
+        i = (size_t)(q - s) - k;
+        if (piece_at(p, m, s + i, cased))
+            return (ptrdiff_t)i;
+        i++;
+    }
+    return -1;
+}
+
+/* Glob with '*' and '?': the pieces between stars have fixed lengths, so the
+ * first piece is anchored at the start, the last at the end, and each middle
+ * piece may take its leftmost occurrence (a later one never helps the rest). */
 bool sigma_glob(const char *p, size_t pn, const char *s, size_t sn, bool cased)
 {
-    size_t pi = 0, si = 0, star_p = (size_t)-1, star_s = 0;
-    while (si < sn) {
-        if (pi < pn && p[pi] == SIGMA_GLOB_STAR) {
-            star_p = pi++;
-            star_s = si;
-        } else if (pi < pn && (p[pi] == SIGMA_GLOB_ONE ||
-                               fold((unsigned char)p[pi], cased) == fold((unsigned char)s[si], cased))) {
-            pi++;
-            si++;
-        } else if (star_p != (size_t)-1) {
-            pi = star_p + 1;
-            si = ++star_s;
-        } else {
-            return false;
+    const char *star = memchr(p, SIGMA_GLOB_STAR, pn);
+    if (!star)
+        return pn == sn && piece_at(p, pn, s, cased);
+    size_t head = (size_t)(star - p), tail_at = pn;
+    while (p[tail_at - 1] != SIGMA_GLOB_STAR) /* the last star is at tail_at - 1 */
+        tail_at--;
+    size_t tail = pn - tail_at;
+    if (head + tail > sn || !piece_at(p, head, s, cased) ||
+        !piece_at(p + tail_at, tail, s + sn - tail, cased))
+        return false;
+    size_t si = head, end = sn - tail;
+    for (size_t pi = head + 1; pi < tail_at;) {
+        const char *next = memchr(p + pi, SIGMA_GLOB_STAR, tail_at - pi);
+        size_t m = (size_t)(next - (p + pi)); /* next exists: p[tail_at - 1] is a star */
+        if (m) {
+            ptrdiff_t at = piece_find(p + pi, m, s + si, end - si, cased);
+            if (at < 0)
+                return false;
+            si += (size_t)at + m;
         }
+        pi += m + 1;
     }
-    while (pi < pn && p[pi] == SIGMA_GLOB_STAR)
-        pi++;
-    return pi == pn;
+    return true;
 }
 
 /* -- field values ---------------------------------------------------------- */

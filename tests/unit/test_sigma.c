@@ -374,6 +374,56 @@ static void test_glob(void)
     CHECK(sigma_glob("A\x02", 2, "ax", 2, false));
     CHECK(!sigma_glob("A\x02", 2, "ax", 2, true));
     CHECK(sigma_glob("\x01" "a\x01" "b\x01", 5, "xxaxxbxx", 8, false));
+    CHECK(sigma_glob("\x01" "ab", 3, "abab", 4, false));
+    CHECK(!sigma_glob("ab\x01" "ba", 5, "aba", 3, false)); /* head and tail may not overlap */
+    CHECK(sigma_glob("\x01" "/\x02t\x01" "x\x01", 7, "a/b/etcxx", 9, false));
+    CHECK(sigma_glob("\x01" "SELECT\x01", 8, "q=1 union select 2", 18, false));
+    CHECK(!sigma_glob("\x01" "SELECT\x01", 8, "q=1 union select 2", 18, true));
+}
+
+/* Backtracking glob, the textbook way: the oracle for sigma_glob's piece search. */
+static bool oracle_glob(const char *p, size_t pn, const char *s, size_t sn, bool cased)
+{
+    if (!pn)
+        return !sn;
+    if (p[0] == '\x01') {
+        for (size_t k = 0; k <= sn; k++)
+            if (oracle_glob(p + 1, pn - 1, s + k, sn - k, cased))
+                return true;
+        return false;
+    }
+    if (!sn)
+        return false;
+    char a = p[0], b = s[0];
+    if (!cased) {
+        a = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+        b = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+    }
+    return (p[0] == '\x02' || a == b) && oracle_glob(p + 1, pn - 1, s + 1, sn - 1, cased);
+}
+
+/* sigma_glob against the oracle on random patterns and strings over a small
+ * alphabet (both cases, a non-letter, '*', '?'), so pieces overlap and repeat. */
+static void test_glob_random(void)
+{
+    static const char pa[] = "aAb/\x01\x02", sa[] = "aAbB/";
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    int mismatches = 0;
+    for (int round = 0; round < 200000; round++) {
+        char p[8], s[12];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t pn = x % 8, sn = (x >> 8) % 12;
+        for (size_t i = 0; i < pn; i++)
+            p[i] = pa[(x >> (16 + 3 * i)) % 6];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        for (size_t i = 0; i < sn; i++)
+            s[i] = sa[(x >> (3 * i)) % 5];
+        bool cased = (x >> 60) & 1;
+        if (sigma_glob(p, pn, s, sn, cased) != oracle_glob(p, pn, s, sn, cased) && ++mismatches < 5)
+            fprintf(stderr, "glob mismatch: pattern %.*s value %.*s cased %d\n", (int)pn, p,
+                    (int)sn, s, cased);
+    }
+    CHECK_EQ_INT(mismatches, 0);
 }
 
 /* -- the Sigma repository --------------------------------------------------- */
@@ -518,6 +568,7 @@ int main(void)
     const char *src = getenv("CW_SOURCE_DIR");
     snprintf(fieldmap, sizeof(fieldmap), "%s/rules/fieldmap.conf", src ? src : "..");
     test_glob();
+    test_glob_random();
     test_urlnorm();
     test_modifiers();
     test_conditions();
