@@ -33,6 +33,7 @@ export async function render(ctx) {
     const x = tpls.find((p) => p.id === tpl.value && p.lang === lang.value);
     hint.textContent = x ? t('compose.fromtpl') : '';
     if (!x) return;
+    preview.setAttribute('lang', x.lang);
     preview.append(h('h2', null, t('compose.preview')),
       h('p', { class: 'prose' }, h('strong', null, x.title)),
       h('p', { class: 'prose' }, x.what), h('p', { class: 'prose' }, x.why), h('p', { class: 'prose' }, x.action));
