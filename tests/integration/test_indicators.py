@@ -499,6 +499,52 @@ def sharing(args, env):
           "sample without a name 400")
     ck.eq(call("POST", "/api/v1/samples?name=a/b", "x", token=tok["acme_user"]).status, 400,
           "a name with a slash 400")
+
+    print("[retro-hunt reads only matching lines, case-insensitively]")
+    key = c.add_sensor("acme", "resolver")["key"]
+    early = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 7200))
+    lines = [rec(early, "dns", src_ip="10.1.0.%d" % (i % 250 + 1),
+                 **{"dns.qname": "n%d.filler.example" % i, "dns.qtype": "A"})
+             for i in range(2000)]
+    lines[700] = rec(early, "dns", src_ip="10.1.0.99",
+                     **{"dns.qname": "WWW.Retro-Case.EXAMPLE", "dns.qtype": "A"})
+    lines[1500] = rec(early, "http", src_ip="10.1.0.98",
+                      **{"http.host": "cdn.retro-case.example", "http.path": "/x",
+                         "http.method": "GET"})
+    ck.eq(c.ingest(key, "\n".join(lines) + "\n").status, 200, "2000 records ingested")
+    r = call("POST", "/api/v1/indicators", {"type": "domain", "value": "retro-case.example",
+                                            "publish": True, "tlp": "GREEN"})
+    rid = r.json()["added"][0]["id"]
+    deadline = time.time() + 20
+    rh = {}
+    while time.time() < deadline and rh.get("state") != "done":
+        rh = call("GET", "/api/v1/indicators/%d" % rid).json().get("retro_hunt") or {}
+        time.sleep(0.1)
+    ck.eq((rh.get("state"), rh.get("hits"), rh.get("batches_read")), ("done", 2, 1),
+          "both records (upper-case qname, http host) found in the one batch")
+
+    print("[admin CLI]")
+    base = [args.binary, "admin", "--center", c.url, "--token-file",
+            os.path.join(c.data_dir, "admin.token")]
+    r = cwtest.run(base + ["ioc", "add", "cli-added[.]example", "--tlp", "GREEN", "--publish"])
+    ck.eq(r.returncode, 0, "admin ioc add --publish", )
+    r = cwtest.run(base + ["ioc", "add", "com", "--type", "domain"])
+    ck.check(r.returncode == 1 and b"com is a" in r.stdout, "admin ioc add com: refused "
+             "with the guard's reason", r.stdout[:300])
+    r = cwtest.run(base + ["ioc", "list", "--q", "cli-added"])
+    ck.check(r.returncode == 0 and b"cli-added.example" in r.stdout and b"published" in
+             r.stdout, "admin ioc list shows it", r.stdout[:300])
+    r = cwtest.run(base + ["ioc", "import", "-", "--format", "plain", "--publish"],
+                   input_bytes=b"cli-import.example\n0.0.0.0/0\n")
+    j = json.loads(r.stdout or b"{}")
+    ck.eq((r.returncode, j.get("added"), j.get("refused_count")), (0, 1, 1),
+          "admin ioc import: one added, the /0 refused")
+    r = cwtest.run(base + ["ioc", "export", "--format", "plain", "--type", "domain"])
+    ck.check(b"cli-import.example" in r.stdout and b"cli-added.example" in r.stdout,
+             "admin ioc export lists both", r.stdout[:300])
+    r = cwtest.run(base + ["sample", "submit", path])
+    ck.check(r.returncode == 0 and b"www.mambaoffers.xyz" in r.stdout, "admin sample submit "
+             "prints the candidates", r.stdout[:300])
     ck.eq(c.stop(), 0, "clean stop")
 
 
