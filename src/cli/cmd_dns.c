@@ -54,6 +54,8 @@ static const struct cw_option dns_options[] = {
     {"batch-lines", 0, "batch-lines", "N", "records per batch at most (default 5000)"},
     {"flush-interval", 0, "flush-interval", "DURATION", "spool a partial batch after (default 1s)"},
     {"metrics", 0, "metrics", "ADDR:PORT", "Prometheus metrics over plain HTTP at /metrics"},
+    {"dnstap-socket", 0, "dnstap-socket", "PATH", "write dnstap (Frame Streams) to this unix socket"},
+    {"dnstap-file", 0, "dnstap-file", "PATH", "write dnstap (Frame Streams) to this file"},
     {"user", 'u', "user", "USER", "drop root privileges to USER after binding"},
     {"cache-size", 0, "cache-size", "N", "cached answers at most (default 100000)"},
     {"max-ttl", 0, "max-ttl", "DURATION", "cap on cached TTLs (default 1d)"},
@@ -308,6 +310,8 @@ int cmd_dns(int argc, char **argv)
     c.views = vs.v;
     c.nviews = vs.n;
     c.metrics = cw_config_str(&cfg, SECTION, "metrics", NULL);
+    c.dnstap_socket = cw_config_str(&cfg, SECTION, "dnstap-socket", NULL);
+    c.dnstap_file = cw_config_str(&cfg, SECTION, "dnstap-file", NULL);
     c.user = cw_config_str(&cfg, SECTION, "user", NULL);
     c.center = cw_config_str(&cfg, SECTION, "center", NULL);
     c.state_dir = cw_config_str(&cfg, SECTION, "state-dir", c.state_dir);

@@ -73,6 +73,7 @@ struct cw_dnsd_config {
     const char *doh_listen[CW_DNSD_MAX_ADDRS]; /* DNS over HTTPS (RFC 8484), path /dns-query */
     size_t ndoh_listen;
     unsigned doh_max_conns;         /* per --doh-listen address */
+    const char *dnstap_socket, *dnstap_file; /* dnstap output (dnstap.h), or NULL */
     /* response rate limiting (UDP): rrl_rate answers/s per /24 (IPv4) or /56 (IPv6)
      * client prefix, 0 = off; over it every rrl_slip-th answer is sent empty with
      * TC (0 = drop them all) */

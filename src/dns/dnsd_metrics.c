@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "dns/dnsd_feed.h"
+#include "dns/dnstap.h"
 #include "dns/dnsd_telemetry.h"
 #include "common/banned.h"
 
@@ -206,6 +207,16 @@ char *cw_dnsd_metrics_render(struct cw_dnsd_metrics *m, size_t *len)
           cw_dnsd_tel_spool_bytes(m->tel));
     if (m->feed)
         render_feed(&b, m->feed);
+    if (m->tap) {
+        uint64_t queued, dropped;
+        cw_dnstap_counts(m->tap, &queued, &dropped);
+        cw_buf_addf(&b, "# HELP crosswatch_dns_dnstap_frames_total dnstap frames queued for the "
+                        "writer, or dropped (queue full: the reader is slow or away).\n"
+                        "# TYPE crosswatch_dns_dnstap_frames_total counter\n"
+                        "crosswatch_dns_dnstap_frames_total{result=\"queued\"} %llu\n"
+                        "crosswatch_dns_dnstap_frames_total{result=\"dropped\"} %llu\n",
+                    (unsigned long long)queued, (unsigned long long)dropped);
+    }
     if (!cw_buf_ok(&b)) {
         cw_buf_release(&b);
         return NULL;

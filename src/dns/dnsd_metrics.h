@@ -17,7 +17,8 @@
  * _telemetry_spooled_total, _telemetry_spool_bytes; with the indicator feed:
  * _feed_serial, _feed_rules, _feed_last_sync_timestamp_seconds,
  * _feed_syncs_total{kind=full|changes}, _feed_sync_errors_total, _feed_merges_total,
- * _feed_apply_seconds (last), _feed_apply_seconds_sum/_count. */
+ * _feed_apply_seconds (last), _feed_apply_seconds_sum/_count; with dnstap:
+ * _dnstap_frames_total{result=queued|dropped}. */
 #ifndef CW_DNS_DNSD_METRICS_H
 #define CW_DNS_DNSD_METRICS_H
 
@@ -35,6 +36,7 @@ enum cw_dnsd_drop { CW_DROP_MALFORMED = 0, CW_DROP_POLICY, CW_DROP_OVERLOAD, CW_
 
 struct cw_dnsd_tel;
 struct cw_dnsd_feed_stats;
+struct cw_dnstap;
 
 struct cw_dnsd_metrics {
     _Atomic uint64_t queries[4]; /* by transport: udp, tcp, tls, https */
@@ -60,6 +62,7 @@ struct cw_dnsd_metrics {
 
     const struct cw_dnsd_tel *tel; /* telemetry counters, may be NULL */
     const struct cw_dnsd_feed_stats *feed; /* the indicator feed's, may be NULL */
+    const struct cw_dnstap *tap;   /* dnstap frames queued/dropped, may be NULL */
     void *httpd;                   /* struct MHD_Daemon */
 };
 

@@ -29,6 +29,7 @@
 #include "dns/dns_msg.h"
 #include "dns/dnsd_cache.h"
 #include "dns/dnsd_doh.h"
+#include "dns/dnstap.h"
 #include "dns/dnsd_feed.h"
 #include "dns/dnsd_metrics.h"
 #include "dns/dnsd_policy.h"
@@ -163,6 +164,7 @@ struct server {
     struct cw_dnsd_cache cache;
     struct cw_dnsd_metrics met;
     struct cw_dnsd_tel *tel;
+    struct cw_dnstap *tap;    /* dnstap output, or NULL */
     struct query *qhead, *qtail;
     uint64_t inflight;
     struct conn *conns;
@@ -467,12 +469,38 @@ static void query_free(struct server *s, struct query *q)
 }
 
 /* Send msg[0..len) to the client of q (len 0: nothing, the query is dropped). */
+/* dnstap: a client message of q (the response with its query). Only enqueued for
+ * fstrm's thread, never waited for; drops are counted in the metrics. */
+static void tap_client(struct server *s, struct query *q, enum cw_dnstap_type type,
+                       const uint8_t *msg, size_t len)
+{
+    static const uint8_t proto[] = {CW_TAP_UDP, CW_TAP_TCP, CW_TAP_DOT, CW_TAP_DOH};
+    struct cw_dnstap_addr client, local = {.family = q->l->local.family, .port = q->l->port};
+    cw_dnstap_addr_from_sa(&client, &q->peer);
+    memcpy(local.a, q->l->local.a, sizeof(local.a));
+    cw_dnstap_log(s->tap, type, proto[q->transport & 3], &client, &local, q->qpkt, q->qlen, msg,
+                  len);
+}
+
+/* dnstap: our query to upstream i, or its answer */
+static void tap_upstream(struct server *s, struct query *q, size_t i, enum cw_dnstap_type type,
+                         const uint8_t *msg, size_t len)
+{
+    struct cw_dnstap_addr up;
+    cw_dnstap_addr_from_sa(&up, &s->up[i]);
+    bool query = type == CW_TAP_FORWARDER_QUERY;
+    cw_dnstap_log(s->tap, type, q->utcp ? CW_TAP_TCP : CW_TAP_UDP, NULL, &up, q->uq, q->uqlen,
+                  query ? NULL : msg, query ? 0 : len);
+}
+
 static void send_answer(struct server *s, struct query *q, uint8_t *msg, size_t len)
 {
     if (len >= CW_DNS_HDR_LEN)
         atomic_fetch_add_explicit(&s->met.rcode[msg[3] & 0x0f], 1, memory_order_relaxed);
     if (!len)
         return;
+    if (s->tap)
+        tap_client(s, q, CW_TAP_CLIENT_RESPONSE, msg, len);
     if (q->doh) {
         cw_dnsd_doh_answer(q->doh, msg, len);
         q->doh = NULL;
@@ -787,6 +815,8 @@ static void upstream_answer(struct server *s, struct query *q, const uint8_t *pk
         cw_debug("ignored an upstream answer that does not match the query");
         return; /* not ours (spoofed, late): keep waiting */
     }
+    if (s->tap)
+        tap_upstream(s, q, (q->attempts - 1) % s->nup, CW_TAP_FORWARDER_RESPONSE, pkt, len);
     if ((m.flags & CW_DNS_F_TC) && !q->utcp) { /* RFC 7766: retry over TCP */
         atomic_fetch_add_explicit(&s->met.upstream_tc, 1, memory_order_relaxed);
         upstream_close(s, q);
@@ -851,6 +881,8 @@ static void upstream_start(struct server *s, struct query *q)
     q->deadline_ms = cw_monotonic_ms() + s->cfg->upstream_timeout_ms;
     inflight_append(s, q);
     atomic_fetch_add_explicit(&s->met.upstream_queries, 1, memory_order_relaxed);
+    if (s->tap)
+        tap_upstream(s, q, i, CW_TAP_FORWARDER_QUERY, NULL, 0);
     int c = connect(fd, (const struct sockaddr *)ua, s->uplen[i]);
     if (c && errno != EINPROGRESS) {
         upstream_failed(s, q, strerror(errno));
@@ -1006,6 +1038,8 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
     memcpy(&q->peer, peer, sizeof(q->peer));
     q->peerlen = peerlen;
     sa_to_addr(peer, &q->client, NULL, NULL);
+    if (s->tap)
+        tap_client(s, q, CW_TAP_CLIENT_QUERY, NULL, 0);
     q->view = doh && doh->view >= 0 ? (uint16_t)doh->view
                                      : cw_dnsd_views_match(&s->views, &q->client);
     int pe = cw_dns_msg_parse(q->qm, q->qpkt, q->qlen);
@@ -1794,6 +1828,14 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             goto out;
         s->met.tel = s->tel;
     }
+    if (cfg->dnstap_socket || cfg->dnstap_file) {
+        char host[256] = "";
+        gethostname(host, sizeof(host) - 1);
+        s->tap = cw_dnstap_open(cfg->dnstap_socket, cfg->dnstap_file, host, err, errlen);
+        if (!s->tap)
+            goto out;
+        s->met.tap = s->tap;
+    }
     if (s->doh_hub_ok) {
         s->doh_ev.kind = H_DOH;
         s->doh_ev.fd = s->doh_hub.evfd;
@@ -1911,6 +1953,7 @@ out:
     cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL));
     cw_dnsd_tel_stop(s->tel); /* flushes pending records into the spool */
     cw_dnsd_metrics_release(&s->met);
+    cw_dnstap_close(s->tap); /* writes out the queued frames */
     cw_dnsd_feed_stop(s->feed); /* after the metrics thread, which reads its stats */
     cw_dnsd_policy_unref(atomic_exchange(&s->next_pol, NULL)); /* its last publish */
     cw_dnsd_policy_unref(s->latest);
