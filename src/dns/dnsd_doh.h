@@ -1,5 +1,6 @@
-/* dnsd_doh.h - DNS over HTTPS (RFC 8484) for the resolver: libmicrohttpd with TLS
- * (GnuTLS inside libmicrohttpd) on its own thread, the resolution in the loop.
+/* dnsd_doh.h - DNS over HTTPS (RFC 8484) for the resolver: the HTTP/1.1 handler on
+ * libmicrohttpd (plaintext, fed by the TLS/ALPN front end of dnsd_doh2.h, which also
+ * serves HTTP/2) on its own thread, the resolution in the loop.
  *
  * Design: an HTTPS request is parsed and checked on libmicrohttpd's thread
  * (cw_dnsd_doh_parse: GET ?dns=base64url or POST application/dns-message, at most
