@@ -179,21 +179,37 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=25)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--data", help="fill this data directory once and reuse it in later runs"
+                    " (compare builds on the same store; users are re-created each run)")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cw-bench-web-")
-    data = os.path.join(work, "data")
+    data = a.data or os.path.join(work, "data")
     log = open(os.path.join(work, "center.log"), "ab")
     port = 18000 + os.getpid() % 1000
     try:
         print("bench_web: %d events, %d detections, %d members, %d clients" %
               (a.events, a.detections, a.members, a.clients), flush=True)
-        p = start_center(a.binary, data, port, log)
-        stop(p)
-        t0 = time.monotonic()
-        t_start, t_end = fill(os.path.join(data, "crosswatch.db"), a.members, a.events,
-                              a.detections, 42)
-        print("  store filled in %.0f s (%.1f GB)" % (time.monotonic() - t0, os.path.getsize(
-            os.path.join(data, "crosswatch.db")) / 1e9), flush=True)
+        print("  load average: %s" % " ".join("%.2f" % x for x in os.getloadavg()), flush=True)
+        filled = os.path.join(data, "bench_web.json")
+        if a.data and os.path.exists(filled):
+            with open(filled) as f:
+                meta = json.load(f)
+            if [meta["events"], meta["detections"], meta["members"]] != [a.events, a.detections,
+                                                                         a.members]:
+                sys.exit("%s was filled with other sizes: %r" % (data, meta))
+            t_start, t_end = meta["t_start"], meta["t_end"]
+            print("  reusing the store in %s" % data, flush=True)
+        else:
+            p = start_center(a.binary, data, port, log)
+            stop(p)
+            t0 = time.monotonic()
+            t_start, t_end = fill(os.path.join(data, "crosswatch.db"), a.members, a.events,
+                                  a.detections, 42)
+            print("  store filled in %.0f s (%.1f GB)" % (time.monotonic() - t0, os.path.getsize(
+                os.path.join(data, "crosswatch.db")) / 1e9), flush=True)
+            with open(filled, "w") as f:
+                json.dump({"events": a.events, "detections": a.detections, "members": a.members,
+                           "t_start": t_start, "t_end": t_end}, f)
         t0 = time.monotonic()
         p = start_center(a.binary, data, port, log)
         print("  center up (indexes rebuilt) in %.0f s" % (time.monotonic() - t0), flush=True)

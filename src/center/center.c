@@ -133,6 +133,7 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
         cw_config_int(cfg, S, "threads", 4, &cc->threads, err, errlen) ||
+        cw_config_int(cfg, S, "store_readers", 0, &cc->store_readers, err, errlen) ||
         cw_config_int(cfg, S, "retention_days", 90, &cc->retention_days, err, errlen) ||
         cw_config_int(cfg, S, "zstd_level", 1, &cc->zstd_level, err, errlen) ||
         cw_config_duration_ms(cfg, S, "event_window", 24LL * 3600 * 1000, &cc->event_window_ms,
@@ -157,6 +158,10 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
     }
     if (cc->threads < 1 || cc->threads > 256) {
         snprintf(err, errlen, "threads must be between 1 and 256");
+        return -1;
+    }
+    if (cc->store_readers < 0 || cc->store_readers > 64) {
+        snprintf(err, errlen, "store_readers must be between 0 (one per thread) and 64");
         return -1;
     }
     if (cc->max_body < 1024 || cc->max_line < 256 || cc->max_line > cc->max_body) {
@@ -331,7 +336,9 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
     c->cfg = *cc;
     c->listen_fd = -1;
     struct cw_store_options so = {.zstd_level = (int)cc->zstd_level,
-                                  .retention_days = cc->retention_days};
+                                  .retention_days = cc->retention_days,
+                                  .readers = (int)(cc->store_readers ? cc->store_readers
+                                                                     : cc->threads)};
     if (cw_store_open(&c->store, cc->data_dir, &so, err, errlen))
         goto fail;
     snprintf(c->token_path, sizeof(c->token_path), "%s/admin.token", cc->data_dir);

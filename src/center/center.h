@@ -24,6 +24,7 @@ struct cw_center_config {
     uint64_t max_body;     /* bytes, compressed and decompressed */
     uint64_t max_line;     /* bytes per input line */
     int64_t threads;       /* HTTP worker threads */
+    int64_t store_readers; /* reader connections of the store (0 = one per thread) */
     int64_t retention_days;
     int64_t zstd_level;
     char warninglists_dir[4096]; /* MISP warninglists for scanner ranges ("" = none) */

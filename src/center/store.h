@@ -39,6 +39,7 @@ struct cw_store;
 struct cw_store_options {
     int zstd_level;         /* segment compression level (default 1: speed first) */
     int64_t retention_days; /* 0 = keep forever */
+    int readers;            /* reader connections read in parallel (0 = 4) */
 };
 
 struct cw_member_info {

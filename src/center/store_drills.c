@@ -185,10 +185,10 @@ int cw_store_drills_json(struct cw_store *s, const struct cw_principal *who,
     bool coord = who->role == CW_ROLE_COORD_ADMIN || who->role == CW_ROLE_COORD_ANALYST;
     bool member = who->role == CW_ROLE_MEMBER_ADMIN || who->role == CW_ROLE_MEMBER_USER;
     bool org = who->role == CW_ROLE_SECTOR_USER || who->role == CW_ROLE_MINISTRY_USER;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     /* coordinator: every drill with counts; a contact: its drills and its own answer */
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT d.id, d.title, d.started_us, d.deadline_us, d.created_by,"
                            " (SELECT COUNT(*) FROM drill_contacts c WHERE c.drill_id = d.id),"
                            " (SELECT COUNT(*) FROM drill_contacts c WHERE c.drill_id = d.id AND"
@@ -221,17 +221,17 @@ int cw_store_drills_json(struct cw_store *s, const struct cw_principal *who,
         cw_buf_adds(out, "]}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
 int cw_store_drill_report_json(struct cw_store *s, int64_t id, int64_t now_us,
                                struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     int64_t deadline = 0;
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT id, title, started_us, deadline_us, created_by FROM drills"
                            " WHERE id = ?",
                            err, errlen);
@@ -253,7 +253,7 @@ int cw_store_drill_report_json(struct cw_store *s, int64_t id, int64_t now_us,
     sqlite3_finalize(st);
     st = NULL;
     if (!rc)
-        rc = cw_store_prep(s->r, &st,
+        rc = cw_store_prep(rd, &st,
                            "SELECT CASE WHEN c.member_id THEN 'member' ELSE o.kind END,"
                            " COALESCE(m.name, o.name), c.answered_us, c.answered_by, c.late_us,"
                            " c.late_by FROM drill_contacts c LEFT JOIN members m ON m.id ="
@@ -290,6 +290,6 @@ int cw_store_drill_report_json(struct cw_store *s, int64_t id, int64_t now_us,
                     (long long)(total - answered));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }

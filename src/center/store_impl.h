@@ -7,11 +7,30 @@
 
 #include "center/store.h"
 
+#define CW_STORE_MAX_READERS 64
+
+/* One writer connection behind wlock; a pool of reader connections (WAL lets them
+ * read in parallel, each from the last committed snapshot). A reader is used by one
+ * thread at a time: cw_store_reader() takes a free one, cw_store_reader_done() gives
+ * it back. */
 struct cw_store {
-    sqlite3 *w, *r;                /* writer and reader connections */
-    pthread_mutex_t wlock, rlock;  /* one user per connection at a time */
+    sqlite3 *w;                    /* the writer connection */
+    pthread_mutex_t wlock;         /* one writer at a time */
+    sqlite3 *readers[CW_STORE_MAX_READERS];
+    sqlite3 *idle[CW_STORE_MAX_READERS]; /* free readers, most recently used on top */
+    int nreaders, nidle;
+    unsigned reader_waits;         /* times a caller waited for a free reader */
+    pthread_mutex_t rlock;         /* guards idle/nidle only, never held over a query */
+    pthread_cond_t rfree;
     struct cw_store_options opt;
 };
+
+/* A reader connection for the calling thread; waits while every reader is in use.
+ * Take one per store function, around all of that function's reads, and give it back
+ * on every path. Never take a second reader while holding one: with every reader held
+ * by such a caller the pool would deadlock. */
+sqlite3 *cw_store_reader(struct cw_store *s);
+void cw_store_reader_done(struct cw_store *s, sqlite3 *db);
 
 #define CW_KEY_ID_BYTES 8
 #define CW_KEY_HASH_BYTES 32

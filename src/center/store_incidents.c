@@ -482,9 +482,9 @@ int cw_store_incidents_json(struct cw_store *s, const struct cw_principal *who,
                             size_t errlen)
 {
     mark_delivered(s, who, 1, 0);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT " INC_COLS " WHERE " INC_VISIBLE " AND (?1 = 0 OR"
                            " i.member_id = ?1) AND (?2 = 0 OR i.fq BETWEEN ?2 * 4 AND ?2 * 4 + 3)"
                            " AND (?3 IS NULL OR i.status = ?3) AND i.id > ?4 ORDER BY i.id"
@@ -509,19 +509,19 @@ int cw_store_incidents_json(struct cw_store *s, const struct cw_principal *who,
         cw_buf_addf(out, "],\"next_after\":%lld}\n", (long long)(n == f->limit ? last : 0));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
 /* Receipts of one incident/item that the viewer may see: the coordinator all, others
- * their own and those they forwarded. Reader lock held. */
-static void receipts_json(struct cw_store *s, const struct cw_principal *who, int incident,
+ * their own and those they forwarded. On the caller's reader. */
+static void receipts_json(sqlite3 *rd, const struct cw_principal *who, int incident,
                           int64_t id, struct cw_buf *out)
 {
     char err[64];
     sqlite3_stmt *st = NULL;
     cw_buf_adds(out, ",\"receipts\":[");
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       "SELECT r.hop, CASE WHEN r.to_member THEN 'member' WHEN r.to_org THEN"
                       " o.kind ELSE 'coordinator' END, COALESCE(m.name, o.name, 'coordinator'),"
                       " CASE WHEN r.via_org THEN (SELECT name FROM orgs WHERE id = r.via_org)"
@@ -562,9 +562,9 @@ int cw_store_incident_json(struct cw_store *s, const struct cw_principal *who, i
                            struct cw_buf *out, char *err, size_t errlen)
 {
     mark_delivered(s, who, 1, id);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st, "SELECT " INC_COLS " WHERE i.id = ?1 AND " INC_VISIBLE,
+    int rc = cw_store_prep(rd, &st, "SELECT " INC_COLS " WHERE i.id = ?1 AND " INC_VISIBLE,
                            err, errlen);
     if (!rc) {
         sqlite3_bind_int64(st, 1, id);
@@ -578,7 +578,7 @@ int cw_store_incident_json(struct cw_store *s, const struct cw_principal *who, i
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (!rc && !cw_store_prep(s->r, &st,
+    if (!rc && !cw_store_prep(rd, &st,
                               "SELECT at_us, actor, change FROM incident_history WHERE"
                               " incident_id = ? ORDER BY id",
                               err, errlen)) {
@@ -593,11 +593,11 @@ int cw_store_incident_json(struct cw_store *s, const struct cw_principal *who, i
             cw_buf_addc(out, '}');
         }
         cw_buf_addc(out, ']');
-        receipts_json(s, who, 1, id, out);
+        receipts_json(rd, who, 1, id, out);
         cw_buf_adds(out, "}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -764,9 +764,9 @@ int cw_store_items_json(struct cw_store *s, const struct cw_principal *who, cons
                         size_t errlen)
 {
     mark_delivered(s, who, 0, 0);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT " ITEM_COLS " WHERE " ITEM_VISIBLE " AND (?1 IS NULL OR"
                            " x.kind = ?1) AND x.id > ?2 ORDER BY x.id LIMIT ?3",
                            err, errlen);
@@ -787,7 +787,7 @@ int cw_store_items_json(struct cw_store *s, const struct cw_principal *who, cons
         cw_buf_addf(out, "],\"next_after\":%lld}\n", (long long)(n == limit ? last : 0));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -795,9 +795,9 @@ int cw_store_item_json(struct cw_store *s, const struct cw_principal *who, int64
                        struct cw_buf *out, char *err, size_t errlen)
 {
     mark_delivered(s, who, 0, id);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st, "SELECT " ITEM_COLS " WHERE x.id = ?1 AND " ITEM_VISIBLE,
+    int rc = cw_store_prep(rd, &st, "SELECT " ITEM_COLS " WHERE x.id = ?1 AND " ITEM_VISIBLE,
                            err, errlen);
     if (!rc) {
         sqlite3_bind_int64(st, 1, id);
@@ -807,12 +807,12 @@ int cw_store_item_json(struct cw_store *s, const struct cw_principal *who, int64
             rc = CW_STORE_NOT_FOUND;
         } else {
             item_row(out, st);
-            receipts_json(s, who, 0, id, out);
+            receipts_json(rd, who, 0, id, out);
             cw_buf_adds(out, "}\n");
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 

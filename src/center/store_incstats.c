@@ -85,12 +85,12 @@ static void rows_init(struct cw_stats_row *rows)
 }
 
 /* (fq, code, count) rows of one grouped query; cb puts them in place. */
-static int grouped(struct cw_store *s, const char *sql, int fy, struct cw_stats_row *rows,
+static int grouped(sqlite3 *rd, const char *sql, int fy, struct cw_stats_row *rows,
                    void (*cb)(struct cw_stats_row *, int, int32_t, const char *, int64_t),
                    char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st, sql, err, errlen);
+    int rc = cw_store_prep(rd, &st, sql, err, errlen);
     if (rc)
         return rc;
     sqlite3_bind_int(st, 1, (fy - 4) * 4);
@@ -100,7 +100,7 @@ static int grouped(struct cw_store *s, const char *sql, int fy, struct cw_stats_
         cb(rows, fy, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1),
            sqlite3_column_int64(st, 2));
     if (r != SQLITE_DONE) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     sqlite3_finalize(st);
@@ -143,13 +143,13 @@ static void on_item(struct cw_stats_row *rows, int fy, int32_t fq, const char *k
         add(&rows[CW_STATS_MON_ADVISORIES], fy, fq, n);
 }
 
-static bool has_column(struct cw_store *s, const char *table, const char *col)
+static bool has_column(sqlite3 *rd, const char *table, const char *col)
 {
     char sql[96], err[64];
     snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
     sqlite3_stmt *st = NULL;
     bool yes = false;
-    if (cw_store_prep(s->r, &st, sql, err, sizeof(err)) == 0)
+    if (cw_store_prep(rd, &st, sql, err, sizeof(err)) == 0)
         while (!yes && sqlite3_step(st) == SQLITE_ROW)
             yes = !strcmp((const char *)sqlite3_column_text(st, 1), col);
     sqlite3_finalize(st);
@@ -157,7 +157,7 @@ static bool has_column(struct cw_store *s, const char *table, const char *col)
 }
 
 /* Rows of table by time column col in the 8 buckets (4 years, 4 quarters): one scan. */
-static int by_time(struct cw_store *s, const char *table, const char *col, const char *where,
+static int by_time(sqlite3 *rd, const char *table, const char *col, const char *where,
                    int fy, struct cw_stats_row *row, char *err, size_t errlen)
 {
     int64_t edge[9];
@@ -173,7 +173,7 @@ static int by_time(struct cw_store *s, const char *table, const char *col, const
              " GROUP BY 1",
              col, table, where);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st, sql, err, errlen);
+    int rc = cw_store_prep(rd, &st, sql, err, errlen);
     if (rc)
         return rc;
     for (int i = 0; i < 9; i++)
@@ -198,40 +198,40 @@ int cw_store_incident_stats(struct cw_store *s, int fy, struct cw_stats_row *row
         return CW_STORE_INVALID;
     }
     rows_init(rows);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     /* one read transaction: every row sees the same snapshot */
-    sqlite3_exec(s->r, "BEGIN", NULL, NULL, NULL);
-    int rc = grouped(s,
+    sqlite3_exec(rd, "BEGIN", NULL, NULL, NULL);
+    int rc = grouped(rd,
                      "SELECT fq, event_code, COUNT(*) FROM incidents WHERE fq BETWEEN ?1 AND ?2"
                      " GROUP BY fq, event_code",
                      fy, rows, on_event, err, errlen);
     if (!rc)
-        rc = grouped(s,
+        rc = grouped(rd,
                      "SELECT fq, attack_code, COUNT(*) FROM incidents WHERE fq BETWEEN ?1 AND ?2"
                      " AND attack_code IS NOT NULL GROUP BY fq, attack_code",
                      fy, rows, on_attack, err, errlen);
     if (!rc)
-        rc = grouped(s,
+        rc = grouped(rd,
                      "SELECT fq, cause_code, COUNT(*) FROM incident_causes WHERE fq BETWEEN ?1"
                      " AND ?2 GROUP BY fq, cause_code",
                      fy, rows, on_cause, err, errlen);
     if (!rc)
-        rc = grouped(s,
+        rc = grouped(rd,
                      "SELECT fq, kind, COUNT(*) FROM shared_items WHERE fq BETWEEN ?1 AND ?2"
                      " GROUP BY fq, kind",
                      fy, rows, on_item, err, errlen);
     /* merged events are counted in the event they were merged into */
     if (!rc)
-        rc = by_time(s, "events", "created_us", " AND state != 'duplicate'", fy,
+        rc = by_time(rd, "events", "created_us", " AND state != 'duplicate'", fy,
                      &rows[CW_STATS_MON_EVENTS], err, errlen);
     if (!rc)
-        rc = by_time(s, "notices", "created_us", "", fy, &rows[CW_STATS_MON_NOTICES], err,
+        rc = by_time(rd, "notices", "created_us", "", fy, &rows[CW_STATS_MON_NOTICES], err,
                      errlen);
     /* the indicator store (store_iocs.c) when this center has it */
-    if (!rc && has_column(s, "indicators", "published_us"))
-        rc = by_time(s, "indicators", "published_us", " AND published_us IS NOT NULL", fy,
+    if (!rc && has_column(rd, "indicators", "published_us"))
+        rc = by_time(rd, "indicators", "published_us", " AND published_us IS NOT NULL", fy,
                      &rows[CW_STATS_MON_INDICATORS], err, errlen);
-    sqlite3_exec(s->r, "COMMIT", NULL, NULL, NULL);
-    pthread_mutex_unlock(&s->rlock);
+    sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL);
+    cw_store_reader_done(s, rd);
     return rc;
 }

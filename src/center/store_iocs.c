@@ -208,9 +208,9 @@ static int get_row(sqlite3 *db, int64_t id, struct cw_ioc_row *out)
 
 int cw_store_ioc_get(struct cw_store *s, int64_t id, struct cw_ioc_row *out)
 {
-    pthread_mutex_lock(&s->rlock);
-    int rc = get_row(s->r, id, out);
-    pthread_mutex_unlock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
+    int rc = get_row(rd, id, out);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -466,9 +466,9 @@ int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void 
         return -1;
     }
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       state < 0 ? "SELECT " ROW_COLS " FROM indicators ORDER BY id"
                                 : "SELECT " ROW_COLS " FROM indicators WHERE state = ?"
                                   " ORDER BY id",
@@ -484,7 +484,7 @@ int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void 
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     free(r);
     return rc;
 }
@@ -566,9 +566,9 @@ int cw_store_iocs_json(struct cw_store *s, const struct cw_ioc_filter *f, struct
     }
     int rc = 0, n = 0;
     int64_t last = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
         rc = -1;
     } else {
         sqlite3_bind_int64(st, 1, f->scope);
@@ -598,7 +598,7 @@ int cw_store_iocs_json(struct cw_store *s, const struct cw_ioc_filter *f, struct
             cw_buf_adds(out, "],\"next_after\":null}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     free(r);
     return rc;
 }
@@ -677,23 +677,23 @@ int cw_store_ioc_json(struct cw_store *s, int64_t id, uint32_t scope, struct cw_
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    pthread_mutex_lock(&s->rlock);
-    int rc = get_row(s->r, id, r);
+    sqlite3 *rd = cw_store_reader(s);
+    int rc = get_row(rd, id, r);
     if (rc == 0 && !cw_ioc_visible(r, scope))
         rc = CW_STORE_NOT_FOUND;
     if (rc == 0) {
         cw_ioc_row_json(r, scope, out);
         out->len--; /* reopen the object */
-        sightings_json(s->r, id, scope, out);
+        sightings_json(rd, id, scope, out);
         if (scope == 0)
-            retro_json(s->r, id, out);
+            retro_json(rd, id, out);
         cw_buf_adds(out, "}\n");
     } else if (rc == CW_STORE_NOT_FOUND) {
         snprintf(err, errlen, "no such indicator");
     } else {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
     }
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     free(r);
     return rc;
 }
@@ -703,14 +703,14 @@ int cw_store_ioc_json(struct cw_store *s, int64_t id, uint32_t scope, struct cw_
 int64_t cw_store_ioc_serial(struct cw_store *s)
 {
     int64_t serial = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, "SELECT COALESCE(MAX(serial), 0) FROM ioc_changes", -1, &st,
+    if (sqlite3_prepare_v2(rd, "SELECT COALESCE(MAX(serial), 0) FROM ioc_changes", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         serial = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return serial;
 }
 
@@ -719,9 +719,9 @@ int cw_store_ioc_changes_json(struct cw_store *s, int64_t since, struct cw_buf *
 {
     int rc = 0;
     *serial = since;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       "SELECT serial, rule FROM ioc_changes WHERE serial > ? ORDER BY serial"
                       " LIMIT 100000",
                       err, errlen)) {
@@ -736,7 +736,7 @@ int cw_store_ioc_changes_json(struct cw_store *s, int64_t since, struct cw_buf *
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -875,14 +875,14 @@ int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, cw_digest_cb 
     size_t cap = 0;
     for (;;) {
         int got = 0;
-        pthread_mutex_lock(&s->rlock);
+        sqlite3 *rd = cw_store_reader(s);
         sqlite3_stmt *st = NULL;
-        if (cw_store_prep(s->r, &st,
+        if (cw_store_prep(rd, &st,
                           "SELECT d.batch_id, d.member_id, d.sensor_id, d.keys FROM batch_digests d"
                           " WHERE d.batch_id > ? AND d.last_ts_us >= ? ORDER BY d.batch_id"
                           " LIMIT 512",
                           err, errlen)) {
-            pthread_mutex_unlock(&s->rlock);
+            cw_store_reader_done(s, rd);
             rc = -1;
             break;
         }
@@ -915,7 +915,7 @@ int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, cw_digest_cb 
             rc = cb(ctx, &d);
         }
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         if (rc || got < 512)
             break;
     }
@@ -930,9 +930,9 @@ int cw_store_batch_segment(struct cw_store *s, int64_t batch_id, char **out, siz
     size_t bn = 0;
     int64_t raw = 0;
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, "SELECT segment, raw_bytes FROM batches WHERE id = ?"
+    if (sqlite3_prepare_v2(rd, "SELECT segment, raw_bytes FROM batches WHERE id = ?"
                            " AND segment IS NOT NULL", -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, batch_id);
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -948,7 +948,7 @@ int cw_store_batch_segment(struct cw_store *s, int64_t batch_id, char **out, siz
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (rc) {
         snprintf(err, errlen, rc == CW_STORE_NOT_FOUND ? "records of batch %lld are gone"
                                                        : "out of memory", (long long)batch_id);
@@ -1098,9 +1098,9 @@ int cw_store_samples_json(struct cw_store *s, uint32_t scope, struct cw_buf *out
                           size_t errlen)
 {
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       "SELECT " SAMPLE_COLS " FROM samples WHERE ?1 = 0 OR member_id = ?1"
                       " ORDER BY id DESC LIMIT 500",
                       err, errlen)) {
@@ -1116,7 +1116,7 @@ int cw_store_samples_json(struct cw_store *s, uint32_t scope, struct cw_buf *out
         cw_buf_adds(out, "]}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -1124,9 +1124,9 @@ int cw_store_sample_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
                          char *err, size_t errlen)
 {
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       "SELECT " SAMPLE_COLS " FROM samples WHERE id = ?2 AND"
                       " (?1 = 0 OR member_id = ?1)",
                       err, errlen)) {
@@ -1143,6 +1143,6 @@ int cw_store_sample_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }

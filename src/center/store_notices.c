@@ -681,14 +681,14 @@ int cw_store_notices_json(struct cw_store *s, const struct cw_notice_filter *f,
                           struct cw_buf *out, char *err, size_t errlen)
 {
     int64_t now = cw_now_us();
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              NOTICE_COLS " WHERE (?1 = 0 OR n.member_id = ?1) AND (?2 IS NULL OR n.state = ?2)"
                          " AND (?3 = 0 OR (n.state IN ('sent','acknowledged') AND"
                          " n.answer_by_us < ?4)) AND n.id > ?5 ORDER BY n.id LIMIT ?6",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, f->member_id);
@@ -710,21 +710,21 @@ int cw_store_notices_json(struct cw_store *s, const struct cw_notice_filter *f,
     }
     int rc = 0;
     if (r != SQLITE_DONE) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     cw_buf_addf(out, "],\"next_after\":%lld}\n", (long long)last);
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
-/* Is notice id visible in scope? (reader connection, lock held) */
-static int notice_scope_check(struct cw_store *s, int64_t id, uint32_t scope, char *err,
+/* Is notice id visible in scope? (on the caller's reader) */
+static int notice_scope_check(sqlite3 *rd, int64_t id, uint32_t scope, char *err,
                               size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, "SELECT member_id FROM notices WHERE id = ?", err, errlen))
+    if (cw_store_prep(rd, &st, "SELECT member_id FROM notices WHERE id = ?", err, errlen))
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = CW_STORE_NOT_FOUND;
@@ -739,13 +739,13 @@ static int notice_scope_check(struct cw_store *s, int64_t id, uint32_t scope, ch
 int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct cw_buf *out,
                          char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
-    int rc = notice_scope_check(s, id, scope, err, errlen);
+    sqlite3 *rd = cw_store_reader(s);
+    int rc = notice_scope_check(rd, id, scope, err, errlen);
     sqlite3_stmt *st = NULL;
     if (rc)
         goto out;
     rc = -1;
-    if (cw_store_prep(s->r, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
+    if (cw_store_prep(rd, &st, NOTICE_COLS " WHERE n.id = ?", err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -756,7 +756,7 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     notice_row(out, st, cw_now_us());
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT at_us, actor, text FROM notice_answers WHERE notice_id = ? ORDER BY id", err,
              errlen))
         goto out;
@@ -772,7 +772,7 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT at_us, actor, change FROM notice_history WHERE notice_id = ? ORDER BY id",
              err, errlen))
         goto out;
@@ -790,24 +790,24 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
 int cw_store_notice_deliveries_json(struct cw_store *s, int64_t id, uint32_t scope,
                                     struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL, *at = NULL;
-    int rc = notice_scope_check(s, id, scope, err, errlen);
+    int rc = notice_scope_check(rd, id, scope, err, errlen);
     if (rc)
         goto out;
     rc = -1;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT id, channel, state, attempts, next_us, created_us, done_us FROM"
              " notice_deliveries WHERE notice_id = ? ORDER BY id",
              err, errlen) ||
-        cw_store_prep(s->r, &at,
+        cw_store_prep(rd, &at,
              "SELECT at_us, status, error, next_us FROM notice_delivery_attempts WHERE"
              " delivery_id = ? ORDER BY id",
              err, errlen))
@@ -849,7 +849,7 @@ int cw_store_notice_deliveries_json(struct cw_store *s, int64_t id, uint32_t sco
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(at);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -891,10 +891,10 @@ out:
 int cw_store_webhook_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
                           size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT url, updated_us, updated_by FROM member_webhooks WHERE member_id = ?", err,
              errlen))
         goto out;
@@ -912,7 +912,7 @@ int cw_store_webhook_json(struct cw_store *s, uint32_t member_id, struct cw_buf 
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -948,15 +948,15 @@ void cw_delivery_job_free(struct cw_delivery_job *j)
 int cw_store_deliveries_due(struct cw_store *s, int64_t now_us, struct cw_delivery_job *jobs,
                             int max, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     int n = 0;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT d.id, d.notice_id, d.attempts, w.url, w.secret, d.payload FROM"
              " notice_deliveries d LEFT JOIN member_webhooks w ON w.member_id = d.member_id"
              " WHERE d.state = 'pending' AND d.next_us <= ? ORDER BY d.next_us, d.id LIMIT ?",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, now_us);
@@ -977,7 +977,7 @@ int cw_store_deliveries_due(struct cw_store *s, int64_t now_us, struct cw_delive
         n++;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return n;
 }
 

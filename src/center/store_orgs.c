@@ -126,9 +126,9 @@ static int find(struct cw_store *s, const char *sql, const char *ref, int64_t *i
 {
     char err[128];
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (!cw_store_prep(s->r, &st, sql, err, sizeof(err))) {
+    if (!cw_store_prep(rd, &st, sql, err, sizeof(err))) {
         sqlite3_bind_text(st, 1, ref, -1, SQLITE_TRANSIENT);
         bool digits = *ref && strspn(ref, "0123456789") == strlen(ref) && strlen(ref) < 12;
         sqlite3_bind_int64(st, 2, digits ? (int64_t)strtoll(ref, NULL, 10) : -1);
@@ -138,7 +138,7 @@ static int find(struct cw_store *s, const char *sql, const char *ref, int64_t *i
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -163,9 +163,9 @@ static void json_text(struct cw_buf *out, const char *key, const unsigned char *
 
 int cw_store_sectors_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT s.id, s.code, s.name_ja, s.name_en,"
                            " (SELECT COUNT(*) FROM member_sectors m WHERE m.sector_id = s.id)"
                            " FROM sectors s ORDER BY s.id",
@@ -183,7 +183,7 @@ int cw_store_sectors_json(struct cw_store *s, struct cw_buf *out, char *err, siz
         cw_buf_adds(out, "]}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -260,9 +260,9 @@ int cw_store_org_add(struct cw_store *s, const char *name, const char *kind,
 
 int cw_store_orgs_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(s->r, &st,
+    int rc = cw_store_prep(rd, &st,
                            "SELECT o.id, o.kind, o.name, (SELECT group_concat(code, ',') FROM"
                            " (SELECT x.code FROM org_sectors y JOIN sectors x ON x.id ="
                            " y.sector_id WHERE y.org_id = o.id ORDER BY x.code)),"
@@ -289,7 +289,7 @@ int cw_store_orgs_json(struct cw_store *s, struct cw_buf *out, char *err, size_t
         cw_buf_adds(out, "]}\n");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -297,15 +297,15 @@ int cw_store_org_user_add(struct cw_store *s, int64_t org_id, const char *name,
                           const char *password, int64_t *id, char *err, size_t errlen)
 {
     char kind[32] = "";
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (!cw_store_prep(s->r, &st, "SELECT kind FROM orgs WHERE id = ?", err, errlen)) {
+    if (!cw_store_prep(rd, &st, "SELECT kind FROM orgs WHERE id = ?", err, errlen)) {
         sqlite3_bind_int64(st, 1, org_id);
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(kind, sizeof(kind), "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (!kind[0]) {
         snprintf(err, errlen, "no such organization");
         return CW_STORE_NOT_FOUND;
@@ -337,9 +337,9 @@ bool cw_store_org_covers_member(struct cw_store *s, int64_t org_id, uint32_t mem
 {
     char err[64];
     bool yes = false;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
                       "SELECT 1 FROM member_sectors m JOIN org_sectors o ON o.sector_id ="
                       " m.sector_id WHERE m.member_id = ? AND o.org_id = ?",
                       err, sizeof(err)) == 0) {
@@ -348,6 +348,6 @@ bool cw_store_org_covers_member(struct cw_store *s, int64_t org_id, uint32_t mem
         yes = sqlite3_step(st) == SQLITE_ROW;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return yes;
 }

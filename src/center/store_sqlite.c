@@ -1,10 +1,10 @@
 /* store_sqlite.c - the embedded storage backend (see store.h).
  *
- * Two connections to one WAL database: `w` for writes (ingest, admin changes) and `r`
- * for reads (authentication, listings, export), each behind its own mutex; WAL lets
- * readers proceed while a batch commits. Ingest does all CPU work (NDJSON
- * serialisation, zstd) before taking the write lock, so the lock covers only the
- * INSERTs and the commit. */
+ * Connections to one WAL database: `w` for writes (ingest, admin changes) behind the
+ * write lock, and a pool of readers (authentication, listings, charts, export), one
+ * per concurrent reading thread; WAL lets the readers run in parallel with each other
+ * and with a committing batch. Ingest does all CPU work (NDJSON serialisation, zstd)
+ * before taking the write lock, so the lock covers only the INSERTs and the commit. */
 #include "center/store.h"
 
 #include <errno.h>
@@ -119,6 +119,54 @@ static int open_conn(sqlite3 **db, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+sqlite3 *cw_store_reader(struct cw_store *s)
+{
+    pthread_mutex_lock(&s->rlock);
+    if (s->nidle == 0) {
+        s->reader_waits++;
+        while (s->nidle == 0)
+            pthread_cond_wait(&s->rfree, &s->rlock);
+    }
+    sqlite3 *db = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->rlock);
+    return db;
+}
+
+void cw_store_reader_done(struct cw_store *s, sqlite3 *db)
+{
+    pthread_mutex_lock(&s->rlock);
+    s->idle[s->nidle++] = db;
+    pthread_cond_signal(&s->rfree);
+    pthread_mutex_unlock(&s->rlock);
+}
+
+/* Readers refuse writes (query_only): a write belongs on the writer, in its lock. */
+static int open_readers(struct cw_store *s, const char *path, char *err, size_t errlen)
+{
+    int n = s->opt.readers;
+    if (n <= 0)
+        n = 4;
+    if (n > CW_STORE_MAX_READERS)
+        n = CW_STORE_MAX_READERS;
+    for (; s->nreaders < n; s->nreaders++) {
+        sqlite3 **db = &s->readers[s->nreaders];
+        if (open_conn(db, path, err, errlen)) {
+            if (*db)
+                sqlite3_close(*db);
+            *db = NULL;
+            return -1;
+        }
+        if (sqlite3_exec(*db, "PRAGMA query_only=1;", NULL, NULL, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "cannot configure a reader: %s", sqlite3_errmsg(*db));
+            sqlite3_close(*db);
+            *db = NULL;
+            return -1;
+        }
+        s->idle[s->nidle++] = *db;
+    }
+    return 0;
+}
+
 int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_store_options *opt,
                   char *err, size_t errlen)
 {
@@ -141,6 +189,7 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         s->opt.zstd_level = 1;
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->rlock, NULL);
+    pthread_cond_init(&s->rfree, NULL);
     char path[4096];
     snprintf(path, sizeof(path), "%s/crosswatch.db", data_dir);
     if (open_conn(&s->w, path, err, errlen))
@@ -157,9 +206,7 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
         goto fail;
     if (cw_store_incidents_schema(s, err, errlen))
         goto fail;
-    if (cw_store_web_schema(s, err, errlen))
-        goto fail;
-    if (open_conn(&s->r, path, err, errlen))
+    if (open_readers(s, path, err, errlen))
         goto fail;
     chmod(path, 0600);
     *out = s;
@@ -173,12 +220,14 @@ void cw_store_close(struct cw_store *s)
 {
     if (!s)
         return;
-    if (s->r)
-        sqlite3_close(s->r);
+    /* every reader is idle again: the store is closed after its users stopped */
+    for (int i = 0; i < s->nreaders; i++)
+        sqlite3_close(s->readers[i]);
     if (s->w)
         sqlite3_close(s->w);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->rlock);
+    pthread_cond_destroy(&s->rfree);
     free(s);
 }
 
@@ -250,9 +299,9 @@ int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_princi
         " AND u.disabled = 0",
     };
     int rc = -1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql[kind], -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(rd, sql[kind], -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
         if (kind == 3)
             sqlite3_bind_int64(st, 2, cw_now_us());
@@ -276,7 +325,7 @@ int cw_store_authenticate(struct cw_store *s, const char *cred, struct cw_princi
         }
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -331,9 +380,9 @@ int cw_store_member_find(struct cw_store *s, const char *ref, struct cw_member_i
     bool by_id = *ref && !*end && id > 0;
     snprintf(sql, sizeof(sql), "%s WHERE %s = ?", member_cols, by_id ? "m.id" : "m.name");
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) == SQLITE_OK) {
         if (by_id)
             sqlite3_bind_int64(st, 1, id);
         else
@@ -346,7 +395,7 @@ int cw_store_member_find(struct cw_store *s, const char *ref, struct cw_member_i
         rc = -1;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -356,10 +405,10 @@ int cw_store_member_list(struct cw_store *s, cw_member_cb cb, void *ctx, char *e
     char sql[512];
     snprintf(sql, sizeof(sql), "%s ORDER BY m.id", member_cols);
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot list members: %s", sqlite3_errmsg(s->r));
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot list members: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
@@ -368,7 +417,7 @@ int cw_store_member_list(struct cw_store *s, cw_member_cb cb, void *ctx, char *e
         rc = cb(ctx, &m);
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -398,9 +447,9 @@ int cw_store_sensor_get(struct cw_store *s, uint32_t id, struct cw_sensor_info *
     char sql[512];
     snprintf(sql, sizeof(sql), "%s WHERE s.id = ?", sensor_cols);
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW) {
             sensor_row(st, out);
@@ -410,7 +459,7 @@ int cw_store_sensor_get(struct cw_store *s, uint32_t id, struct cw_sensor_info *
         rc = -1;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -464,10 +513,10 @@ int cw_store_sensor_list(struct cw_store *s, uint32_t member_id, cw_sensor_cb cb
     snprintf(sql, sizeof(sql), "%s %s ORDER BY s.id", sensor_cols,
              member_id ? "WHERE s.member_id = ?" : "");
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot list sensors: %s", sqlite3_errmsg(s->r));
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot list sensors: %s", sqlite3_errmsg(rd));
         rc = -1;
     } else if (member_id) {
         sqlite3_bind_int64(st, 1, member_id);
@@ -478,7 +527,7 @@ int cw_store_sensor_list(struct cw_store *s, uint32_t member_id, cw_sensor_cb cb
         rc = cb(ctx, &si);
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -725,9 +774,9 @@ int cw_store_totals(struct cw_store *s, struct cw_totals *t, char *err, size_t e
 {
     memset(t, 0, sizeof(*t));
     int rc = -1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r,
+    if (sqlite3_prepare_v2(rd,
                            "SELECT COALESCE(SUM(records),0), COALESCE(SUM(batches),0),"
                            " COALESCE(SUM(rejected),0), COALESCE(SUM(duplicates),0),"
                            " (SELECT COUNT(*) FROM members), COUNT(*) FROM sensors",
@@ -741,10 +790,10 @@ int cw_store_totals(struct cw_store *s, struct cw_totals *t, char *err, size_t e
         t->sensors = sqlite3_column_int64(st, 5);
         rc = 0;
     } else {
-        snprintf(err, errlen, "cannot read totals: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "cannot read totals: %s", sqlite3_errmsg(rd));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -762,14 +811,14 @@ int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t aft
     /* Segments are decompressed outside the read lock: copy each blob first. */
     int64_t done = 0;
     while (rc == 0 && (max_batches == 0 || done < max_batches)) {
-        pthread_mutex_lock(&s->rlock);
+        sqlite3 *rd = cw_store_reader(s);
         sqlite3_stmt *st = NULL;
         int64_t id = 0, raw = 0;
         char *blob = NULL;
         size_t bn = 0;
         int have = 0;
-        if (sqlite3_prepare_v2(s->r, sql, -1, &st, NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "cannot read records: %s", sqlite3_errmsg(s->r));
+        if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "cannot read records: %s", sqlite3_errmsg(rd));
             rc = -1;
         } else {
             int k = 1;
@@ -791,7 +840,7 @@ int cw_store_records_foreach(struct cw_store *s, uint32_t member_id, int64_t aft
             }
         }
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         if (!have)
             break;
         char *out = NULL;

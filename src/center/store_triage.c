@@ -202,14 +202,14 @@ int cw_store_triage_write(struct cw_store *s, int64_t batch_id, const struct cw_
 int64_t cw_store_next_event_id(struct cw_store *s)
 {
     int64_t id = 1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r, "SELECT COALESCE(MAX(id), 0) + 1 FROM events", -1, &st,
+    if (sqlite3_prepare_v2(rd, "SELECT COALESCE(MAX(id), 0) + 1 FROM events", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return id;
 }
 
@@ -271,14 +271,14 @@ int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max,
 {
     int rc = 0;
     size_t n = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT " EVENT_ROW_COLS
              " FROM events WHERE state IN ('new','investigating','notified')"
              " ORDER BY last_us DESC LIMIT ?",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, (int64_t)max);
@@ -292,7 +292,7 @@ int cw_store_events_restore(struct cw_store *s, struct cw_triage *t, size_t max,
         n++;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (rc == 0 && n)
         cw_info("triage: restored %zu open events", n);
     return rc;
@@ -364,10 +364,10 @@ int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, st
              " instr(COALESCE(e.assignee, ''), ?9) > 0) AND (?10 = 0 OR e.state IN"
              " ('new', 'investigating', 'notified')) ORDER BY e.id %s LIMIT ?6",
              event_cols, f->newest ? "<" : ">", f->newest ? "DESC" : "ASC");
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, f->newest && !f->after_id ? INT64_MAX : f->after_id);
@@ -399,7 +399,7 @@ int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, st
     else
         cw_buf_adds(out, "null}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 
@@ -440,11 +440,11 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
 {
     char sql[1024];
     int rc = CW_STORE_NOT_FOUND;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     snprintf(sql, sizeof(sql), "%s WHERE e.id = ?1 AND (?2 = 0 OR e.member_id = ?2)",
              event_cols);
-    if (cw_store_prep(s->r, &st, sql, err, errlen))
+    if (cw_store_prep(rd, &st, sql, err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, scope);
@@ -454,7 +454,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     out->len--; /* reopen the object */
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT rule_id, rule_name, COUNT(*) FROM detections WHERE event_id = ?"
              " GROUP BY rule_id, rule_name ORDER BY COUNT(*) DESC LIMIT 20",
              err, errlen))
@@ -471,14 +471,14 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     sqlite3_finalize(st);
     st = NULL;
     snprintf(sql, sizeof(sql), "%s WHERE event_id = ? ORDER BY id LIMIT 10", det_cols);
-    if (cw_store_prep(s->r, &st, sql, err, errlen))
+    if (cw_store_prep(rd, &st, sql, err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
     cw_buf_adds(out, ",\"samples\":");
     detections_rows(out, st);
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT at_us, actor, change FROM event_history WHERE event_id = ? ORDER BY id",
              err, errlen))
         goto out;
@@ -495,7 +495,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -606,14 +606,14 @@ unlock:
 int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *out, char *err,
                         size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT n.member_id, m.name, n.day, n.reason, n.count FROM noise_counts n"
              " JOIN members m ON m.id = n.member_id WHERE (?1 = 0 OR n.member_id = ?1)"
              " ORDER BY n.day, n.member_id, n.reason",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, member_id);
@@ -638,7 +638,7 @@ int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *o
                     cw_noise_reason_name((enum cw_noise_reason)k), (long long)tot[k]);
     cw_buf_adds(out, "}}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 
@@ -651,10 +651,10 @@ int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t eve
              "%s WHERE (?1 = 0 OR member_id = ?1) AND (?2 = 0 OR event_id = ?2) AND"
              " (?3 IS NULL OR noise = ?3) ORDER BY id LIMIT ?4",
              det_cols);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, member_id);
@@ -666,21 +666,21 @@ int cw_store_detections_json(struct cw_store *s, uint32_t member_id, int64_t eve
     detections_rows(out, st);
     cw_buf_adds(out, "}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 
 int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT attack_class, source, COUNT(DISTINCT member_id), COUNT(*),"
              " GROUP_CONCAT(DISTINCT member_id), GROUP_CONCAT(event_id) FROM event_sources"
              " GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id) >= 2"
              " ORDER BY COUNT(DISTINCT member_id) DESC, attack_class, source",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     cw_buf_adds(out, "{\"campaigns\":[");
@@ -698,7 +698,7 @@ int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, s
     }
     cw_buf_adds(out, "]}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 
@@ -780,10 +780,10 @@ int cw_store_suppression_add(struct cw_store *s, const struct cw_suppression *sp
 static int rows_json(struct cw_store *s, const char *sql, uint32_t scope, const char *key,
                      const char *const *names, struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, sql, err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
+        cw_store_reader_done(s, rd);
         return -1;
     }
     if (sqlite3_bind_parameter_count(st) >= 1)
@@ -802,7 +802,7 @@ static int rows_json(struct cw_store *s, const char *sql, uint32_t scope, const 
     }
     cw_buf_adds(out, "]}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 
@@ -832,9 +832,9 @@ int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, 
     struct cw_suppression *supp = NULL;
     size_t na = 0, ns = 0, ca = 0, cs = 0;
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, "SELECT member_id, address, host, products FROM assets", err, errlen)) {
+    if (cw_store_prep(rd, &st, "SELECT member_id, address, host, products FROM assets", err, errlen)) {
         rc = -1;
         goto out;
     }
@@ -861,7 +861,7 @@ int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, 
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT id, member_id, attack_class, rule_id, source, COALESCE(expires_us, 0)"
              " FROM suppressions WHERE expires_us IS NULL OR expires_us > ?",
              err, errlen)) {
@@ -898,7 +898,7 @@ int cw_store_knowledge_load(struct cw_store *s, struct cw_triage *t, char *err, 
     }
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (rc == 0 && cw_triage_set_knowledge(t, assets, na, supp, ns))
         rc = -1;
     if (rc && !err[0])
@@ -912,10 +912,10 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
                             size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (cw_store_prep(s->r, &st, "SELECT reason, SUM(count) FROM noise_counts GROUP BY reason", err,
+    if (cw_store_prep(rd, &st, "SELECT reason, SUM(count) FROM noise_counts GROUP BY reason", err,
              errlen))
         goto out;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -928,7 +928,7 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM (SELECT 1 FROM"
              " event_sources GROUP BY attack_class, source HAVING COUNT(DISTINCT member_id)"
              " >= 2))",
@@ -941,7 +941,7 @@ int cw_store_triage_summary(struct cw_store *s, struct cw_triage_summary *out, c
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -1222,13 +1222,13 @@ unlock:
 
 int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT rule_id, noise, COUNT(*) FROM detections GROUP BY rule_id, noise"
              " ORDER BY rule_id, noise",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     cw_buf_adds(out, ",\"hits\":[");
@@ -1240,7 +1240,7 @@ int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, s
     }
     cw_buf_addc(out, ']');
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 

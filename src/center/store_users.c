@@ -104,15 +104,15 @@ int cw_store_user_add(struct cw_store *s, const char *name, enum cw_role role, u
 int cw_store_users_json(struct cw_store *s, uint32_t scope, struct cw_buf *out, char *err,
                         size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->r,
+    if (sqlite3_prepare_v2(rd,
                            "SELECT u.id, u.name, u.role, u.member_id, m.name, u.disabled,"
                            " u.locked_until_us FROM users u LEFT JOIN members m ON m.id ="
                            " u.member_id WHERE (?1 = 0 OR u.member_id = ?1) ORDER BY u.id",
                            -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot list users: %s", sqlite3_errmsg(s->r));
-        pthread_mutex_unlock(&s->rlock);
+        snprintf(err, errlen, "cannot list users: %s", sqlite3_errmsg(rd));
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, scope);
@@ -135,7 +135,7 @@ int cw_store_users_json(struct cw_store *s, uint32_t scope, struct cw_buf *out, 
     }
     cw_buf_adds(out, "]}\n");
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return 0;
 }
 

@@ -209,15 +209,15 @@ void cw_store_member_name(struct cw_store *s, uint32_t id, char *out, size_t cap
 {
     out[0] = '\0';
     char err[128];
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, "SELECT name FROM members WHERE id = ?", err, sizeof(err)) == 0) {
+    if (cw_store_prep(rd, &st, "SELECT name FROM members WHERE id = ?", err, sizeof(err)) == 0) {
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
 }
 
 static int noise_index(const unsigned char *name)
@@ -249,10 +249,10 @@ int cw_store_live_counters(struct cw_store *s, uint32_t scope, int64_t now_us,
         " AND answer_by_us < ?2 AND (?1 = 0 OR member_id = ?1)",
     };
     int rc = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     for (size_t q = 0; q < sizeof(sql) / sizeof(sql[0]) && rc == 0; q++) {
         sqlite3_stmt *st = NULL;
-        if (cw_store_prep(s->r, &st, sql[q], err, errlen)) {
+        if (cw_store_prep(rd, &st, sql[q], err, errlen)) {
             rc = -1;
             break;
         }
@@ -284,12 +284,12 @@ int cw_store_live_counters(struct cw_store *s, uint32_t scope, int64_t now_us,
             }
         }
         if (r != SQLITE_DONE) {
-            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
             rc = -1;
         }
         sqlite3_finalize(st);
     }
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -363,10 +363,10 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
     else
         cw_buf_addf(out, "{\"metric\":\"%s\",\"bucket\":\"%s\",\"from\":\"%s\",\"to\":\"%s\","
                          "\"points\":[", metric_names[m], bucket_names[bk], f, t);
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, sql[m], err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+    if (cw_store_prep(rd, &st, sql[m], err, errlen)) {
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, hour_of(from_us));
@@ -400,11 +400,11 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
     }
     int rc = 0;
     if (r != SQLITE_DONE) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (!csv)
         cw_buf_adds(out, "]}\n");
     return rc;
@@ -453,10 +453,10 @@ int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool
         snprintf(err, errlen, "group must be attack_class, severity, state, noise_reason or member");
         return CW_STORE_INVALID;
     }
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, q[g].sql, err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+    if (cw_store_prep(rd, &st, q[g].sql, err, errlen)) {
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, scope);
@@ -493,11 +493,11 @@ int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool
     }
     int rc = 0;
     if (r != SQLITE_DONE) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     if (!csv)
         cw_buf_adds(out, "]}\n");
     return rc;
@@ -508,14 +508,14 @@ int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool
 int cw_store_notice_stats(struct cw_store *s, uint32_t scope, bool csv, struct cw_buf *out,
                           char *err, size_t errlen)
 {
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT strftime('%Y', created_us / 1000000, 'unixepoch'),"
              " strftime('%m', created_us / 1000000, 'unixepoch'), COUNT(*), COUNT(acked_us)"
              " FROM notices WHERE (?1 = 0 OR member_id = ?1) GROUP BY 1, 2 ORDER BY 1, 2",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, scope);
@@ -544,11 +544,11 @@ int cw_store_notice_stats(struct cw_store *s, uint32_t scope, bool csv, struct c
     }
     int rc = 0;
     if (r != SQLITE_DONE) {
-        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->r));
+        snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
         rc = -1;
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     cw_buf_adds(out, csv ? "\nfiscal_year,sent,acknowledged\n" : "],\"fiscal_years\":[");
     for (size_t i = 0; i < nfy; i++) {
         if (csv)
@@ -570,13 +570,13 @@ int cw_store_sensor_health(struct cw_store *s, int64_t now_us, struct cw_sensor_
 {
     *out = NULL;
     *n = 0;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT sensor_id, SUM(CASE WHEN received_us > ?2 THEN accepted ELSE 0 END),"
              " SUM(rejected) FROM batches WHERE received_us > ?1 GROUP BY sensor_id",
              err, errlen)) {
-        pthread_mutex_unlock(&s->rlock);
+        cw_store_reader_done(s, rd);
         return -1;
     }
     sqlite3_bind_int64(st, 1, now_us - HOUR_US);
@@ -599,7 +599,7 @@ int cw_store_sensor_health(struct cw_store *s, int64_t now_us, struct cw_sensor_
                                                    sqlite3_column_int64(st, 2)};
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -609,9 +609,9 @@ int cw_store_event_extras(struct cw_store *s, int64_t event_id, int64_t det_afte
                           struct cw_buf *out, char *err, size_t errlen)
 {
     int rc = -1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT id, noise, detail, rule_id, rule_name, attack_class, severity, ts_us, record"
              " FROM detections WHERE event_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
              err, errlen))
@@ -656,7 +656,7 @@ int cw_store_event_extras(struct cw_store *s, int64_t event_id, int64_t det_afte
         cw_buf_adds(out, "],\"next\":null}");
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st,
+    if (cw_store_prep(rd, &st,
              "SELECT ts_us / 3600000000, COUNT(*) FROM detections WHERE event_id = ?1"
              " GROUP BY 1 ORDER BY 1 LIMIT 10000",
              err, errlen))
@@ -673,7 +673,7 @@ int cw_store_event_extras(struct cw_store *s, int64_t event_id, int64_t det_afte
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -762,9 +762,9 @@ int cw_store_attachments_json(struct cw_store *s, int64_t notice_id, uint32_t sc
                               struct cw_buf *out, char *err, size_t errlen)
 {
     int rc = -1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, "SELECT 1 FROM notices WHERE id = ?1 AND"
+    if (cw_store_prep(rd, &st, "SELECT 1 FROM notices WHERE id = ?1 AND"
                                  " (?2 = 0 OR member_id = ?2)", err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, notice_id);
@@ -775,7 +775,7 @@ int cw_store_attachments_json(struct cw_store *s, int64_t notice_id, uint32_t sc
     }
     sqlite3_finalize(st);
     st = NULL;
-    if (cw_store_prep(s->r, &st, ATT_COLS " FROM attachments WHERE notice_id = ? ORDER BY id",
+    if (cw_store_prep(rd, &st, ATT_COLS " FROM attachments WHERE notice_id = ? ORDER BY id",
                       err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, notice_id);
@@ -791,7 +791,7 @@ int cw_store_attachments_json(struct cw_store *s, int64_t notice_id, uint32_t sc
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }
 
@@ -800,9 +800,9 @@ int cw_store_attachment_get(struct cw_store *s, int64_t id, uint32_t scope,
 {
     *data = NULL;
     int rc = -1;
-    pthread_mutex_lock(&s->rlock);
+    sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->r, &st, ATT_COLS ", data FROM attachments WHERE id = ?1 AND"
+    if (cw_store_prep(rd, &st, ATT_COLS ", data FROM attachments WHERE id = ?1 AND"
                                  " (?2 = 0 OR member_id = ?2)", err, errlen))
         goto out;
     sqlite3_bind_int64(st, 1, id);
@@ -824,6 +824,6 @@ int cw_store_attachment_get(struct cw_store *s, int64_t id, uint32_t scope,
     rc = 0;
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->rlock);
+    cw_store_reader_done(s, rd);
     return rc;
 }

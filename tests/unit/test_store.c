@@ -46,7 +46,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
     char err[256];
     struct cw_store *s = NULL;
-    struct cw_store_options opt = {1, 0};
+    struct cw_store_options opt = {.zstd_level = 1, .retention_days = 0};
     CHECK_EQ_INT(cw_store_open(&s, dir, &opt, err, sizeof(err)), 0);
 
     /* admin token: created once */
@@ -159,7 +159,7 @@ int main(void)
     /* everything survives a reopen */
     cw_store_close(s);
     s = NULL;
-    struct cw_store_options opt2 = {1, 1};
+    struct cw_store_options opt2 = {.zstd_level = 1, .retention_days = 1};
     CHECK_EQ_INT(cw_store_open(&s, dir, &opt2, err, sizeof(err)), 0);
     CHECK_EQ_INT(cw_store_totals(s, &t, err, sizeof(err)), 0);
     CHECK_EQ_INT(t.records, 4);
