@@ -10,3 +10,14 @@ add_custom_target(bench_ioc_e2e
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   USES_TERMINAL
   COMMENT "bench_ioc_e2e: publish -> enforced, retro-hunt over 10M records")
+
+# bench_digest: the CPU the retro-hunt digests add to ingest (cw_obs_digest_build per
+# record) beside the parse of the same records, on the replayed real access logs and
+# EVE events. Not a test: ./build/bench_digest (Release).
+add_executable(bench_digest ${CMAKE_CURRENT_LIST_DIR}/bench_digest.c
+                            ${CMAKE_CURRENT_LIST_DIR}/bench_data.c)
+target_link_libraries(bench_digest PRIVATE cw_center PkgConfig::ZLIB)
+target_compile_definitions(bench_digest PRIVATE
+  CW_BENCH_SHARED_DEFAULT="${CW_SHARED_DIR}"
+  CW_BENCH_BUILD_TYPE="${CMAKE_BUILD_TYPE}")
+set_target_properties(bench_digest PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
