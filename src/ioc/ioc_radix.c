@@ -307,6 +307,15 @@ int cw_radix_remove(struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned plen)
     return rc;
 }
 
+void cw_radix_prefetch_start(const struct cw_radix *r, uint64_t hi)
+{
+    if (r->dir) {
+        uint32_t i = r->dir[hi >> (64 - r->dir_bits)].start;
+        if (i)
+            __builtin_prefetch(&r->nodes[i]);
+    }
+}
+
 uint64_t cw_radix_lpm(const struct cw_radix *r, uint64_t hi, uint64_t lo, unsigned maxlen)
 {
     uint64_t best = 0;

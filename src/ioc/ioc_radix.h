@@ -70,5 +70,7 @@ static inline void cw_radix_prefetch(const struct cw_radix *r, uint64_t hi)
     if (r->dir)
         __builtin_prefetch(&r->dir[hi >> (64 - r->dir_bits)]);
 }
+/* The next step: read that entry and start loading the node it leads to. */
+void cw_radix_prefetch_start(const struct cw_radix *r, uint64_t hi);
 
 #endif

@@ -63,7 +63,7 @@ struct hset {
     size_t tomb; /* removed slots */
     uint8_t *arena;
     size_t alen, acap, dead;
-    uint64_t depths; /* domains: bit k set when a key of k + 1 labels exists */
+    uint64_t depths; /* names: bit k set when a key of k + 1 labels (63: >= 64) exists */
 };
 
 struct cw_iocset {
@@ -100,6 +100,29 @@ static struct bucket *buckets_new(size_t nb)
     advise_huge(b, sz); /* before the first write faults the pages in */
     memset(b, 0, sz);
     return b;
+}
+
+/* An arena of at least *cap bytes holding the first len bytes of old (then freed;
+ * old may be NULL); *cap is set to the size obtained. Large arenas are allocated
+ * anew, huge-page aligned and advised before they are written, rather than
+ * realloc'ed (which would keep the old pages small). NULL on failure (old kept). */
+static uint8_t *arena_resize(uint8_t *old, size_t len, size_t *cap)
+{
+    uint8_t *na;
+    if (*cap < HUGE_PAGE) {
+        na = realloc(old, *cap);
+        return na;
+    }
+    size_t sz = (*cap + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    na = aligned_alloc(HUGE_PAGE, sz);
+    if (!na)
+        return NULL;
+    advise_huge(na, sz);
+    if (len)
+        memcpy(na, old, len);
+    free(old);
+    *cap = sz;
+    return na;
 }
 
 /* -- hash sets ---------------------------------------------------------------- */
@@ -264,12 +287,11 @@ static int hset_rebuild(struct hset *h, size_t nslots)
     bool compact = h->dead > 0;
     if (compact) {
         ncapa = h->alen - h->dead + 64;
-        na = malloc(ncapa);
+        na = arena_resize(NULL, 0, &ncapa);
         if (!na) {
             free(ns);
             return -1;
         }
-        advise_huge(na, ncapa);
         nlen = 0;
     }
     for (size_t bi = 0; bi < h->nb; bi++) {
@@ -293,7 +315,7 @@ static int hset_rebuild(struct hset *h, size_t nslots)
         free(h->arena);
         h->arena = na;
         h->alen = nlen;
-        h->acap = ncapa;
+        h->acap = ncapa < (size_t)UINT32_MAX - 1 ? ncapa : (size_t)UINT32_MAX - 1;
         h->dead = 0;
     }
     free(h->b);
@@ -327,12 +349,11 @@ static int hset_put(struct hset *h, const uint8_t *k, size_t n, uint64_t id)
             nc = (size_t)UINT32_MAX - 1;
         if (h->alen + need > nc)
             return -1;
-        uint8_t *na = realloc(h->arena, nc);
+        uint8_t *na = arena_resize(h->arena, h->alen, &nc);
         if (!na)
             return -1;
-        advise_huge(na, nc);
         h->arena = na;
-        h->acap = nc;
+        h->acap = nc < (size_t)UINT32_MAX - 1 ? nc : (size_t)UINT32_MAX - 1; /* offsets */
     }
     uint32_t off = (uint32_t)h->alen;
     uint8_t *e = h->arena + off;
@@ -396,27 +417,28 @@ static char lc(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static int hexval(char c)
-{
-    unsigned d = (unsigned)(unsigned char)c - '0';
-    if (d < 10)
-        return (int)d;
-    d = ((unsigned)(unsigned char)c | 0x20u) - 'a';
-    return d < 6 ? (int)d + 10 : -1;
-}
+/* Hex digit value + 1, 0 for any other byte. */
+static const uint8_t hex1[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+    ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16,
+};
 
-/* Hex digest of exactly 2 * bytes digits (either case) into out. */
+/* Hex digest of exactly 2 * bytes digits (either case) into out; without a
+ * branch per digit (a digest probe is 32-64 of them). */
 static bool unhex(const char *s, size_t n, size_t bytes, uint8_t *out)
 {
     if (n != bytes * 2)
         return false;
+    const uint8_t *u = (const uint8_t *)s;
+    unsigned bad = 0;
     for (size_t i = 0; i < bytes; i++) {
-        int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return false;
-        out[i] = (uint8_t)(a << 4 | b);
+        unsigned a = hex1[u[2 * i]] - 1u, b = hex1[u[2 * i + 1]] - 1u;
+        bad |= a | b; /* > 15 when either was not a digit */
+        out[i] = (uint8_t)(a << 4 | (b & 15));
     }
-    return true;
+    return bad < 16;
 }
 
 static size_t digest_bytes(enum cw_ioc_type t)
@@ -686,7 +708,7 @@ int cw_iocset_add(struct cw_iocset *s, enum cw_ioc_type t, const char *canon, si
     }
     if (hset_put(&s->h[t], key, kn, id) < 0)
         return -1;
-    if (t == CW_IOC_DOMAIN) {
+    if (t == CW_IOC_DOMAIN || t == CW_IOC_HOSTNAME) {
         size_t lc_ = label_count(canon, len);
         s->h[t].depths |= 1ULL << (lc_ > 64 ? 63 : lc_ - 1);
     }
@@ -714,7 +736,9 @@ int cw_iocset_remove(struct cw_iocset *s, enum cw_ioc_type t, const char *canon,
 
 #define MAXC 6    /* hash keys prepared per value: a name and 5 parents */
 #define SCRATCH 320 /* key bytes per value of a batch (longer URL keys go one by one) */
-#define BATCH 16  /* values prepared together by cw_iocset_match_batch */
+#ifndef BATCH
+#define BATCH 32  /* values prepared together by cw_iocset_match_batch */
+#endif
 
 struct cand {
     const struct hset *h;
@@ -778,7 +802,11 @@ static void name_parents(const struct hset *d, struct prep *p, const uint8_t *na
     p->next = len;
 }
 
-/* buf: NAME_MAX_LEN bytes. Returns false when nothing can match. */
+/* buf: NAME_MAX_LEN bytes. Returns false when nothing can match. One pass
+ * lower-cases the name and notes where its labels start; the domain keys to
+ * probe are then the set bits of depths below the name's label count, taken
+ * from the most labels down (no search for dots per parent, no probe at a label
+ * count no domain has). */
 static bool prep_name(const struct cw_iocset *s, struct prep *p, const char *name, size_t len,
                       uint8_t *buf)
 {
@@ -791,20 +819,43 @@ static bool prep_name(const struct cw_iocset *s, struct prep *p, const char *nam
     const struct hset *hn = &s->h[CW_IOC_HOSTNAME], *d = &s->h[CW_IOC_DOMAIN];
     if (!hn->live && !d->live)
         return false;
-    size_t labels = 1;
+    uint8_t starts[64]; /* offsets of the first 64 labels */
+    size_t nl = 1;
+    starts[0] = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        labels += c == '.';
-        buf[i] = (uint8_t)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+        unsigned char c = (unsigned char)name[i];
+        buf[i] = (uint8_t)(c + ((unsigned)(c - 'A') < 26u ? 32u : 0u));
+        if (c == '.') {
+            if (nl < 64)
+                starts[nl] = (uint8_t)(i + 1);
+            nl++;
+        }
     }
-    if (hn->live)
-        cand_add(p, hn, buf, len);
     p->name = buf;
     p->nlen = len;
-    if (d->live)
-        name_parents(d, p, buf, len, 0, labels);
-    else
-        p->next = len;
+    p->next = len;
+    uint64_t bit = 1ULL << (nl > 64 ? 63 : nl - 1);
+    if (hn->live && (hn->depths & bit))
+        cand_add(p, hn, buf, len);
+    if (!d->live)
+        return true;
+    if (nl > 64) { /* label counts past 63 share a bit: the general walk */
+        p->next = 0;
+        p->labels = nl;
+        return true;
+    }
+    uint64_t m = d->depths & (bit | (bit - 1));
+    while (m) {
+        unsigned k = 63 - (unsigned)__builtin_clzll(m); /* a key of k + 1 labels */
+        m &= ~(1ULL << k);
+        size_t at = starts[nl - k - 1];
+        if (p->nc == MAXC) {
+            p->next = at;
+            p->labels = k + 1;
+            break;
+        }
+        cand_add(p, d, buf + at, len - at);
+    }
     return true;
 }
 
@@ -1080,6 +1131,23 @@ static int prep_probe(const struct cw_iocset *s, struct prep *p, const struct cw
     }
 }
 
+/* The second step of a batch, once the buckets are (mostly) in the cache: start
+ * loading what resolve reads next, the arena entry of the first tag that matches
+ * in each home bucket (almost always the key itself) and the tree node the IPv4
+ * direct level leads to. */
+static void prefetch_next(const struct prep *p)
+{
+    for (unsigned i = 0; i < p->nc; i++) {
+        const struct hset *h = p->c[i].h;
+        const struct bucket *b = &h->b[p->c[i].hv & (h->nb - 1)];
+        unsigned m = tag_hits(b, tag_of(p->c[i].hv));
+        if (m)
+            __builtin_prefetch(h->arena + b->off1[__builtin_ctz(m)] - 1);
+    }
+    if (p->tree && p->maxlen == 32)
+        cw_radix_prefetch_start(p->tree, p->hi);
+}
+
 static uint64_t match_probe(const struct cw_iocset *s, const struct cw_iocset_probe *q)
 {
     if (q->type == CW_IOC_URL)
@@ -1103,6 +1171,9 @@ void cw_iocset_match_batch(const struct cw_iocset *s, const struct cw_iocset_pro
         size_t m = n - i < BATCH ? n - i : BATCH;
         for (size_t j = 0; j < m; j++)
             st[j] = prep_probe(s, &p[j], &q[i + j], buf[j]);
+        for (size_t j = 0; j < m; j++)
+            if (st[j] > 0)
+                prefetch_next(&p[j]);
         for (size_t j = 0; j < m; j++)
             out[i + j] = st[j] > 0 ? resolve(s, &p[j]) : st[j] < 0 ? match_probe(s, &q[i + j]) : 0;
     }

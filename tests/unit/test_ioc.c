@@ -367,6 +367,18 @@ static void test_set_types(void)
     CHECK_EQ_INT(name(s, "x.y.a.B.x.d.e.f.g.h.i.deep.example"), 61);
     CHECK_EQ_INT(name(s, "x.y.a.b.c.d.e.f.g.h.x.deep.example"), 62);
     CHECK_EQ_INT(name(s, "x.y.a.b.c.d.e.f.g.h.x.deep.examplf"), 0);
+    /* more than 64 labels (label counts past 63 share one bit of the depth mask) */
+    char many[200] = "", under[220];
+    for (int k = 0; k < 64; k++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "m.");
+    snprintf(many + strlen(many), sizeof(many) - strlen(many), "deep.example"); /* 66 */
+    CHECK_EQ_INT(add(s, CW_IOC_DOMAIN, many, 63), 0);
+    snprintf(under, sizeof(under), "q.r.s.t.%s", many);
+    CHECK_EQ_INT(name(s, under), 63);
+    CHECK_EQ_INT(name(s, many), 63);
+    CHECK_EQ_INT(name(s, many + 4), 62); /* 64 labels: only deep.example */
+    under[strlen(under) - 14] = 'n'; /* "...m.n.deep.example" */
+    CHECK_EQ_INT(name(s, under), 62);
 
     /* the batch gives every value exactly the answer of the single look-up */
     char longpath[600];
