@@ -1,6 +1,6 @@
-/* store_web.c - the watch floor's queries (see store_web.h). Reads use the reader
- * connection under its lock; writes the writer connection under the write lock (or,
- * for the hourly counters, the caller's ingest transaction). */
+/* store_web.c - the watch floor's queries (see store_web.h). Reads take a reader of
+ * the pool; writes use the writer connection under the write lock (or, for the
+ * counters, the caller's ingest transaction). */
 #include "center/store_web.h"
 
 #include <sodium.h>
@@ -22,6 +22,12 @@ static const char web_schema[] =
     "  metric TEXT NOT NULL, hour INTEGER NOT NULL, member_id INTEGER NOT NULL,"
     "  reason TEXT NOT NULL DEFAULT '', count INTEGER NOT NULL,"
     "  PRIMARY KEY(metric, hour, member_id, reason)) WITHOUT ROWID;"
+    /* the daily roll-up of web_counts; member_id 0 = every member, so a coordinator's
+     * chart or total reads one row per day and reason instead of one per member */
+    "CREATE TABLE IF NOT EXISTS web_days("
+    "  metric TEXT NOT NULL, member_id INTEGER NOT NULL, day INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '', count INTEGER NOT NULL,"
+    "  PRIMARY KEY(metric, member_id, day, reason)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS web_secret(id INTEGER PRIMARY KEY CHECK(id = 1),"
     "  secret BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS attachments("
@@ -34,6 +40,7 @@ static const char web_schema[] =
     "CREATE INDEX IF NOT EXISTS events_open ON events(state, severity, member_id);"
     "CREATE INDEX IF NOT EXISTS events_member_class ON events(member_id, attack_class, id);"
     "CREATE INDEX IF NOT EXISTS events_class ON events(attack_class, id);"
+    "CREATE INDEX IF NOT EXISTS events_severity ON events(severity, member_id);"
     "CREATE INDEX IF NOT EXISTS batches_sensor_received ON batches(sensor_id, received_us);"
     "CREATE INDEX IF NOT EXISTS notices_created ON notices(created_us, member_id);";
 
@@ -46,6 +53,18 @@ static const char web_backfill[] =
     "INSERT OR IGNORE INTO web_counts(metric, hour, member_id, reason, count)"
     " SELECT 'records', COALESCE(first_ts_us, received_us) / 3600000000, member_id, '',"
     " SUM(accepted) FROM batches WHERE accepted > 0 GROUP BY 2, 3;";
+
+/* The daily roll-up from the hourly counters, once (a store from before it); days are
+ * UTC days, floor(hour / 24) as in bucket_start(). One transaction: a roll-up is
+ * complete or absent. */
+static const char web_days_backfill[] =
+    "BEGIN;"
+    "INSERT INTO web_days(metric, member_id, day, reason, count)"
+    " SELECT metric, member_id, CASE WHEN hour >= 0 THEN hour / 24 ELSE (hour - 23) / 24 END,"
+    " reason, SUM(count) FROM web_counts GROUP BY 1, 2, 3, 4;"
+    "INSERT INTO web_days(metric, member_id, day, reason, count)"
+    " SELECT metric, 0, day, reason, SUM(count) FROM web_days GROUP BY 1, 3, 4;"
+    "COMMIT;";
 
 int cw_store_web_schema(struct cw_store *s, char *err, size_t errlen)
 {
@@ -66,6 +85,17 @@ int cw_store_web_schema(struct cw_store *s, char *err, size_t errlen)
         sqlite3_free(msg);
         return -1;
     }
+    if (cw_store_prep(s->w, &st, "SELECT NOT EXISTS(SELECT 1 FROM web_days) AND"
+                                 " EXISTS(SELECT 1 FROM web_counts)", err, errlen))
+        return -1;
+    empty = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (empty && sqlite3_exec(s->w, web_days_backfill, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot fill the daily web counters: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
     return 0;
 }
 
@@ -76,32 +106,47 @@ static int64_t hour_of(int64_t us)
     return us >= 0 ? us / HOUR_US : -((-us + HOUR_US - 1) / HOUR_US);
 }
 
+static int64_t day_of_hour(int64_t hour)
+{
+    return hour >= 0 ? hour / 24 : -((-hour + 23) / 24);
+}
+
 struct count_cell {
     int64_t hour, n;
     uint32_t member;
     int reason; /* -1 = records */
 };
 
-static int flush_cells(sqlite3_stmt *st, struct count_cell *c, size_t n)
+/* One upsert of (metric, time, member, reason) += n; st holds either counter table's
+ * statement (their parameters are in the same order). */
+static int upsert(sqlite3_stmt *st, const struct count_cell *c, int64_t when, uint32_t member)
+{
+    sqlite3_bind_text(st, 1, c->reason < 0 ? "records" : "detections", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, when);
+    sqlite3_bind_int64(st, 3, member);
+    sqlite3_bind_text(st, 4,
+                      c->reason < 0 ? "" : cw_noise_reason_name((enum cw_noise_reason)c->reason),
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, c->n);
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* Each cell into the hourly counters, its member's day and the all-members day. */
+static int flush_cells(sqlite3_stmt *const st[2], struct count_cell *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(st, 1, c[i].reason < 0 ? "records" : "detections", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, c[i].hour);
-        sqlite3_bind_int64(st, 3, c[i].member);
-        sqlite3_bind_text(st, 4,
-                          c[i].reason < 0 ? "" : cw_noise_reason_name((enum cw_noise_reason)c[i].reason),
-                          -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, c[i].n);
-        int r = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (r != SQLITE_DONE)
+        int64_t day = day_of_hour(c[i].hour);
+        if (upsert(st[0], &c[i], c[i].hour, c[i].member) || upsert(st[1], &c[i], day, c[i].member) ||
+            upsert(st[1], &c[i], day, 0))
             return -1;
     }
     return 0;
 }
 
 /* Adds one to the cell (member, hour, reason), flushing the table when it is full. */
-static int count_add(sqlite3_stmt *st, struct count_cell *cells, size_t *n, size_t cap,
+static int count_add(sqlite3_stmt *const st[2], struct count_cell *cells, size_t *n, size_t cap,
                      uint32_t member, int64_t hour, int reason)
 {
     for (size_t i = *n; i-- > 0;)
@@ -121,13 +166,20 @@ static int count_add(sqlite3_stmt *st, struct count_cell *cells, size_t *n, size
 int cw_store_web_counts(struct cw_store *s, const struct cw_batch *b,
                         const struct cw_triage_result *t, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    if (cw_store_prep(s->w, &st,
+    sqlite3_stmt *st[2] = {NULL, NULL};
+    if (cw_store_prep(s->w, &st[0],
              "INSERT INTO web_counts(metric, hour, member_id, reason, count) VALUES(?,?,?,?,?)"
              " ON CONFLICT(metric, hour, member_id, reason) DO UPDATE SET"
              " count = count + excluded.count",
-             err, errlen))
+             err, errlen) ||
+        cw_store_prep(s->w, &st[1],
+             "INSERT INTO web_days(metric, day, member_id, reason, count) VALUES(?,?,?,?,?)"
+             " ON CONFLICT(metric, member_id, day, reason) DO UPDATE SET"
+             " count = count + excluded.count",
+             err, errlen)) {
+        sqlite3_finalize(st[0]);
         return -1;
+    }
     struct count_cell cells[64];
     size_t n = 0;
     int rc = 0;
@@ -142,7 +194,8 @@ int cw_store_web_counts(struct cw_store *s, const struct cw_batch *b,
         rc = flush_cells(st, cells, n);
     if (rc)
         snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(s->w));
-    sqlite3_finalize(st);
+    sqlite3_finalize(st[0]);
+    sqlite3_finalize(st[1]);
     return rc;
 }
 
@@ -239,8 +292,10 @@ int cw_store_live_counters(struct cw_store *s, uint32_t scope, int64_t now_us,
         "SELECT COALESCE(SUM(records), 0), 0 FROM sensors WHERE (?1 = 0 OR member_id = ?1)",
         "SELECT COALESCE(SUM(accepted), 0), 0 FROM batches WHERE received_us > ?2 - 60000000"
         " AND (?1 = 0 OR member_id = ?1)",
-        "SELECT reason, SUM(count) FROM noise_counts WHERE (?1 = 0 OR member_id = ?1)"
-        " GROUP BY reason",
+        /* per reason from the daily roll-up (member 0 = all): the same counts as
+         * noise_counts, a few hundred rows instead of one per member and day */
+        "SELECT reason, SUM(count) FROM web_days WHERE metric = 'detections' AND"
+        " member_id = ?1 GROUP BY reason",
         "SELECT severity, COUNT(*) FROM events WHERE state IN ('new','investigating','notified')"
         " AND (?1 = 0 OR member_id = ?1) GROUP BY severity",
         "SELECT COUNT(*), 0 FROM sensors WHERE revoked_us IS NULL AND (?1 = 0 OR member_id = ?1)"
@@ -330,6 +385,36 @@ static void point_out(struct cw_buf *o, bool csv, bool *first, int64_t t_us, con
 static const char *const metric_names[] = {"records", "detections", "events", "notices", "noise"};
 static const char *const bucket_names[] = {"hour", "day", "month"};
 
+/* Counter rows (hour, reason, count) of hours [h0, h1) in hour order: whole UTC days
+ * from the daily roll-up (day buckets read one row per day), the partial days at either
+ * end from the hourly counters. ?1..?7 as bound in counter_rows(). */
+static void counter_sql(char *sql, size_t cap, const char *what, bool scoped)
+{
+    const char *mine = scoped ? " AND member_id = ?5" : "";
+    snprintf(sql, cap,
+             "SELECT hour, reason, SUM(count) FROM web_counts WHERE %1$s AND hour >= ?1 AND"
+             " hour < ?2%2$s GROUP BY hour, reason"
+             " UNION ALL SELECT day * 24, reason, count FROM web_days WHERE %1$s AND"
+             " member_id = ?5 AND day >= ?3 AND day < ?4"
+             " UNION ALL SELECT hour, reason, SUM(count) FROM web_counts WHERE %1$s AND"
+             " hour >= ?6 AND hour < ?7%2$s GROUP BY hour, reason ORDER BY 1",
+             what, mine);
+}
+
+static void counter_bind(sqlite3_stmt *st, int64_t h0, int64_t h1, uint32_t scope, bool daily)
+{
+    int64_t d0 = day_of_hour(h0 + 23), d1 = day_of_hour(h1); /* whole days inside */
+    if (!daily || d0 >= d1)
+        d0 = d1 = 0;
+    sqlite3_bind_int64(st, 1, h0);
+    sqlite3_bind_int64(st, 2, d0 < d1 ? d0 * 24 : h1);
+    sqlite3_bind_int64(st, 3, d0);
+    sqlite3_bind_int64(st, 4, d1);
+    sqlite3_bind_int64(st, 5, scope);
+    sqlite3_bind_int64(st, 6, d0 < d1 ? d1 * 24 : h1);
+    sqlite3_bind_int64(st, 7, h1);
+}
+
 int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
                     enum cw_series_bucket bk, int64_t from_us, int64_t to_us, bool csv,
                     struct cw_buf *out, char *err, size_t errlen)
@@ -340,21 +425,29 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
                  MAX_BUCKETS);
         return CW_STORE_INVALID;
     }
-    static const char *const sql[] = {
-        "SELECT hour, '', SUM(count) FROM web_counts WHERE metric = 'records' AND hour >= ?1"
-        " AND hour < ?2 AND (?3 = 0 OR member_id = ?3) GROUP BY hour ORDER BY hour",
-        "SELECT hour, '', SUM(count) FROM web_counts WHERE metric = 'detections' AND hour >= ?1"
-        " AND hour < ?2 AND reason = 'kept' AND (?3 = 0 OR member_id = ?3) GROUP BY hour"
-        " ORDER BY hour",
+    /* records, detections and noise from the counters; events and notices by their rows */
+    static const char *const what[] = {
+        "metric = 'records'",
+        "metric = 'detections' AND reason = 'kept'",
+        NULL,
+        NULL,
+        "metric = 'detections' AND reason != 'kept'",
+    };
+    static const char *const by_rows[] = {
+        NULL,
+        NULL,
         "SELECT first_us / 3600000000, '', COUNT(*) FROM events WHERE first_us >= ?1 * 3600000000"
         " AND first_us < ?2 * 3600000000 AND (?3 = 0 OR member_id = ?3) GROUP BY 1 ORDER BY 1",
         "SELECT created_us / 3600000000, '', COUNT(*) FROM notices WHERE created_us >="
         " ?1 * 3600000000 AND created_us < ?2 * 3600000000 AND (?3 = 0 OR member_id = ?3)"
         " GROUP BY 1 ORDER BY 1",
-        "SELECT hour, reason, SUM(count) FROM web_counts WHERE metric = 'detections' AND"
-        " hour >= ?1 AND hour < ?2 AND reason != 'kept' AND (?3 = 0 OR member_id = ?3)"
-        " GROUP BY hour, reason ORDER BY hour",
+        NULL,
     };
+    char sql[1024];
+    if (what[m])
+        counter_sql(sql, sizeof(sql), what[m], scope != 0);
+    else
+        snprintf(sql, sizeof(sql), "%s", by_rows[m]);
     char f[40], t[40];
     cw_time_format_iso(from_us, f);
     cw_time_format_iso(to_us, t);
@@ -365,13 +458,18 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
                          "\"points\":[", metric_names[m], bucket_names[bk], f, t);
     sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(rd, &st, sql[m], err, errlen)) {
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
         cw_store_reader_done(s, rd);
         return -1;
     }
-    sqlite3_bind_int64(st, 1, hour_of(from_us));
-    sqlite3_bind_int64(st, 2, hour_of(to_us - 1) + 1);
-    sqlite3_bind_int64(st, 3, scope);
+    int64_t h0 = hour_of(from_us), h1 = hour_of(to_us - 1) + 1;
+    if (what[m]) {
+        counter_bind(st, h0, h1, scope, bk != CW_BUCKET_HOUR);
+    } else {
+        sqlite3_bind_int64(st, 1, h0);
+        sqlite3_bind_int64(st, 2, h1);
+        sqlite3_bind_int64(st, 3, scope);
+    }
     /* rows come in hour order: a bucket is complete when the next row starts another */
     int64_t cur = INT64_MIN, sum = 0, per[CW_NOISE__COUNT] = {0};
     bool first = true;
@@ -431,20 +529,23 @@ static void csv_field(struct cw_buf *o, const char *v)
 int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool csv,
                      struct cw_buf *out, char *err, size_t errlen)
 {
+    /* %s is the member condition: none for every member, so that each count reads
+     * one covering index (events_class, events_severity, events_open, events_member)
+     * and never the table; "(?1 = 0 OR member_id = ?1)" would hide the index. */
     static const struct {
         const char *group, *sql;
     } q[] = {
         {"attack_class", "SELECT attack_class, attack_class, COUNT(*) FROM events"
-                         " WHERE (?1 = 0 OR member_id = ?1) GROUP BY 1 ORDER BY 3 DESC, 1"},
-        {"severity", "SELECT severity, '', COUNT(*) FROM events WHERE (?1 = 0 OR member_id = ?1)"
-                     " GROUP BY 1 ORDER BY 1"},
-        {"state", "SELECT state, state, COUNT(*) FROM events WHERE (?1 = 0 OR member_id = ?1)"
-                  " GROUP BY 1 ORDER BY 3 DESC, 1"},
-        {"noise_reason", "SELECT reason, reason, SUM(count) FROM noise_counts WHERE reason !="
-                         " 'kept' AND (?1 = 0 OR member_id = ?1) GROUP BY 1 ORDER BY 3 DESC, 1"},
+                         " WHERE 1 %s GROUP BY 1 ORDER BY 3 DESC, 1"},
+        {"severity", "SELECT severity, '', COUNT(*) FROM events WHERE 1 %s GROUP BY 1 ORDER BY 1"},
+        {"state", "SELECT state, state, COUNT(*) FROM events WHERE 1 %s GROUP BY 1 ORDER BY 3 DESC, 1"},
+        /* the daily roll-up (member 0 = all): the same counts as noise_counts, with one
+         * row per day and reason */
+        {"noise_reason", "SELECT reason, reason, SUM(count) FROM web_days WHERE metric ="
+                         " 'detections' AND member_id = ?1 AND reason != 'kept' GROUP BY 1"
+                         " ORDER BY 3 DESC, 1"},
         {"member", "SELECT e.member_id, m.name, COUNT(*) FROM events e JOIN members m ON"
-                   " m.id = e.member_id WHERE (?1 = 0 OR e.member_id = ?1) GROUP BY 1"
-                   " ORDER BY 3 DESC, 2"},
+                   " m.id = e.member_id WHERE 1 %s GROUP BY 1 ORDER BY 3 DESC, 2"},
     };
     size_t g = 0;
     while (g < sizeof(q) / sizeof(q[0]) && strcmp(q[g].group, group))
@@ -453,9 +554,15 @@ int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool
         snprintf(err, errlen, "group must be attack_class, severity, state, noise_reason or member");
         return CW_STORE_INVALID;
     }
+    char sql[512];
+    if (g == 3)
+        snprintf(sql, sizeof(sql), "%s", q[g].sql);
+    else
+        snprintf(sql, sizeof(sql), q[g].sql,
+                 !scope ? "" : g == 4 ? "AND e.member_id = ?1" : "AND member_id = ?1");
     sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(rd, &st, q[g].sql, err, errlen)) {
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
         cw_store_reader_done(s, rd);
         return -1;
     }
