@@ -37,9 +37,11 @@
  * per user agent for 59 patterns on the elastic log's user agents; the index
  * brings it to the figure printed by tests/unit/test_recon.c.
  *
- * Limits (hostile or broken input): a list.json larger than CW_RECON_MAX_FILE or
- * with more than CW_RECON_MAX_TOK JSON values is an error, as is a UA file larger
- * than CW_RECON_MAX_FILE or a line longer than CW_RECON_UA_MAX. */
+ * Limits (hostile or broken input): a list.json is read by the shared reader
+ * (common/warninglist.h: larger than CW_WARNINGLIST_MAX_FILE or more than
+ * CW_WARNINGLIST_MAX_TOK JSON values, or a malformed "list", "name" or
+ * "matching_attributes" is an error, whatever the list's type); a UA file larger
+ * than CW_RECON_MAX_FILE or a line longer than CW_RECON_UA_MAX is an error. */
 #include "triage/recon.h"
 
 #include <dirent.h>
@@ -50,12 +52,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common/json.h"
 #include "common/log.h"
+#include "common/warninglist.h"
 #include "common/banned.h"
 
 #define CW_RECON_MAX_FILE (32u << 20) /* bytes of one list.json or the UA file */
-#define CW_RECON_MAX_TOK (1 << 22)    /* JSON values in one list.json */
 #define CW_RECON_UA_MIN 3             /* shortest UA pattern */
 #define CW_RECON_UA_MAX 256           /* longest UA pattern */
 
@@ -273,73 +274,23 @@ static int parse_cidr(const char *s, size_t n, struct rng4 *r4, struct rng6 *r6)
     return 6;
 }
 
-/* An upper bound of the number of jsmn tokens in s[0..n): every value or key is
- * the top-level value, the first thing in a container, or follows ',' or ':'.
- * Counting those bytes inside strings too only makes the bound looser. */
-static size_t token_bound(const char *s, size_t n)
-{
-    size_t t = 1;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == ',' || s[i] == ':' || s[i] == '[' || s[i] == '{')
-            t++;
-    return t;
-}
-
-/* Messages start with label (the list name, or its path when loading a directory). */
+/* Messages start with label (the list name, or its path when loading a directory).
+ * The JSON is read by the shared warninglist reader (common/warninglist.h: size
+ * and value-count limits, shape, strings); what a cidr entry means is ours. */
 static int add_list(struct cw_recon *r, const char *name, const char *label, const char *json,
                     size_t n, char *err, size_t errlen)
 {
-    if (n > CW_RECON_MAX_FILE) {
-        snprintf(err, errlen, "%s: list larger than %u bytes", label, CW_RECON_MAX_FILE);
-        return -1;
-    }
-    size_t maxtok = token_bound(json, n);
-    if (maxtok > CW_RECON_MAX_TOK) {
-        snprintf(err, errlen, "%s: JSON too complex (more than %d values)", label,
-                 CW_RECON_MAX_TOK);
-        return -1;
-    }
-    jsmntok_t *toks = malloc(maxtok * sizeof(jsmntok_t));
-    if (!toks) {
-        snprintf(err, errlen, "%s: out of memory", label);
-        return -1;
-    }
-    struct cw_json j;
-    struct cw_arena arena;
-    cw_arena_init(&arena, 4096, CW_RECON_MAX_FILE);
-    const char *why = NULL;
-    int ret = -1;
-    if (cw_json_parse(&j, json, n, toks, (int)maxtok, &why) < 0) {
+    struct cw_warninglist wl;
+    char why[256];
+    int rc = cw_warninglist_parse(&wl, json, n, why, sizeof(why));
+    if (rc != 0) {
         snprintf(err, errlen, "%s: %s", label, why);
-        goto out;
+        return rc;
     }
-    if (!cw_json_is(&j, 0, JSMN_OBJECT)) {
-        snprintf(err, errlen, "%s: not a warninglist (top level is not an object)", label);
-        ret = 1;
-        goto out;
-    }
-    int ti = cw_json_get(&j, 0, "type"), li = cw_json_get(&j, 0, "list");
-    if (ti < 0 || li < 0) {
-        snprintf(err, errlen, "%s: not a warninglist (no \"%s\" member)", label,
-                 ti < 0 ? "type" : "list");
-        ret = 1;
-        goto out;
-    }
-    const char *type;
-    size_t typen;
-    /* jsmn (even strict) accepts a few malformed documents such as ["a":"b"], where
-     * a string gets a child; a string with children is never taken as a value. */
-    if (j.tok[ti].size != 0 || cw_json_str(&j, ti, &arena, &type, &typen) < 0) {
-        snprintf(err, errlen, "%s: \"type\" is not a string", label);
-        goto out;
-    }
-    if (!cw_json_is(&j, li, JSMN_ARRAY)) {
-        snprintf(err, errlen, "%s: \"list\" is not an array", label);
-        goto out;
-    }
-    if (typen != 4 || memcmp(type, "cidr", 4) != 0) {
+    int ret = -1;
+    if (strcmp(wl.type, "cidr") != 0) {
         snprintf(err, errlen, "%s: type \"%.*s\" is not \"cidr\"", label,
-                 (int)(typen > 40 ? 40 : typen), type);
+                 (int)(strlen(wl.type) > 40 ? 40 : strlen(wl.type)), wl.type);
         ret = 1;
         goto out;
     }
@@ -352,14 +303,9 @@ static int add_list(struct cw_recon *r, const char *name, const char *label, con
     /* Entries go to the raw arrays; on an error the ones added so far are removed
      * again, so a failed list leaves r as it was. */
     size_t keep4 = r->nraw4, keep6 = r->nraw6;
-    int nent = j.tok[li].size, k = li + 1;
-    for (int e = 0; e < nent; e++, k = cw_json_next(&j, k)) {
-        const char *s;
-        size_t sn;
-        if (k >= j.ntok || j.tok[k].size != 0 || cw_json_str(&j, k, &arena, &s, &sn) < 0) {
-            snprintf(err, errlen, "%s: list[%d] is not a string", label, e);
-            goto fail;
-        }
+    for (size_t e = 0; e < wl.nentries; e++) {
+        const char *s = wl.entries[e].s;
+        size_t sn = wl.entries[e].n;
         struct rng4 r4;
         struct rng6 r6;
         int fam = parse_cidr(s, sn, &r4, &r6);
@@ -379,8 +325,8 @@ static int add_list(struct cw_recon *r, const char *name, const char *label, con
             for (size_t q = 0; q < sn && k2 < sizeof(shown) - 1; q++)
                 shown[k2++] = (s[q] >= 0x20 && s[q] < 0x7f && s[q] != '"') ? s[q] : '?';
             shown[k2] = '\0';
-            snprintf(err, errlen, "%s: list[%d] \"%s\" is not an IP address or CIDR", label, e,
-                     shown);
+            snprintf(err, errlen, "%s: list[%zu] \"%s\" is not an IP address or CIDR", label,
+                     e, shown);
             goto fail;
         }
     }
@@ -395,8 +341,7 @@ fail:
         free(r->names[--r->nnames]);
     }
 out:
-    cw_arena_release(&arena);
-    free(toks);
+    cw_warninglist_release(&wl);
     return ret;
 }
 
