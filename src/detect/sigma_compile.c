@@ -25,7 +25,8 @@
 
 #define SC_KINDS 32
 #define SC_POOL 16
-#define SC_REGEX_SCORE 4 /* a prefilter regex ranks like a 4-byte literal */
+#define SC_REGEX_SCORE 2 /* a prefilter regex ranks below any literal of the scan (it
+                          * costs a scan per value; see build_rule_maps) */
 #define SC_MAX_CLAUSES 8 /* clauses kept per rule (one bit each in a byte) */
 #define SC_ANCHOR_START 1
 #define SC_ANCHOR_END 2
@@ -50,6 +51,9 @@ struct sc_atom {
 struct sc_cmp { /* a short literal compared with each value of its field */
     uint32_t atom;
     uint8_t anchor; /* SC_ANCHOR_*: whole value, prefix, suffix, or anywhere (0) */
+    uint8_t n;
+    bool caseless;
+    char s[SC_MIN_LIT]; /* the bytes, here rather than behind the atom (cache) */
 };
 
 struct sc_field { /* one database of a kind */
@@ -130,6 +134,7 @@ struct sigma_cthread {
     struct sc_span *spans;     /* values inside the raw line, placed at the end */
     uint32_t nspans, capspans;
     size_t span_bytes;
+    char num[24];              /* an integer value as text */
     char norm[SIGMA_URL_MAX];
 };
 
@@ -146,6 +151,8 @@ struct sigma_compiled {
     hs_scratch_t *proto;
     struct sigma_cthread *pool[SC_POOL];
     struct sigma_compiled_stats st;
+    char **owned; /* extracted regex literals (atom bytes) */
+    uint32_t nowned, capowned;
     bool regex_ok; /* PCRE2 newline convention is LF, as Hyperscan's */
     char why[256]; /* non-empty: failed */
 };
@@ -449,6 +456,368 @@ static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
     return true;
 }
 
+/* -- literals every match of a regex contains -------------------------------- */
+
+/* A regex prefilter atom needs a per-value Hyperscan scan. Most Sigma regexes
+ * contain a literal that every match must contain (`ipfs\.io`, `/MSHTML_C7/`);
+ * found here, it joins the one literal scan as a clause of its own, and the regex
+ * atom can stay a secondary clause that is never scanned for (see build_rule_maps).
+ * The reader below is conservative: it understands plain and escaped characters,
+ * classes, groups, alternation and quantifiers, and gives up (no requirement) on
+ * anything else: inline options other than i/m/s, lookarounds, named or atomic
+ * groups, verbs, \Q, escapes with arguments, or a '{' that is not a quantifier.
+ * Literals are matched caseless (a superset); only ASCII bytes are kept. */
+
+#define RL_MAX_ALTS SIGMA_LITREQ_ALTS
+#define RL_MAX_LEN (SIGMA_LITREQ_LEN - 1)
+#define RL_MAX_DEPTH 16
+
+struct rl_req { /* a requirement: one of these literals occurs */
+    char s[RL_MAX_ALTS][RL_MAX_LEN];
+    uint8_t n[RL_MAX_ALTS];
+    uint32_t nalts; /* 0: no requirement */
+};
+
+static uint32_t rl_score(const struct rl_req *r)
+{
+    uint32_t m = r->nalts ? UINT32_MAX : 0;
+    for (uint32_t i = 0; i < r->nalts; i++)
+        m = r->n[i] < m ? r->n[i] : m;
+    return m;
+}
+
+#define RL_MAX_REQS 4
+
+struct rl {
+    const char *p;
+    size_t i, n;
+    bool fail; /* a construct this reader does not know: no requirement at all */
+    struct rl_req *reqs; /* the top-level sequence: every requirement found */
+    uint32_t nreqs;
+    bool top_alt; /* the pattern is a top-level alternation: no list */
+};
+
+static int rl_alt(struct rl *x, int depth, struct rl_req *out);
+
+/* A quantifier at x->i: its minimum count (1 when none), consumed. -1 on an
+ * unknown '{' form. */
+static long rl_quant(struct rl *x, bool *repeats)
+{
+    long min = 1;
+    *repeats = false;
+    if (x->i >= x->n)
+        return 1;
+    char c = x->p[x->i];
+    if (c == '?' || c == '*' || c == '+') {
+        x->i++;
+        min = c == '+';
+        *repeats = c != '?';
+    } else if (c == '{') {
+        size_t j = x->i + 1;
+        long lo = 0, hi = -1;
+        bool digits = false;
+        while (j < x->n && x->p[j] >= '0' && x->p[j] <= '9' && lo < 100000) {
+            lo = lo * 10 + (x->p[j++] - '0');
+            digits = true;
+        }
+        if (!digits)
+            return -1;
+        if (j < x->n && x->p[j] == ',') {
+            j++;
+            hi = -2; /* open or given */
+            while (j < x->n && x->p[j] >= '0' && x->p[j] <= '9')
+                j++;
+        }
+        if (j >= x->n || x->p[j] != '}')
+            return -1;
+        x->i = j + 1;
+        min = lo;
+        *repeats = hi == -2 || lo != 1;
+    } else {
+        return 1;
+    }
+    if (x->i < x->n && (x->p[x->i] == '?' || x->p[x->i] == '+')) /* lazy / possessive */
+        x->i++;
+    return min;
+}
+
+/* Skip a character class starting at x->p[x->i] == '['. */
+static void rl_class(struct rl *x)
+{
+    x->i++;
+    if (x->i < x->n && x->p[x->i] == '^')
+        x->i++;
+    if (x->i < x->n && x->p[x->i] == ']')
+        x->i++;
+    while (x->i < x->n && x->p[x->i] != ']') {
+        if (x->p[x->i] == '\\')
+            x->i++;
+        else if (x->p[x->i] == '[' && x->i + 1 < x->n && x->p[x->i + 1] == ':') {
+            const char *e = NULL;
+            for (size_t j = x->i + 2; j + 1 < x->n && !e; j++)
+                if (x->p[j] == ':' && x->p[j + 1] == ']')
+                    e = x->p + j;
+            if (!e) {
+                x->fail = true;
+                return;
+            }
+            x->i = (size_t)(e - x->p) + 1;
+        }
+        x->i++;
+    }
+    if (x->i >= x->n)
+        x->fail = true;
+    else
+        x->i++;
+}
+
+static void rl_better(struct rl_req *best, const struct rl_req *cand)
+{
+    if (cand->nalts && (!best->nalts || rl_score(cand) > rl_score(best)))
+        *best = *cand;
+}
+
+/* A requirement found in a sequence: the best so far, and at the top level one
+ * more of the list (each is a clause of its own: all of them hold). */
+static void rl_found(struct rl *x, int depth, struct rl_req *best, const struct rl_req *r)
+{
+    rl_better(best, r);
+    if (!depth && !x->top_alt && r->nalts && rl_score(r) >= SC_MIN_LIT &&
+        x->nreqs < RL_MAX_REQS)
+        x->reqs[x->nreqs++] = *r;
+}
+
+static void rl_run_end(struct rl *x, int depth, struct rl_req *best, const char *run,
+                       uint32_t len)
+{
+    if (!len)
+        return;
+    struct rl_req r = {.nalts = 1};
+    memcpy(r.s[0], run, len);
+    r.n[0] = (uint8_t)len;
+    rl_found(x, depth, best, &r);
+}
+
+/* One alternative (a sequence) up to '|' or ')' or the end: its best requirement. */
+static int rl_seq(struct rl *x, int depth, struct rl_req *best)
+{
+    char run[RL_MAX_LEN];
+    uint32_t len = 0;
+    best->nalts = 0;
+    while (x->i < x->n && !x->fail) {
+        char c = x->p[x->i];
+        if (c == '|' || c == ')')
+            break;
+        int lit = -1; /* the item's literal byte, or -1 */
+        struct rl_req grp = {.nalts = 0};
+        if (c == '\\') {
+            if (x->i + 1 >= x->n)
+                return x->fail = true, -1;
+            char e = x->p[x->i + 1];
+            x->i += 2;
+            bool alnum = (e >= '0' && e <= '9') || ((e | 0x20) >= 'a' && (e | 0x20) <= 'z');
+            if (!alnum)
+                lit = (unsigned char)e;
+            else if (!strchr("dDwWsSbBhHvVRAzZGnrtfea", e))
+                return x->fail = true, -1; /* escapes with arguments, \Q, backrefs */
+        } else if (c == '[') {
+            rl_class(x);
+        } else if (c == '(') {
+            x->i++;
+            if (x->i < x->n && x->p[x->i] == '*')
+                return x->fail = true, -1;
+            if (x->i < x->n && x->p[x->i] == '?') {
+                size_t j = x->i + 1;
+                while (j < x->n && strchr("ims-", x->p[j]))
+                    j++;
+                if (j >= x->n || (x->p[j] != ':' && x->p[j] != ')'))
+                    return x->fail = true, -1; /* lookaround, named, atomic, x ... */
+                x->i = j + 1;
+                if (x->p[j] == ')') { /* option setting: consumes nothing */
+                    rl_run_end(x, depth, best, run, len);
+                    len = 0;
+                    continue;
+                }
+            }
+            if (depth >= RL_MAX_DEPTH || rl_alt(x, depth + 1, &grp) < 0)
+                return x->fail = true, -1;
+            if (x->i >= x->n || x->p[x->i] != ')')
+                return x->fail = true, -1;
+            x->i++;
+        } else if (c == '.' || c == '^' || c == '$') {
+            x->i++;
+        } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+            return x->fail = true, -1; /* a quantifier with nothing before it */
+        } else {
+            lit = (unsigned char)c;
+            x->i++;
+        }
+        if (x->fail)
+            return -1;
+        bool repeats;
+        long min = rl_quant(x, &repeats);
+        if (min < 0)
+            return x->fail = true, -1;
+        if (lit >= 0x80 || lit == 0)
+            lit = -1; /* ASCII only: caseless folding stays ASCII's */
+        if (lit >= 0 && min >= 1 && len < RL_MAX_LEN) {
+            run[len++] = (char)lit;
+            if (!repeats)
+                continue;
+        }
+        rl_run_end(x, depth, best, run, len); /* the run is broken here */
+        len = 0;
+        if (min >= 1)
+            rl_found(x, depth, best, &grp);
+    }
+    rl_run_end(x, depth, best, run, len);
+    return 0;
+}
+
+/* Alternatives separated by '|': every one must give a requirement. */
+static int rl_alt(struct rl *x, int depth, struct rl_req *out)
+{
+    out->nalts = 0;
+    bool none = false;
+    for (;;) {
+        struct rl_req one;
+        if (rl_seq(x, depth, &one) < 0)
+            return -1;
+        if (!one.nalts || out->nalts + one.nalts > RL_MAX_ALTS)
+            none = true;
+        for (uint32_t k = 0; !none && k < one.nalts; k++) {
+            memcpy(out->s[out->nalts], one.s[k], one.n[k]);
+            out->n[out->nalts++] = one.n[k];
+        }
+        if (x->i >= x->n || x->p[x->i] != '|')
+            break;
+        x->i++;
+        if (!depth) { /* a top-level alternation: only the union holds */
+            x->top_alt = true;
+            x->nreqs = 0;
+        }
+    }
+    if (none)
+        out->nalts = 0;
+    return 0;
+}
+
+static bool rl_same(const struct rl_req *a, const struct rl_req *b)
+{
+    if (a->nalts != b->nalts)
+        return false;
+    for (uint32_t i = 0; i < a->nalts; i++)
+        if (a->n[i] != b->n[i] || memcmp(a->s[i], b->s[i], a->n[i]))
+            return false;
+    return true;
+}
+
+/* Literals (>= SC_MIN_LIT bytes) one of which occurs in every match of the
+ * regex source s[0..n): the best requirement in *out; when the pattern is one
+ * sequence, every requirement of it in reqs[0..*nreqs) (each holds). false when
+ * none are known. */
+static bool regex_literals(const char *s, size_t n, struct rl_req *out, struct rl_req *reqs,
+                           uint32_t *nreqs)
+{
+    struct rl x = {s, 0, n, false, reqs, 0, false};
+    out->nalts = 0;
+    *nreqs = 0;
+    if (rl_alt(&x, 0, out) < 0 || x.fail || x.i != n || !out->nalts ||
+        rl_score(out) < SC_MIN_LIT) {
+        out->nalts = 0;
+        return false;
+    }
+    for (uint32_t i = 0; i < x.nreqs; i++) /* the best is in out already */
+        if (rl_same(&reqs[i], out)) {
+            memmove(&reqs[i], &reqs[i + 1], (x.nreqs - i - 1) * sizeof(*reqs));
+            x.nreqs--;
+            break;
+        }
+    *nreqs = x.nreqs;
+    return true;
+}
+
+/* One clause as a formula of its own, ANDed into out (consumes c). */
+static void and_clause(struct cnf *out, struct clause *c)
+{
+    struct cnf one;
+    cnf_always(&one);
+    one.c[0] = *c;
+    one.n = 1;
+    cnf_and(out, &one);
+}
+
+/* A copy of n bytes that lives as long as sc (extracted literals). */
+static const char *own_bytes(struct sigma_compiled *sc, const char *s, size_t n)
+{
+    if (sc->nowned == sc->capowned) {
+        uint32_t nc = sc->capowned ? sc->capowned * 2 : 64;
+        char **no = realloc(sc->owned, nc * sizeof(*no));
+        if (!no)
+            return NULL;
+        sc->owned = no;
+        sc->capowned = nc;
+    }
+    char *o = malloc(n ? n : 1);
+    if (o) {
+        memcpy(o, s, n);
+        sc->owned[sc->nowned++] = o;
+    }
+    return o;
+}
+
+uint32_t sigma_regex_requirements(const char *re, size_t n, struct sigma_litreq *out,
+                                  uint32_t max)
+{
+    struct rl_req best, reqs[RL_MAX_REQS];
+    uint32_t nreqs = 0, k = 0;
+    if (!regex_literals(re, n, &best, reqs, &nreqs))
+        return 0;
+    for (uint32_t i = 0; i <= nreqs && k < max; i++) {
+        const struct rl_req *r = i ? &reqs[i - 1] : &best;
+        out[k].nalts = r->nalts;
+        for (uint32_t a = 0; a < r->nalts; a++) {
+            memcpy(out[k].s[a], r->s[a], r->n[a]);
+            out[k].s[a][r->n[a]] = '\0';
+        }
+        k++;
+    }
+    return k;
+}
+
+/* Requirement r as atoms of clause c. */
+static void req_atoms(struct sigma_compiled *sc, const struct rl_req *r, uint32_t key,
+                      struct clause *c, bool *oom)
+{
+    for (uint32_t k = 0; k < r->nalts; k++) {
+        const char *o = own_bytes(sc, r->s[k], r->n[k]);
+        int id = o ? atom_id(sc, key, o, r->n[k], HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS, false, 0)
+                   : -1;
+        if (id < 0 || !cl_add(c, (uint32_t)id, r->n[k] > 16 ? 16 : r->n[k]))
+            *oom = true;
+    }
+}
+
+/* Add the literals one of which every match of regex alt contains to clause c.
+ * false: none known (the clause must go). With more, every other requirement of
+ * the regex is ANDed into more (used when the test has just this one regex). */
+static bool alt_regex_lits(struct sigma_compiled *sc, const struct sigma_alt *alt, uint32_t key,
+                           struct clause *c, struct cnf *more, bool *oom)
+{
+    struct rl_req r, reqs[RL_MAX_REQS];
+    uint32_t nreqs = 0;
+    if (alt->null || !alt->s || !regex_literals(alt->s, alt->n, &r, reqs, &nreqs))
+        return false;
+    req_atoms(sc, &r, key, c, oom);
+    for (uint32_t i = 0; more && i < nreqs; i++) {
+        struct clause x = {NULL, 0, 0, INT_MAX};
+        req_atoms(sc, &reqs[i], key, &x, oom);
+        and_clause(more, &x);
+    }
+    return true;
+}
+
+
 static void test_cnf(struct sigma_compiled *sc, const struct sigma_test *t, struct cnf *out)
 {
     cnf_always(out);
@@ -462,35 +831,53 @@ static void test_cnf(struct sigma_compiled *sc, const struct sigma_test *t, stru
         out->oom = true;
         return;
     }
-    bool all = t->flags & SIGMA_F_ALL;
-    struct clause any = {NULL, 0, 0, INT_MAX};
+    /* Per value, a clause of its atoms and, for regexes, a clause of the literals
+     * every match contains. A value that can match without them kills its clause. */
+    bool all = t->flags & SIGMA_F_ALL, re = t->match == SIGMA_M_RE;
+    bool dead = false, dead_lits = !re;
+    struct clause any = {NULL, 0, 0, INT_MAX}, any_lits = {NULL, 0, 0, INT_MAX};
     for (uint32_t i = 0; i < t->nvals; i++) {
-        struct clause v = {NULL, 0, 0, INT_MAX};
-        bool ok = true;
-        for (uint32_t k = 0; k < t->vals[i].nalts && ok; k++)
-            ok = alt_atom(sc, t, &t->vals[i].alts[k], (uint32_t)key, &v, &out->oom);
-        if (all) { /* every value must match: each is a clause of its own */
-            struct cnf one;
-            cnf_always(&one);
-            if (ok) {
-                one.c[0] = v;
-                one.n = 1;
-            } else {
-                cl_free(&v);
-            }
-            cnf_and(out, &one);
-        } else if (!ok) { /* this value can match without a string: no requirement */
-            cl_free(&v);
-            cl_free(&any);
-            return;
-        } else if (!cl_union(&any, &v)) {
-            out->oom = true;
+        struct clause v = {NULL, 0, 0, INT_MAX}, vl = {NULL, 0, 0, INT_MAX};
+        bool ok = true, ok_lits = re;
+        for (uint32_t k = 0; k < t->vals[i].nalts; k++) {
+            const struct sigma_alt *alt = &t->vals[i].alts[k];
+            ok = ok && alt_atom(sc, t, alt, (uint32_t)key, &v, &out->oom);
+            bool single = t->nvals == 1 && t->vals[0].nalts == 1;
+            ok_lits = ok_lits && alt_regex_lits(sc, alt, (uint32_t)key, &vl,
+                                                single ? out : NULL, &out->oom);
         }
+        if (all) { /* every value must match: each is a clause of its own */
+            if (ok)
+                and_clause(out, &v);
+            else
+                cl_free(&v);
+            if (ok_lits)
+                and_clause(out, &vl);
+            else
+                cl_free(&vl);
+            continue;
+        }
+        dead |= !ok;
+        dead_lits |= !ok_lits;
+        if (dead)
+            cl_free(&v);
+        else if (!cl_union(&any, &v))
+            out->oom = true;
+        if (dead_lits)
+            cl_free(&vl);
+        else if (!cl_union(&any_lits, &vl))
+            out->oom = true;
     }
-    if (!all) { /* no values: never matches = the empty clause */
-        out->c[0] = any;
-        out->n = 1;
-    }
+    if (all)
+        return;
+    if (!dead) /* no values: never matches = the empty clause */
+        and_clause(out, &any);
+    else
+        cl_free(&any);
+    if (!dead_lits && t->nvals)
+        and_clause(out, &any_lits);
+    else
+        cl_free(&any_lits);
 }
 
 static void sel_cnf(struct sigma_compiled *sc, const struct sigma_sel *s, struct cnf *out)
@@ -746,9 +1133,12 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
             (*lits)[*nlit].anchor = a->anchor;
             (*nlit)++;
         } else if (!a->regex && (a->anchor || cmp_unanchored)) {
-            f->cmp[f->ncmp].atom = ids[i];
-            f->cmp[f->ncmp].anchor = a->anchor;
-            f->ncmp++;
+            struct sc_cmp *c = &f->cmp[f->ncmp++];
+            c->atom = ids[i];
+            c->anchor = a->anchor;
+            c->n = (uint8_t)a->n;
+            c->caseless = a->flags & HS_FLAG_CASELESS;
+            memcpy(c->s, a->s, a->n);
         } else { /* a regex, or one of many short unanchored literals */
             f->db_raw_covers &= !a->regex;
             ids[ndb++] = ids[i];
@@ -770,6 +1160,18 @@ static uint32_t primary_clause(const struct cnf *t)
     return p;
 }
 
+/* A secondary clause holding a regex atom that no primary clause of the kind
+ * uses is taken as true: checking it would cost a scan of every value for the
+ * few rules whose primary held, and dropping a clause only adds candidates. */
+static bool clause_lazy(const struct sigma_compiled *sc, const struct sc_kind *kd,
+                        const struct clause *cl)
+{
+    for (uint32_t j = 0; j < cl->n; j++)
+        if (sc->atoms[cl->a[j]].regex && kd->atom_off[cl->a[j] + 1] == kd->atom_off[cl->a[j]])
+            return true;
+    return false;
+}
+
 /* Kind k's rule list, always list, primary atom -> rules map and secondary
  * clauses. 0 or -1 (out of memory). */
 static int build_rule_maps(struct sigma_compiled *sc, struct sc_kind *kd, uint32_t k,
@@ -785,29 +1187,32 @@ static int build_rule_maps(struct sigma_compiled *sc, struct sc_kind *kd, uint32
     if (!kd->rules || !kd->always || !kd->atom_off || !kd->sec_off || !fill)
         goto oom;
     uint32_t nr = 0, nprim = 0, nsec = 0, nsecatoms = 0;
-    for (uint32_t i = 0; i < rs->n; i++) {
+    for (uint32_t i = 0; i < rs->n; i++) { /* primaries */
         if (rs->rules[i].ls.why || !(rs->rules[i].ls.kinds & (1u << k)))
             continue;
         const struct cnf *t = &trig[i];
         if (!t->n)
             kd->always[kd->nalways++] = nr;
-        uint32_t p = t->n ? primary_clause(t) : 0;
-        for (uint32_t c = 0; c < t->n; c++) {
-            if (c != p) {
-                nsec++;
-                nsecatoms += t->c[c].n;
-                continue;
-            }
-            for (uint32_t j = 0; j < t->c[c].n; j++) {
-                kd->atom_off[t->c[c].a[j] + 1]++;
-                nprim++;
-            }
+        if (t->n) {
+            const struct clause *pc = &t->c[primary_clause(t)];
+            for (uint32_t j = 0; j < pc->n; j++)
+                kd->atom_off[pc->a[j] + 1]++;
+            nprim += pc->n;
         }
-        kd->sec_off[nr + 1] = nsec;
         kd->rules[nr++] = i;
     }
     for (uint32_t a = 0; a < sc->natoms; a++)
         kd->atom_off[a + 1] += kd->atom_off[a];
+    for (uint32_t r = 0; r < kd->nrules; r++) { /* secondaries */
+        const struct cnf *t = &trig[kd->rules[r]];
+        uint32_t p = t->n ? primary_clause(t) : 0;
+        for (uint32_t c = 0; c < t->n; c++)
+            if (c != p && !clause_lazy(sc, kd, &t->c[c])) {
+                nsec++;
+                nsecatoms += t->c[c].n;
+            }
+        kd->sec_off[r + 1] = nsec;
+    }
     kd->atom_rules = malloc((nprim ? nprim : 1) * sizeof(*kd->atom_rules));
     kd->sec_cl = malloc((nsec + 1) * sizeof(*kd->sec_cl));
     kd->sec_atoms = malloc((nsecatoms ? nsecatoms : 1) * sizeof(*kd->sec_atoms));
@@ -824,6 +1229,8 @@ static int build_rule_maps(struct sigma_compiled *sc, struct sc_kind *kd, uint32
                     kd->atom_rules[fill[t->c[c].a[j]]++] = r;
                 continue;
             }
+            if (clause_lazy(sc, kd, &t->c[c]))
+                continue;
             kd->sec_cl[cl++] = na;
             memcpy(kd->sec_atoms + na, t->c[c].a, t->c[c].n * sizeof(*kd->sec_atoms));
             na += t->c[c].n;
@@ -1038,6 +1445,9 @@ void sigma_compiled_free(struct sigma_compiled *sc)
     }
     if (sc->proto)
         hs_free_scratch(sc->proto);
+    for (uint32_t i = 0; i < sc->nowned; i++)
+        free(sc->owned[i]);
+    free(sc->owned);
     free(sc->keys);
     free(sc->atoms);
     free(sc->ht);
@@ -1317,9 +1727,10 @@ static bool eq_bytes(const char *a, const char *b, size_t n, bool caseless)
 }
 
 /* Does short literal a occur in s[0..n) where its anchor says? */
-static bool cmp_hit(const struct sc_atom *a, uint8_t anchor, const char *s, size_t n)
+static bool cmp_hit(const struct sc_cmp *a, const char *s, size_t n)
 {
-    bool caseless = a->flags & HS_FLAG_CASELESS;
+    bool caseless = a->caseless;
+    uint8_t anchor = a->anchor;
     if (a->n > n || (!a->n && anchor != (SC_ANCHOR_START | SC_ANCHOR_END)))
         return false;
     switch (anchor) {
@@ -1338,7 +1749,7 @@ static bool cmp_hit(const struct sc_atom *a, uint8_t anchor, const char *s, size
                 return false;
             i = (size_t)(q - s);
         }
-        if (eq_bytes(a->s, s + i, a->n, caseless || (a->flags & HS_FLAG_CASELESS)))
+        if (eq_bytes(a->s, s + i, a->n, a->caseless))
             return true;
     }
     return false;
@@ -1358,7 +1769,7 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
         const struct sc_cmp *c = &f->cmp[i];
         if ((covered && !c->anchor) || atom_seen(t, c->atom))
             continue;
-        if (cmp_hit(&t->sc->atoms[c->atom], c->anchor, s, n))
+        if (cmp_hit(c, s, n))
             mark_atom(t, t->kind, c->atom);
     }
 }
@@ -1392,6 +1803,41 @@ static bool url_in_place(const struct cw_record *rec, const char **s, size_t *n)
     return q == p + pn + 1 && p[pn] == '?';
 }
 
+/* v as "%lld" would print it. */
+static size_t fmt_i64(char *out, int64_t v)
+{
+    char tmp[24];
+    size_t k = 0, n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[n++] = '-';
+    while (k)
+        out[n++] = tmp[--k];
+    return n;
+}
+
+/* A catalogue field's value exactly as sigma_eval_field gives it, without its
+ * general path (the hot fields of every record). */
+static bool catalogue_value(struct sigma_cthread *t, const struct cw_record *rec, int fid,
+                            const char **s, size_t *n)
+{
+    const struct cw_value *v = cw_record_get(rec, (enum cw_field_id)fid);
+    if (!v)
+        return false;
+    if (cw_field_info((enum cw_field_id)fid)->type == CW_FT_INT) {
+        *n = fmt_i64(t->num, v->v.i);
+        *s = t->num;
+    } else {
+        *s = v->v.s;
+        *n = v->len;
+    }
+    return true;
+}
+
 static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
                        const struct cw_record *rec)
 {
@@ -1416,8 +1862,10 @@ static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32
             take_url_value(t, f, fi, s, n, rec);
         return;
     }
-    if ((f->fid == SIGMA_FID_HTTP_URL && url_in_place(rec, &s, &n)) ||
-        sigma_eval_field(t->ec, f->fid, NULL, &s, &n)) {
+    bool catalogue = f->fid > CW_F_NONE && f->fid < CW_F__COUNT;
+    if ((catalogue && catalogue_value(t, rec, f->fid, &s, &n)) ||
+        (f->fid == SIGMA_FID_HTTP_URL && url_in_place(rec, &s, &n)) ||
+        (!catalogue && sigma_eval_field(t->ec, f->fid, NULL, &s, &n))) {
         take_url_value(t, f, fi, s, n, rec);
         return;
     }

@@ -78,4 +78,17 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
 /* Candidates the prefilter produced for the last record of t (for the bench). */
 uint32_t sigma_compiled_last_candidates(const struct sigma_cthread *t);
 
+/* Literal requirements the prefilter derives from a regex (exposed for tests):
+ * each is a list of literals one of which (ASCII caseless) occurs in every match.
+ * The first is the best; the others, when the pattern is not a top-level
+ * alternation, hold as well. Returns how many were written (0: none known). */
+#define SIGMA_LITREQ_ALTS 16
+#define SIGMA_LITREQ_LEN 65
+struct sigma_litreq {
+    char s[SIGMA_LITREQ_ALTS][SIGMA_LITREQ_LEN]; /* NUL-terminated */
+    uint32_t nalts;
+};
+uint32_t sigma_regex_requirements(const char *re, size_t n, struct sigma_litreq *out,
+                                  uint32_t max);
+
 #endif

@@ -15,8 +15,12 @@
  *      proxy ones are what fires) over every line of the real web logs, and over
  *      the Windows events of regression_data;
  *   3. four threads detecting with one compiled set at once;
- *   4. a rule added after compilation (the compiled form is rebuilt).
+ *   4. a rule added after compilation (the compiled form is rebuilt);
+ *   5. the literals the prefilter requires of a regex: hand-made cases, and
+ *      random regexes, each on a string it matches, contain them.
  * Seed: env CW_SEED (printed on failure). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -645,6 +649,187 @@ static void test_threads(const struct cw_batch *web)
     sigma_ruleset_release(&rs);
 }
 
+/* -- regex literal requirements ---------------------------------------------- */
+
+static char lower(char c) { return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); }
+
+static bool has_ci(const char *hay, size_t hn, const char *lit)
+{
+    size_t ln = strlen(lit);
+    for (size_t i = 0; i + ln <= hn; i++) {
+        size_t k = 0;
+        while (k < ln && lower(hay[i + k]) == lower(lit[k]))
+            k++;
+        if (k == ln)
+            return true;
+    }
+    return false;
+}
+
+/* Every requirement sigma_regex_requirements gives for re holds on s (or re
+ * does not match s). Returns false on a violation. */
+static bool reqs_hold(const char *re, const char *s, size_t sn, bool *matched)
+{
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+    *matched = false;
+    if (!code)
+        return true; /* not a regex: nothing to check */
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+    *matched = pcre2_match(code, (PCRE2_SPTR)s, sn, 0, 0, md, NULL) >= 0;
+    pcre2_match_data_free(md);
+    pcre2_code_free(code);
+    if (!*matched)
+        return true;
+    static struct sigma_litreq out[8];
+    uint32_t n = sigma_regex_requirements(re, strlen(re), out, 8);
+    for (uint32_t i = 0; i < n; i++) {
+        bool any = false;
+        for (uint32_t a = 0; a < out[i].nalts && !any; a++)
+            any = has_ci(s, sn, out[i].s[a]);
+        if (!any)
+            return false;
+    }
+    return true;
+}
+
+/* Requirements as text: "a|b;c" (clauses joined by ';', literals by '|'). */
+static void reqs_text(const char *re, char *buf, size_t cap)
+{
+    static struct sigma_litreq out[8];
+    uint32_t n = sigma_regex_requirements(re, strlen(re), out, 8);
+    size_t k = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t a = 0; a < out[i].nalts; a++)
+            k += (size_t)snprintf(buf + k, cap - k, "%s%s", a ? "|" : i ? ";" : "", out[i].s[a]);
+}
+
+/* A random regex into o and, into m, a string it matches (built alongside). */
+static void gen_re(struct cw_buf *o, struct cw_buf *m, int depth)
+{
+    static const char *const quant[] = {"?", "*", "+", "{2}", "{0,1}", "{1,2}", "{2,}", "+?"};
+    static const uint32_t qmin[] = {0, 0, 1, 2, 0, 1, 2, 1}, qmax[] = {1, 2, 2, 2, 1, 2, 3, 2};
+    uint32_t items = 1 + rn(7);
+    for (uint32_t i = 0; i < items; i++) {
+        struct cw_buf piece = CW_BUF_INIT;
+        uint32_t k = rn(12);
+        if (k < 8) {
+            char c = "abcAB"[rn(5)];
+            cw_buf_add(o, &c, 1);
+            cw_buf_add(&piece, &c, 1);
+        } else if (k == 8) {
+            bool dot = rn(2);
+            adds(o, dot ? "." : "[ab]");
+            cw_buf_add(&piece, dot ? &"abc1"[rn(4)] : &"ab"[rn(2)], 1);
+        } else if (k == 9) {
+            bool dot = rn(2);
+            adds(o, dot ? "\\." : "\\d");
+            cw_buf_add(&piece, dot ? "." : &"123"[rn(3)], 1);
+        } else if (depth < 3) {
+            adds(o, rn(3) ? "(" : "(?:");
+            uint32_t nb = 1 + (rn(3) == 0) + (rn(4) == 0), pick = rn(nb);
+            for (uint32_t br = 0; br < nb; br++) {
+                struct cw_buf sub = CW_BUF_INIT;
+                if (br)
+                    adds(o, "|");
+                gen_re(o, &sub, depth + 1);
+                if (br == pick)
+                    cw_buf_add(&piece, sub.data ? sub.data : "", sub.len);
+                cw_buf_release(&sub);
+            }
+            adds(o, ")");
+        } else {
+            adds(o, "c");
+            adds(&piece, "c");
+        }
+        uint32_t times = 1;
+        if (rn(4) == 0) {
+            uint32_t q = rn(8);
+            adds(o, quant[q]);
+            times = qmin[q] + rn(qmax[q] - qmin[q] + 1);
+        }
+        for (uint32_t n = 0; n < times; n++)
+            cw_buf_add(m, piece.data ? piece.data : "", piece.len);
+        cw_buf_release(&piece);
+    }
+}
+
+static void test_regex_requirements(void)
+{
+    static const struct {
+        const char *re, *want;
+    } cases[] = {
+        {"ipfs\\.io", "ipfs.io"},
+        {"(?i)(ipfs\\.io/|ipfs\\.io\\s).+\\..+@.+\\.[a-z]+", "ipfs.io/|ipfs.io"},
+        {"\\.(zip|asp|htm)\\?d=[0-9]{1,3}", "zip|asp|htm;?d="},
+        {"abc|defg", "abc|defg"},
+        {"ab?cde", "cde"},
+        {"xy+zw", ""},
+        {"abc{2}d", "abc"},
+        {"abc{0,2}def", "def"},
+        {"[abc]xyz\\d", "xyz"},
+        {"a\\x41bcd", ""},
+        {"(?=abc)abc", ""},
+        {"(?:foo|bar)baz", "foo|bar;baz"},
+        {"(foo)?barx", "barx"},
+        {"\\Qabc\\E", ""},
+        {"[\\]]abcd", "abcd"},
+        {"[[:alpha:]]wxyz", "wxyz"},
+        {"a{,3}bcd", ""},
+        {"\xc3\xa9+abc", "abc"},
+        {"\\\\server", "\\server"},
+        {"(?x)a b c d", ""},
+        {"(abc|de)fgh|zzz", "fgh|zzz"},
+        {"(?i)select.+from", "select;from"},
+    };
+    char got[1024];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        reqs_text(cases[i].re, got, sizeof(got));
+        if (strcmp(got, cases[i].want))
+            fprintf(stderr, "regex %s: requirements '%s', want '%s'\n", cases[i].re, got,
+                    cases[i].want);
+        CHECK(!strcmp(got, cases[i].want));
+    }
+    /* soundness on random regexes: each comes with a string it matches (inside
+     * random bytes); the requirements must hold there */
+    uint32_t matched = 0, with_reqs = 0, bad = 0, nomatch = 0;
+    for (int r = 0; r < 20000; r++) {
+        struct cw_buf re = CW_BUF_INIT, m = CW_BUF_INIT, subj = CW_BUF_INIT;
+        gen_re(&re, &m, 0);
+        cw_buf_addc(&re, '\0');
+        static struct sigma_litreq out[8];
+        if (!sigma_regex_requirements(re.data, strlen(re.data), out, 8)) {
+            cw_buf_release(&re);
+            cw_buf_release(&m);
+            continue;
+        }
+        with_reqs++;
+        for (uint32_t j = rn(4); j; j--)
+            cw_buf_add(&subj, &".aB1"[rn(4)], 1);
+        cw_buf_add(&subj, m.data ? m.data : "", m.len);
+        for (uint32_t j = rn(4); j; j--)
+            cw_buf_add(&subj, &".aB1"[rn(4)], 1);
+        bool hit;
+        const char *sp = subj.data ? subj.data : "";
+        if (!reqs_hold(re.data, sp, subj.len, &hit) && ++bad < 5)
+            fprintf(stderr, "regex %s matches '%.*s' without its requirements\n", re.data,
+                    (int)subj.len, sp);
+        matched += hit;
+        nomatch += !hit;
+        cw_buf_release(&re);
+        cw_buf_release(&m);
+        cw_buf_release(&subj);
+    }
+    printf("regex requirements: 20000 random regexes, %u with requirements, each checked on "
+           "a string it matches (%u did not match: generator)\n", with_reqs, nomatch);
+    CHECK_EQ_INT(nomatch, 0);
+    CHECK(with_reqs > 3000 && matched == with_reqs);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(with_reqs > 300 && matched > 3000);
+}
+
 int main(void)
 {
     const char *src = getenv("CW_SOURCE_DIR");
@@ -689,6 +874,7 @@ int main(void)
     parse(&pool, "combined", sample.data, sample.len);
     parse(&pool, "eve", eve.data, eve.len);
 
+    test_regex_requirements();
     test_random(&pool);
     test_threads(&wb);
     test_real(&wb, &eb);
