@@ -4,6 +4,8 @@
  *   GET  /api/v1/me      who the credential belongs to
  *   GET  /api/v1/users   people (a member admin sees its member's)
  *   POST /api/v1/users   {"name","role","member","password"}
+ * Sign-in here and at POST /api/v1/session (http_session.c) share one per-address
+ * limiter (web.h): failed attempts at either count against both.
  * A member admin may create only member roles, and only for its own member. */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "center/http.h"
 #include "center/http_body.h"
 #include "center/store.h"
+#include "center/web.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -19,6 +22,14 @@
 static void login(struct cw_center *c, struct cw_http_request *req,
                   struct cw_http_response *resp)
 {
+    struct cw_web *w = cw_center_web(c);
+    int wait = cw_web_login_allowed(w, req->conn);
+    if (wait) {
+        cw_http_json_error(resp, 429, "too many failed sign-ins from this address; try again "
+                                      "in %d seconds", wait);
+        snprintf(resp->extra_header[0], sizeof(resp->extra_header[0]), "Retry-After: %d", wait);
+        return;
+    }
     struct cw_http_body b;
     const char *name, *password;
     char token[128], err[256];
@@ -27,6 +38,8 @@ static void login(struct cw_center *c, struct cw_http_request *req,
         cw_http_body_str(&b, "password", 1024, CW_FIELD_REQUIRED, &password, resp) == 0) {
         int r = cw_store_login(cw_center_store(c), name, password, LOGIN_TTL_US, token,
                                sizeof(token), err, sizeof(err));
+        if (r == CW_STORE_LOCKED || r == CW_STORE_DENIED)
+            cw_web_login_failed(w, req->conn);
         if (r == CW_STORE_LOCKED) {
             cw_http_json_error(resp, 429, "%s", err);
         } else if (r == CW_STORE_DENIED) {

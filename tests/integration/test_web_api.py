@@ -707,12 +707,22 @@ def main():
         # one failed sign-in happened above; one token comes back every 6 s
         t_lim = time.monotonic()
         codes = []
+
+        def token_login(name, password):  # the older POST /api/v1/login (bearer token)
+            return hreq(P, "POST", "/api/v1/login", json.dumps({"name": name, "password": password}),
+                        {"Content-Type": "application/json"})
+        # failures at /api/v1/session and /api/v1/login alternately: one limiter for both
         while len(codes) < 20 and (not codes or codes[-1] == 401):
-            r = Browser(P).login("nobody-%d" % len(codes), "wrong password!!")
+            r = (Browser(P).login if len(codes) % 2 else token_login)(
+                "nobody-%d" % len(codes), "wrong password!!")
             codes.append(r.status)
         n401 = codes.count(401)
         ck.check(9 <= n401 <= 11 + int((time.monotonic() - t_lim) / 6) and codes[-1] == 429,
-                 "about 10 failed sign-ins from one address, then 429", repr(codes))
+                 "about 10 failed sign-ins from one address over both routes, then 429",
+                 repr(codes))
+        rt = token_login("floor-analyst", PW)
+        ck.check(rt.status == 429 and (rt.h("Retry-After") or "").isdigit(),
+                 "POST /api/v1/login from this address waits too (Retry-After)", repr(rt))
         ra = r.h("Retry-After")
         ck.check(ra is not None and ra.isdigit() and 1 <= int(ra) <= 60, "Retry-After", repr(ra))
         ck.check("try again" in r.json().get("error", ""), "the message says when to retry",
