@@ -6,7 +6,9 @@
  *   POST /api/v1/users   {"name","role","member","password"}
  * Sign-in here and at POST /api/v1/session (http_session.c) share one per-address
  * limiter (web.h): failed attempts at either count against both.
- * A member admin may create only member roles, and only for its own member. */
+ * A member admin may create only member roles, and only for its own member. Sector-body
+ * and ministry users are created under their organization (POST /api/v1/orgs/{id}/users),
+ * never here. */
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +94,12 @@ static void users_add(struct cw_center *c, struct cw_http_request *req,
         cw_http_body_str(&b, "password", 1024, CW_FIELD_REQUIRED, &password, resp))
         goto out;
     enum cw_role r = cw_role_from_name(role);
+    if (r == CW_ROLE_SECTOR_USER || r == CW_ROLE_MINISTRY_USER) {
+        /* without its org link such a user would sign in and see nothing, silently */
+        cw_http_json_error(resp, 400, "a %s belongs to an organization: create it with "
+                           "POST /api/v1/orgs/{id}/users", role);
+        goto out;
+    }
     if (req->scope && r != CW_ROLE_MEMBER_ADMIN && r != CW_ROLE_MEMBER_USER) {
         cw_http_json_error(resp, 403, "a member admin may only create member roles");
         goto out;

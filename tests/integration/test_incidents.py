@@ -145,6 +145,16 @@ def main():
         for u, o in [("meti-user", "fx-ministry"), ("fsa-user", "finance-ministry"),
                      ("energy-user", "energy-ceptoar"), ("finance-user", "finance-ceptoar")]:
             ok("POST", "/api/v1/orgs/%d/users" % orgs[o], {"name": u, "password": PASSWORD})
+        # an organization role without its organization: refused, nothing created
+        for role in ("sector_user", "ministry_user"):
+            r = api("POST", "/api/v1/users", {"name": "orphan-" + role, "role": role,
+                                              "password": PASSWORD})
+            ck.eq(r.status, 400, "POST /users role %s without an organization" % role)
+            ck.check("/api/v1/orgs/{id}/users" in r.json().get("error", ""),
+                     "the refusal names the organization route", r.body)
+        names = [u["name"] for u in ok("GET", "/api/v1/users")["users"]]
+        ck.check(not any(n.startswith("orphan-") for n in names), "no such user was created",
+                 names)
         T = {u: login(u) for u in ["acme-user", "bravo-user", "meti-user", "fsa-user",
                                     "energy-user", "finance-user"]}
         me = ok("GET", "/api/v1/me", token=T["acme-user"])
