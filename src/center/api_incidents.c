@@ -12,18 +12,17 @@
  *   GET  /api/v1/stats/incidents?fy=N[&format=csv]   coordinator
  * Visibility is the store's (store_incidents.h) from the authenticated principal; an
  * item the caller may not see answers 404 like one that does not exist. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "center/http.h"
 #include "center/http_body.h"
+#include "center/incident_import.h"
 #include "center/store_incidents.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
-
-#define IMPORT_MAX_LINES 200000
-#define LINE_TOKENS 128
 
 static void store_error(struct cw_http_response *resp, int rc, const char *err)
 {
@@ -33,14 +32,24 @@ static void store_error(struct cw_http_response *resp, int rc, const char *err)
     cw_http_json_error(resp, st, "%s", err);
 }
 
+static bool coord_role(const struct cw_principal *who)
+{
+    return who->role == CW_ROLE_COORD_ADMIN || who->role == CW_ROLE_COORD_ANALYST;
+}
+
+static bool member_role(const struct cw_principal *who)
+{
+    return who->role == CW_ROLE_MEMBER_ADMIN || who->role == CW_ROLE_MEMBER_USER;
+}
+
 static bool is_coord(const struct cw_http_request *req)
 {
-    return req->who.role == CW_ROLE_COORD_ADMIN || req->who.role == CW_ROLE_COORD_ANALYST;
+    return coord_role(&req->who);
 }
 
 static bool is_member(const struct cw_http_request *req)
 {
-    return req->who.role == CW_ROLE_MEMBER_ADMIN || req->who.role == CW_ROLE_MEMBER_USER;
+    return member_role(&req->who);
 }
 
 static int64_t path_id(const struct cw_http_request *req)
@@ -205,6 +214,43 @@ static int member_id_of(struct cw_center *c, const char *ref, uint32_t *id)
     return 0;
 }
 
+/* The store's names for the parsers (incident_import.h); ctx is the center. */
+static int store_member(void *ctx, const char *ref, uint32_t *id)
+{
+    return member_id_of(ctx, ref, id);
+}
+
+static int store_sector(void *ctx, const char *code, int64_t *id)
+{
+    return cw_store_sector_find(cw_center_store(ctx), code, id) ? -1 : 0;
+}
+
+static int store_org(void *ctx, const char *ref, int64_t *id)
+{
+    return cw_store_org_find(cw_center_store(ctx), ref, id) ? -1 : 0;
+}
+
+static struct cw_inc_writer writer_of(struct cw_center *c, const struct cw_http_request *req)
+{
+    return (struct cw_inc_writer){&req->who, req->scope, store_member, store_sector, store_org, c};
+}
+
+/* cw_http_scope() for a writer: the member a record may be written for. */
+static int writer_scope(const struct cw_inc_writer *w, uint32_t wanted, uint32_t *member,
+                        struct cw_http_response *resp, const char *where)
+{
+    if (w->scope == 0) {
+        *member = wanted;
+        return 0;
+    }
+    if (wanted && wanted != w->scope) {
+        cw_http_json_error(resp, 404, "%sno such member", where);
+        return -1;
+    }
+    *member = w->scope;
+    return 0;
+}
+
 /* ------------------------------------------------------------------ incident body */
 
 static const char *const incident_keys[] = {"member", "ref", "title", "what", "systems",
@@ -212,10 +258,9 @@ static const char *const incident_keys[] = {"member", "ref", "title", "what", "s
                                             "attack", "fy", "type", NULL};
 
 /* Parse one incident object (API create or an import line). */
-static int parse_incident(struct cw_center *c, struct cw_http_request *req,
-                          const struct cw_json *j, struct cw_arena *ar, int obj,
-                          struct cw_incident_new *n, struct cw_http_response *resp,
-                          const char *where)
+static int parse_incident(const struct cw_inc_writer *w, const struct cw_json *j,
+                          struct cw_arena *ar, int obj, struct cw_incident_new *n,
+                          struct cw_http_response *resp, const char *where)
 {
     const char *member;
     memset(n, 0, sizeof(*n));
@@ -234,17 +279,17 @@ static int parse_incident(struct cw_center *c, struct cw_http_request *req,
                    where) ||
         field_str(j, ar, obj, "attack", 64, 0, &n->attack, resp, where))
         return -1;
-    if (!is_coord(req) && (n->reported_us || n->attack || n->ref)) {
+    if (!coord_role(w->who) && (n->reported_us || n->attack || n->ref)) {
         cw_http_json_error(resp, 400, "%s'%s' is set by the coordinator", where,
                            n->attack ? "attack" : n->ref ? "ref" : "reported");
         return -1;
     }
     uint32_t wanted = 0;
-    if (member && member_id_of(c, member, &wanted)) {
+    if (member && w->member(w->ctx, member, &wanted)) {
         cw_http_json_error(resp, 404, "%sno such member", where);
         return -1;
     }
-    if (cw_http_scope(req, resp, wanted, &n->member_id))
+    if (writer_scope(w, wanted, &n->member_id, resp, where))
         return -1;
     if (!n->member_id) {
         cw_http_json_error(resp, 400, "%smissing field 'member'", where);
@@ -254,8 +299,8 @@ static int parse_incident(struct cw_center *c, struct cw_http_request *req,
         n->reported_us = cw_now_us();
     if (check_fy(j, obj, n->reported_us, resp, where))
         return -1;
-    n->actor = req->who.name;
-    n->flow = is_member(req);
+    n->actor = w->who->name;
+    n->flow = member_role(w->who);
     return 0;
 }
 
@@ -269,9 +314,9 @@ static void incident_create(struct cw_center *c, struct cw_http_request *req,
     }
     struct cw_http_body b;
     struct cw_incident_new n;
+    struct cw_inc_writer w = writer_of(c, req);
     char err[512];
-    if (cw_http_body_parse(&b, req, resp) ||
-        parse_incident(c, req, &b.j, &b.arena, 0, &n, resp, ""))
+    if (cw_http_body_parse(&b, req, resp) || parse_incident(&w, &b.j, &b.arena, 0, &n, resp, ""))
         goto out;
     int64_t id;
     bool dup;
@@ -430,10 +475,16 @@ static void alert_forward(struct cw_center *c, struct cw_http_request *req,
 static const char *const item_keys[] = {"kind", "ref", "title", "body", "sectors", "sent",
                                         "org", "fy", "type", NULL};
 
-static int parse_item(struct cw_center *c, struct cw_http_request *req, const struct cw_json *j,
-                      struct cw_arena *ar, int obj, const char *type, struct cw_item_new *n,
-                      int64_t *sectors, struct cw_http_response *resp, const char *where)
+static int parse_item(const struct cw_inc_writer *w, const struct cw_json *j, struct cw_arena *ar,
+                      int obj, const char *type, struct cw_item_new *n, int64_t *sectors,
+                      struct cw_http_response *resp, const char *where)
 {
+    bool coord = coord_role(w->who), ministry_user = w->who->role == CW_ROLE_MINISTRY_USER;
+    if (!coord && !ministry_user) { /* alert_create checks it too; the parser stands alone */
+        cw_http_json_error(resp, 403, "%sonly the coordinator sends alerts and only ministries "
+                           "send ministry information", where);
+        return -1;
+    }
     const char *codes[CW_INC_MAX_TARGETS], *org;
     size_t ncodes;
     memset(n, 0, sizeof(*n));
@@ -453,31 +504,30 @@ static int parse_item(struct cw_center *c, struct cw_http_request *req, const st
         return -1;
     }
     if (!n->kind)
-        n->kind = type ? type : req->who.role == CW_ROLE_MINISTRY_USER ? "ministry_info"
-                                                                       : "alert";
+        n->kind = type ? type : ministry_user ? "ministry_info" : "alert";
     bool ministry = !strcmp(n->kind, "ministry_info");
     if (strcmp(n->kind, "alert") && strcmp(n->kind, "advisory") && !ministry) {
         cw_http_json_error(resp, 400, "%skind must be alert, advisory or ministry_info", where);
         return -1;
     }
-    if (ministry != (req->who.role == CW_ROLE_MINISTRY_USER) && !is_coord(req)) {
+    if (ministry != ministry_user && !coord) {
         cw_http_json_error(resp, 403, "%s", ministry ? "only a ministry sends ministry_info"
                                                      : "only the coordinator sends alerts");
         return -1;
     }
-    if (!is_coord(req) && (n->sent_us || n->ref || org)) {
+    if (!coord && (n->sent_us || n->ref || org)) {
         cw_http_json_error(resp, 400, "%s'sent', 'ref' and 'org' are set by the coordinator",
                            where);
         return -1;
     }
-    if (ministry && is_coord(req)) {
-        if (!org || cw_store_org_find(cw_center_store(c), org, &n->org_id)) {
+    if (ministry && coord) {
+        if (!org || w->org(w->ctx, org, &n->org_id)) {
             cw_http_json_error(resp, org ? 404 : 400, "%s%s", where,
                                org ? "no such organization" : "ministry_info needs 'org'");
             return -1;
         }
     } else if (ministry) {
-        n->org_id = req->who.org_id;
+        n->org_id = w->who->org_id;
     } else if (org) {
         cw_http_json_error(resp, 400, "%s'org' is for ministry_info only", where);
         return -1;
@@ -488,7 +538,7 @@ static int parse_item(struct cw_center *c, struct cw_http_request *req, const st
         return -1;
     }
     for (size_t i = 0; i < ncodes; i++)
-        if (cw_store_sector_find(cw_center_store(c), codes[i], &sectors[i])) {
+        if (w->sector(w->ctx, codes[i], &sectors[i])) {
             cw_http_json_error(resp, 404, "%sno such sector '%s'", where, codes[i]);
             return -1;
         }
@@ -498,7 +548,7 @@ static int parse_item(struct cw_center *c, struct cw_http_request *req, const st
         n->sent_us = cw_now_us();
     if (check_fy(j, obj, n->sent_us, resp, where))
         return -1;
-    n->actor = req->who.name;
+    n->actor = w->who->name;
     n->flow = true;
     return 0;
 }
@@ -514,9 +564,10 @@ static void alert_create(struct cw_center *c, struct cw_http_request *req,
     struct cw_http_body b;
     struct cw_item_new n;
     int64_t sectors[CW_INC_MAX_TARGETS];
+    struct cw_inc_writer w = writer_of(c, req);
     char err[512];
     if (cw_http_body_parse(&b, req, resp) ||
-        parse_item(c, req, &b.j, &b.arena, 0, NULL, &n, sectors, resp, ""))
+        parse_item(&w, &b.j, &b.arena, 0, NULL, &n, sectors, resp, ""))
         goto out;
     int64_t id;
     bool dup;
@@ -564,82 +615,106 @@ static void alert_show(struct cw_center *c, struct cw_http_request *req,
 
 /* ------------------------------------------------------------------ bulk import */
 
-struct import {
-    struct cw_arena arena;
-    struct cw_incident_new *inc;
-    struct cw_item_new *items;
-    size_t ninc, nitems;
-    size_t *line_of; /* line of record k (incidents first, then items) */
-    jsmntok_t tok[LINE_TOKENS];
-};
+int cw_inc_import_init(struct cw_inc_import *im, size_t lines)
+{
+    memset(im, 0, offsetof(struct cw_inc_import, tok));
+    cw_arena_init(&im->arena, 1 << 16, (size_t)1 << 30);
+    im->inc = calloc(lines, sizeof(*im->inc));
+    im->items = calloc(lines, sizeof(*im->items));
+    im->inc_line = calloc(lines, sizeof(size_t));
+    im->item_line = calloc(lines, sizeof(size_t));
+    im->cap = lines;
+    return im->inc && im->items && im->inc_line && im->item_line ? 0 : -1;
+}
 
-static int import_line(struct cw_center *c, struct cw_http_request *req, struct import *im,
-                       const char *s, size_t n, size_t line, size_t *inc_line, size_t *item_line,
-                       struct cw_http_response *resp)
+void cw_inc_import_release(struct cw_inc_import *im)
+{
+    cw_arena_release(&im->arena);
+    free(im->inc);
+    free(im->items);
+    free(im->inc_line);
+    free(im->item_line);
+    memset(im, 0, offsetof(struct cw_inc_import, tok));
+}
+
+int cw_inc_import_line(const struct cw_inc_writer *w, struct cw_inc_import *im, const char *s,
+                       size_t n, size_t line, struct cw_http_response *resp)
 {
     char where[32];
     const char *jerr = NULL, *type;
     struct cw_json j;
     snprintf(where, sizeof(where), "line %zu: ", line);
-    if (cw_json_parse(&j, s, n, im->tok, LINE_TOKENS, &jerr) || !cw_json_is(&j, 0, JSMN_OBJECT)) {
+    if (im->ninc + im->nitems >= im->cap) {
+        cw_http_json_error(resp, 413, "%smore records than lines counted", where);
+        return -1;
+    }
+    if (cw_json_parse(&j, s, n, im->tok, CW_INC_LINE_TOKENS, &jerr) ||
+        !cw_json_is(&j, 0, JSMN_OBJECT)) {
         cw_http_json_error(resp, 400, "%s%s", where, jerr ? jerr : "a JSON object is required");
         return -1;
     }
     if (field_str(&j, &im->arena, 0, "type", 32, 0, &type, resp, where))
         return -1;
     if (!type || !strcmp(type, "incident")) {
-        inc_line[im->ninc] = line;
-        return parse_incident(c, req, &j, &im->arena, 0, &im->inc[im->ninc++], resp, where);
+        im->inc_line[im->ninc] = line;
+        return parse_incident(w, &j, &im->arena, 0, &im->inc[im->ninc++], resp, where);
     }
     int64_t *sectors = cw_arena_alloc(&im->arena, sizeof(int64_t) * CW_INC_MAX_TARGETS);
     if (!sectors) {
         cw_http_json_error(resp, 413, "%simport too large", where);
         return -1;
     }
-    item_line[im->nitems] = line;
-    return parse_item(c, req, &j, &im->arena, 0, type, &im->items[im->nitems++], sectors, resp,
+    im->item_line[im->nitems] = line;
+    return parse_item(w, &j, &im->arena, 0, type, &im->items[im->nitems++], sectors, resp,
                       where);
 }
 
-static void incidents_import(struct cw_center *c, struct cw_http_request *req,
-                             struct cw_http_response *resp)
+int cw_inc_import_parse(const struct cw_inc_writer *w, const char *body, size_t len,
+                        struct cw_inc_import *im, struct cw_http_response *resp)
 {
-    size_t lines = 0;
-    for (size_t i = 0; i < req->body.len; i++)
-        lines += req->body.data[i] == '\n';
-    lines++;
-    if (lines > IMPORT_MAX_LINES) {
-        cw_http_json_error(resp, 413, "at most %d lines per import", IMPORT_MAX_LINES);
-        return;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += body[i] == '\n';
+    if (lines > CW_INC_IMPORT_MAX_LINES) {
+        memset(im, 0, offsetof(struct cw_inc_import, tok));
+        cw_http_json_error(resp, 413, "at most %d lines per import", CW_INC_IMPORT_MAX_LINES);
+        return -1;
     }
-    struct import *im = calloc(1, sizeof(*im));
-    size_t *inc_line = calloc(lines, sizeof(size_t)), *item_line = calloc(lines, sizeof(size_t));
-    if (im) {
-        im->inc = calloc(lines, sizeof(*im->inc));
-        im->items = calloc(lines, sizeof(*im->items));
-        cw_arena_init(&im->arena, 1 << 16, (size_t)1 << 30);
-    }
-    if (!im || !im->inc || !im->items || !inc_line || !item_line) {
+    if (cw_inc_import_init(im, lines)) {
         cw_http_json_error(resp, 503, "out of memory");
-        goto out;
+        return -1;
     }
-    const char *p = req->body.data ? req->body.data : "", *end = p + req->body.len;
-    size_t line = 0, records = 0;
+    const char *p = body ? body : "", *end = p + len;
+    size_t line = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         line++;
         while (n && (p[n - 1] == '\r' || p[n - 1] == ' '))
             n--;
-        if (n && import_line(c, req, im, p, n, line, inc_line, item_line, resp))
-            goto out;
-        records += n != 0;
+        if (n && cw_inc_import_line(w, im, p, n, line, resp))
+            return -1;
+        im->records += n != 0;
         p = nl ? nl + 1 : end;
     }
-    if (!records) {
+    if (!im->records) {
         cw_http_json_error(resp, 400, "no records: one JSON object per line");
-        goto out;
+        return -1;
     }
+    return 0;
+}
+
+static void incidents_import(struct cw_center *c, struct cw_http_request *req,
+                             struct cw_http_response *resp)
+{
+    struct cw_inc_writer w = writer_of(c, req);
+    struct cw_inc_import *im = malloc(sizeof(*im));
+    if (!im) {
+        cw_http_json_error(resp, 503, "out of memory");
+        return;
+    }
+    if (cw_inc_import_parse(&w, req->body.data, req->body.len, im, resp))
+        goto out;
     size_t added, dups, bad;
     char err[512];
     int rc = cw_store_sharing_import(cw_center_store(c), im->inc, im->ninc, im->items,
@@ -647,21 +722,15 @@ static void incidents_import(struct cw_center *c, struct cw_http_request *req,
     if (rc) {
         char msg[600];
         snprintf(msg, sizeof(msg), "line %zu: %s (nothing imported)",
-                 bad < im->ninc ? inc_line[bad] : item_line[bad - im->ninc], err);
+                 bad < im->ninc ? im->inc_line[bad] : im->item_line[bad - im->ninc], err);
         store_error(resp, rc, msg);
         goto out;
     }
-    cw_buf_addf(&resp->body, "{\"records\":%zu,\"added\":%zu,\"duplicates\":%zu}\n", records,
-                added, dups);
+    cw_buf_addf(&resp->body, "{\"records\":%zu,\"added\":%zu,\"duplicates\":%zu}\n",
+                im->records, added, dups);
 out:
-    if (im) {
-        cw_arena_release(&im->arena);
-        free(im->inc);
-        free(im->items);
-    }
+    cw_inc_import_release(im);
     free(im);
-    free(inc_line);
-    free(item_line);
 }
 
 /* ------------------------------------------------------------------ statistics */
