@@ -135,6 +135,9 @@ struct sigma_cthread {
     uint32_t nspans, capspans;
     size_t span_bytes;
     char num[24];              /* an integer value as text */
+    uint32_t gen;              /* record generation: vgen[id] == gen marks vidx[id] */
+    uint32_t vgen[CW_F__COUNT];
+    uint16_t vidx[CW_F__COUNT]; /* first value of each catalogue field */
     char norm[SIGMA_URL_MAX];
 };
 
@@ -1160,15 +1163,19 @@ static uint32_t primary_clause(const struct cnf *t)
     return p;
 }
 
-/* A secondary clause holding a regex atom that no primary clause of the kind
- * uses is taken as true: checking it would cost a scan of every value for the
- * few rules whose primary held, and dropping a clause only adds candidates. */
+/* A secondary clause holding an atom outside the literal scan (a regex, a
+ * short literal) that no primary clause of the kind uses is taken as true:
+ * checking it would cost a scan or compare of every value for the few rules
+ * whose primary held, and dropping a clause only adds candidates. */
 static bool clause_lazy(const struct sigma_compiled *sc, const struct sc_kind *kd,
                         const struct clause *cl)
 {
-    for (uint32_t j = 0; j < cl->n; j++)
-        if (sc->atoms[cl->a[j]].regex && kd->atom_off[cl->a[j] + 1] == kd->atom_off[cl->a[j]])
+    for (uint32_t j = 0; j < cl->n; j++) {
+        const struct sc_atom *a = &sc->atoms[cl->a[j]];
+        if ((a->regex || a->n < SC_MIN_LIT) &&
+            kd->atom_off[cl->a[j] + 1] == kd->atom_off[cl->a[j]])
             return true;
+    }
     return false;
 }
 
@@ -1825,9 +1832,9 @@ static size_t fmt_i64(char *out, int64_t v)
 static bool catalogue_value(struct sigma_cthread *t, const struct cw_record *rec, int fid,
                             const char **s, size_t *n)
 {
-    const struct cw_value *v = cw_record_get(rec, (enum cw_field_id)fid);
-    if (!v)
+    if (t->vgen[fid] != t->gen)
         return false;
+    const struct cw_value *v = &rec->vals[t->vidx[fid]]; /* the first, as cw_record_get */
     if (cw_field_info((enum cw_field_id)fid)->type == CW_FT_INT) {
         *n = fmt_i64(t->num, v->v.i);
         *s = t->num;
@@ -1899,6 +1906,17 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
     t->span_bytes = 0;
     for (uint32_t f = 0; f < kd->nfields; f++)
         t->fhead[f] = SC_NOSEG;
+    if (++t->gen == 0) { /* wrapped: forget every stamp */
+        memset(t->vgen, 0, sizeof(t->vgen));
+        t->gen = 1;
+    }
+    for (uint16_t i = 0; i < rec->nvals; i++) {
+        unsigned id = rec->vals[i].id;
+        if (id < CW_F__COUNT && t->vgen[id] != t->gen) {
+            t->vgen[id] = t->gen;
+            t->vidx[id] = i;
+        }
+    }
     for (uint32_t f = 0; f < kd->nfields; f++)
         take_field(t, &kd->fields[f], f, rec);
     place_spans(t, rec);
