@@ -24,12 +24,19 @@
  * CIDRs: one prefix tree per family (ioc_radix.c), longest prefix wins; the IPv4
  * tree gets a direct first level once it holds enough prefixes (NET4_DIR_MIN).
  *
- * Look-ups run in two steps (struct prep): prepare hashes every key the value
- * may match (a name: itself as hostname, then itself and its parents as domains,
- * only at label counts some domain has; an address: exact, then the tree) and
- * asks the cache for each of their buckets; resolve then reads them most specific
- * first. A single look-up thus waits for its cache misses at once, not in turn,
- * and cw_iocset_match_batch prepares a group of values before resolving any. */
+ * Each table has a small Bloom filter beside it (filt_*), read before the bucket:
+ * most values of records are in no table, and the filter answers them from the
+ * cache.
+ *
+ * Look-ups run in steps (struct prep): prepare hashes every key the value may
+ * match (a name: itself as hostname, then itself and its parents as domains, only
+ * at label counts some key has; an address: exact, then the tree), drops those
+ * the filter rules out and asks the cache for the buckets of the others; resolve
+ * then reads them most specific first. A single look-up thus waits for its cache
+ * misses at once, not in turn. cw_iocset_match_batch takes groups of 32 values
+ * through four steps, each over the whole group before the next: hash and ask for
+ * the filter words; filter and ask for the buckets; ask for the arena entries of
+ * matching tags (and the IPv4 tree node); resolve. */
 #include "ioc/iocset.h"
 
 #include <stdbool.h>
@@ -89,12 +96,21 @@ static void advise_huge(void *p, size_t n)
 #endif
 }
 
-/* nb zeroed buckets, cache-line aligned (huge-page aligned when large). */
+#define FILT_DIV 2 /* buckets per filter word */
+
+static size_t filt_words(size_t nb)
+{
+    return nb > FILT_DIV ? nb / FILT_DIV : 1;
+}
+
+/* nb zeroed buckets followed by their filter (nb words), cache-line aligned
+ * (huge-page aligned when large). */
 static struct bucket *buckets_new(size_t nb)
 {
-    size_t sz = nb * sizeof(struct bucket);
+    size_t sz = nb * sizeof(struct bucket) + filt_words(nb) * sizeof(uint64_t);
     size_t align = sz >= HUGE_PAGE ? HUGE_PAGE : 64;
-    struct bucket *b = aligned_alloc(align, sz); /* sz is a multiple of 64 */
+    sz = (sz + align - 1) & ~(align - 1);
+    struct bucket *b = aligned_alloc(align, sz);
     if (!b)
         return NULL;
     advise_huge(b, sz); /* before the first write faults the pages in */
@@ -220,6 +236,42 @@ static size_t hset_slots(const struct hset *h)
     return h->nb * BSLOTS;
 }
 
+/* The filter: a Bloom filter of one 64-bit word per FILT_DIV buckets (4 bits per
+ * slot, so 5..11 bits per key at the load factors used), 4 bits per key in one
+ * word picked by a second mix of the hash: 2..9% false "maybe" from the lowest
+ * to the highest load. It is 1/16 of the table's size, so it stays in caches that the table does
+ * not fit in, and a value that is in no table (nearly every value of a record)
+ * is answered there without reading its bucket. Removed keys leave their bits
+ * until the next rebuild (it only ever answers "maybe" too often, never "no"
+ * wrongly). Measured (bench_ioc, 1M and 10M indicators): one word per bucket
+ * gave no more look-ups per second, four buckets per word fewer. */
+static uint64_t *filt_of(struct bucket *b, size_t nb)
+{
+    return (uint64_t *)(void *)(b + nb);
+}
+
+static uint64_t filt_h2(uint64_t hv)
+{
+    return (hv ^ (hv >> 29)) * 0xbf58476d1ce4e5b9ULL;
+}
+
+static uint64_t filt_bits(uint64_t h2)
+{
+    return 1ULL << (h2 & 63) | 1ULL << (h2 >> 6 & 63) | 1ULL << (h2 >> 12 & 63) |
+           1ULL << (h2 >> 18 & 63);
+}
+
+static const uint64_t *filt_word(const struct hset *h, uint64_t h2)
+{
+    return filt_of(h->b, h->nb) + ((h2 >> 32) & (filt_words(h->nb) - 1));
+}
+
+static bool filt_maybe(const struct hset *h, uint64_t hv)
+{
+    uint64_t h2 = filt_h2(hv), m = filt_bits(h2);
+    return (*filt_word(h, h2) & m) == m;
+}
+
 static void hset_prefetch(const struct hset *h, uint64_t hv)
 {
     __builtin_prefetch(&h->b[hv & (h->nb - 1)]);
@@ -262,6 +314,8 @@ static uint64_t hset_get_hv(const struct hset *h, const uint8_t *k, size_t n, ui
 static int slot_put(struct bucket *bs, size_t nb, uint64_t hv, uint32_t off1)
 {
     size_t mask = nb - 1;
+    uint64_t h2 = filt_h2(hv);
+    filt_of(bs, nb)[(h2 >> 32) & (filt_words(nb) - 1)] |= filt_bits(h2);
     for (size_t bi = (size_t)hv & mask;; bi = (bi + 1) & mask) {
         struct bucket *b = &bs[bi];
         for (unsigned i = 0; i < BSLOTS; i++) {
@@ -632,7 +686,8 @@ size_t cw_iocset_bytes(const struct cw_iocset *s)
         return 0;
     size_t n = sizeof(*s) + cw_radix_bytes(&s->net4) + cw_radix_bytes(&s->net6);
     for (int t = 0; t < CW_IOC__COUNT; t++)
-        n += s->h[t].nb * sizeof(struct bucket) + s->h[t].acap;
+        n += s->h[t].nb * sizeof(struct bucket) + filt_words(s->h[t].nb) * sizeof(uint64_t) +
+             s->h[t].acap;
     return n;
 }
 
@@ -736,9 +791,7 @@ int cw_iocset_remove(struct cw_iocset *s, enum cw_ioc_type t, const char *canon,
 
 #define MAXC 6    /* hash keys prepared per value: a name and 5 parents */
 #define SCRATCH 320 /* key bytes per value of a batch (longer URL keys go one by one) */
-#ifndef BATCH
 #define BATCH 32  /* values prepared together by cw_iocset_match_batch */
-#endif
 
 struct cand {
     const struct hset *h;
@@ -749,6 +802,7 @@ struct cand {
 
 struct prep {
     unsigned nc;                 /* candidates, most specific first */
+    bool defer;                  /* batch: filter and bucket read in later steps */
     struct cand c[MAXC];
     const uint8_t *name;         /* names: the lower-cased name ... */
     size_t nlen, next, labels;   /* ... and where parents past c[] resume (next < nlen) */
@@ -758,19 +812,42 @@ struct prep {
     const uint8_t *v4;           /* ::ffff:a.b.c.d: the IPv4 address, tried last */
 };
 
+/* A key to look up: dropped at once when the filter says it is in no table; a
+ * batch (defer) only asks for the filter word here and decides in cands_filter. */
 static void cand_add(struct prep *p, const struct hset *h, const uint8_t *k, size_t n)
 {
+    uint64_t hv = cw_ioc_hash(k, n);
+    if (p->defer) {
+        __builtin_prefetch(filt_word(h, filt_h2(hv)));
+    } else {
+        if (!filt_maybe(h, hv))
+            return;
+        hset_prefetch(h, hv);
+    }
     struct cand *c = &p->c[p->nc++];
     c->h = h;
     c->k = k;
     c->n = (uint32_t)n;
-    c->hv = cw_ioc_hash(k, n);
-    hset_prefetch(h, c->hv);
+    c->hv = hv;
+}
+
+/* Batch step 2: keep the candidates the filter lets through, ask for their buckets. */
+static void cands_filter(struct prep *p)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < p->nc; i++) {
+        if (filt_maybe(p->c[i].h, p->c[i].hv)) {
+            hset_prefetch(p->c[i].h, p->c[i].hv);
+            p->c[k++] = p->c[i];
+        }
+    }
+    p->nc = k;
 }
 
 static void prep_init(struct prep *p)
 {
     p->nc = 0;
+    p->defer = false;
     p->name = NULL;
     p->nlen = p->next = p->labels = 0;
     p->tree = NULL;
@@ -1012,27 +1089,37 @@ static uint64_t resolve(const struct cw_iocset *s, const struct prep *p)
 
 /* -- single values ---------------------------------------------------------------- */
 
+/* One value: its filter words were asked for by prepare, its buckets now. */
+static uint64_t resolve1(const struct cw_iocset *s, struct prep *p)
+{
+    cands_filter(p);
+    return resolve(s, p);
+}
+
 uint64_t cw_iocset_match_name(const struct cw_iocset *s, const char *name, size_t len)
 {
     struct prep p;
     uint8_t buf[NAME_MAX_LEN];
     prep_init(&p);
-    return s && prep_name(s, &p, name, len, buf) ? resolve(s, &p) : 0;
+    p.defer = true;
+    return s && prep_name(s, &p, name, len, buf) ? resolve1(s, &p) : 0;
 }
 
 static uint64_t match_v4(const struct cw_iocset *s, const uint8_t *a)
 {
     struct prep p;
     prep_init(&p);
+    p.defer = true;
     prep_v4(s, &p, a);
-    return resolve(s, &p);
+    return resolve1(s, &p);
 }
 
 uint64_t cw_iocset_match_addr(const struct cw_iocset *s, int family, const uint8_t *addr)
 {
     struct prep p;
     prep_init(&p);
-    return s && prep_addr(s, &p, family, addr) ? resolve(s, &p) : 0;
+    p.defer = true;
+    return s && prep_addr(s, &p, family, addr) ? resolve1(s, &p) : 0;
 }
 
 uint64_t cw_iocset_match_addr_text(const struct cw_iocset *s, const char *text, size_t len)
@@ -1052,7 +1139,8 @@ uint64_t cw_iocset_match_url(const struct cw_iocset *s, const char *host, size_t
     struct prep p;
     uint8_t key[KEY_MAX];
     prep_init(&p);
-    return s && prep_url(s, &p, host, hlen, path, plen, key, sizeof(key)) ? resolve(s, &p) : 0;
+    p.defer = true;
+    return s && prep_url(s, &p, host, hlen, path, plen, key, sizeof(key)) ? resolve1(s, &p) : 0;
 }
 
 uint64_t cw_iocset_match(const struct cw_iocset *s, enum cw_ioc_type t, const char *v, size_t len)
@@ -1096,7 +1184,8 @@ uint64_t cw_iocset_match(const struct cw_iocset *s, enum cw_ioc_type t, const ch
     uint8_t key[KEY_MAX];
     bool fits;
     prep_init(&p);
-    return prep_exact(s, &p, t, v, len, key, sizeof(key), &fits) ? resolve(s, &p) : 0;
+    p.defer = true;
+    return prep_exact(s, &p, t, v, len, key, sizeof(key), &fits) ? resolve1(s, &p) : 0;
 }
 
 /* -- batches ---------------------------------------------------------------------- */
@@ -1107,6 +1196,7 @@ static int prep_probe(const struct cw_iocset *s, struct prep *p, const struct cw
                       uint8_t *buf)
 {
     prep_init(p);
+    p->defer = true;
     switch (q->type) {
     case CW_IOC_DOMAIN:
     case CW_IOC_HOSTNAME:
@@ -1171,6 +1261,9 @@ void cw_iocset_match_batch(const struct cw_iocset *s, const struct cw_iocset_pro
         size_t m = n - i < BATCH ? n - i : BATCH;
         for (size_t j = 0; j < m; j++)
             st[j] = prep_probe(s, &p[j], &q[i + j], buf[j]);
+        for (size_t j = 0; j < m; j++)
+            if (st[j] > 0)
+                cands_filter(&p[j]);
         for (size_t j = 0; j < m; j++)
             if (st[j] > 0)
                 prefetch_next(&p[j]);
