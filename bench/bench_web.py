@@ -21,6 +21,9 @@ Not a test: prints figures (docs/performance.md "Web dashboard").
    detections, summary and series, through Python's sqlite3 on the same file
    (no HTTP, no JSON): what the storage costs alone.
 Goal from issue 9: p95 < 100 ms for the main calls.
+
+--data DIR fills DIR once and reuses it (compare builds on one store); --readers N sets
+[serve] store_readers (1 = a single reader connection, as before the pool).
 """
 import argparse
 import http.client
@@ -55,9 +58,9 @@ def req(port, method, path, body=None, headers=None, timeout=60):
         c.close()
 
 
-def start_center(binary, data, port, log):
+def start_center(binary, data, port, log, extra=()):
     p = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port, "--data-dir", data,
-                          "--threads", "4"], stdout=log, stderr=subprocess.STDOUT)
+                          "--threads", "4"] + list(extra), stdout=log, stderr=subprocess.STDOUT)
     t0 = time.monotonic()
     while time.monotonic() - t0 < 900:
         try:
@@ -179,6 +182,8 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=25)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--readers", type=int, default=0,
+                    help="[serve] store_readers (0 = the center's default: one per thread)")
     ap.add_argument("--data", help="fill this data directory once and reuse it in later runs"
                     " (compare builds on the same store; users are re-created each run)")
     a = ap.parse_args()
@@ -210,8 +215,15 @@ def main():
             with open(filled, "w") as f:
                 json.dump({"events": a.events, "detections": a.detections, "members": a.members,
                            "t_start": t_start, "t_end": t_end}, f)
+        extra = []
+        if a.readers:
+            conf = os.path.join(work, "serve.conf")
+            with open(conf, "w") as f:
+                f.write("[serve]\nstore_readers = %d\n" % a.readers)
+            extra = ["--config", conf]
+            print("  store_readers = %d" % a.readers, flush=True)
         t0 = time.monotonic()
-        p = start_center(a.binary, data, port, log)
+        p = start_center(a.binary, data, port, log, extra)
         print("  center up (indexes rebuilt) in %.0f s" % (time.monotonic() - t0), flush=True)
         tok = open(os.path.join(data, "admin.token")).read().strip()
         H = {"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
@@ -302,13 +314,22 @@ def main():
             ("event page detections", "SELECT * FROM detections WHERE event_id = ? ORDER BY id"
              " LIMIT 51", lambda: (rr.randint(1, a.events),)),
             ("summary attack_class", "SELECT attack_class, COUNT(*) FROM events GROUP BY 1", ()),
-            ("series records/day 90d", "SELECT hour, SUM(count) FROM web_counts WHERE metric ="
-             " 'records' AND hour >= ? AND hour < ? GROUP BY hour", (h0, h1)),
+            ("series records/day 90d (hourly)", "SELECT hour, SUM(count) FROM web_counts WHERE"
+             " metric = 'records' AND hour >= ? AND hour < ? GROUP BY hour", (h0, h1)),
+            ("series noise/day 90d (hourly)", "SELECT hour, reason, SUM(count) FROM web_counts"
+             " WHERE metric = 'detections' AND hour >= ? AND hour < ? AND reason != 'kept'"
+             " GROUP BY hour, reason ORDER BY hour", (h0, h1)),
             ("series events/day 90d", "SELECT first_us / 3600000000, COUNT(*) FROM events WHERE"
              " first_us >= ? AND first_us < ? GROUP BY 1", (h0 * HOUR, h1 * HOUR)),
             ("detections by scan (no counters)", "SELECT ts_us / 86400000000, noise, COUNT(*)"
              " FROM detections WHERE ts_us >= ? GROUP BY 1, 2", (h0 * HOUR,)),
         ]
+        if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'web_days'").fetchone():
+            d0, d1 = (h0 + 23) // 24, h1 // 24  # whole days, as the center reads them
+            peer[4:4] = [
+                ("series noise/day 90d (daily)", "SELECT day, reason, count FROM web_days WHERE"
+                 " metric = 'detections' AND member_id = 0 AND day >= ? AND day < ? AND"
+                 " reason != 'kept' ORDER BY day", (d0, d1))]
         print("\npeer: the same SQL through Python's sqlite3, one thread, no HTTP")
         print("%-34s %8s %8s" % ("query", "p50 ms", "p95 ms"))
         for name, sql, args in peer:

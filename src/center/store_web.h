@@ -3,8 +3,9 @@
  * page extras and notice attachments, plus the per-center secret of web sessions.
  *
  * Charts must stay fast with 10M detections, so records and detections are also
- * counted per hour, member and noise reason in `web_counts`, maintained inside the
- * ingest transaction (cw_store_web_counts) and never recomputed from the raw rows.
+ * counted per hour, member and noise reason in `web_counts` and per UTC day in its
+ * roll-up `web_days` (member 0 = every member), both maintained inside the ingest
+ * transaction (cw_store_web_counts) and never recomputed from the raw rows.
  *
  * Every reader takes a member scope (0 = every member) and adds it to its query.
  * Errors as in store.h: 0, CW_STORE_NOT_FOUND / CW_STORE_INVALID, or -1 with err. */
