@@ -30,7 +30,7 @@
 #define SC_MAX_CLAUSES 8 /* clauses kept per rule (one bit each in a byte) */
 #define SC_ANCHOR_START 1
 #define SC_ANCHOR_END 2
-#define SC_MIN_LIT 3 /* shorter literals are compared per value (or a per-field db) */
+#define SC_MIN_LIT 4 /* shorter literals are compared per value (or a per-field db) */
 #define SC_MAX_CMP 16 /* short unanchored literals compared per value, at most */
 #define SC_NOSEG UINT32_MAX
 
@@ -67,6 +67,10 @@ struct sc_field { /* one database of a kind */
     bool db_raw_covers;      /* the same for db: no anchored atom */
     struct sc_cmp *cmp;      /* short literals (< SC_MIN_LIT bytes): compared */
     uint32_t ncmp;
+    uint32_t *ex_head;       /* whole-value literals (any length): a hash table of
+                              * chains (index + 1) over ex, probed once per value */
+    uint32_t *ex_atom, *ex_next;
+    uint32_t nex, ex_mask;
     hs_database_t *db;       /* its regex atoms (and short literals when there are
                               * too many to compare), scanned per value; or NULL */
 };
@@ -574,9 +578,11 @@ static void rl_class(struct rl *x)
         x->i++;
 }
 
+/* The better requirement: longer shortest literal, then fewer alternatives. */
 static void rl_better(struct rl_req *best, const struct rl_req *cand)
 {
-    if (cand->nalts && (!best->nalts || rl_score(cand) > rl_score(best)))
+    uint32_t c = rl_score(cand), b = rl_score(best);
+    if (cand->nalts && (!best->nalts || c > b || (c == b && cand->nalts < best->nalts)))
         *best = *cand;
 }
 
@@ -1101,6 +1107,22 @@ out:
     return rc;
 }
 
+/* Hash of a value for the whole-value table: its length and up to 8 bytes at
+ * each end with 0x20 set in every byte (bytes equal under ASCII case folding
+ * stay equal, so case-insensitive atoms land in the chain of their values). */
+static uint32_t ex_hash(const char *s, size_t n)
+{
+    uint64_t x = 0, y = 0;
+    size_t k = n < 8 ? n : 8;
+    memcpy(&x, s, k);
+    memcpy(&y, s + n - k, k);
+    x |= 0x2020202020202020ull;
+    y |= 0x2020202020202020ull;
+    uint64_t h = (x ^ (n * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    h = (h ^ (h >> 29) ^ y) * 0xc4ceb9fe1a85ec53ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 /* Field fi's atoms ids[0..n): literals of >= SC_MIN_LIT bytes into the kind's
  * literal database (lits), shorter ones into the compare list (unanchored ones
  * only while few), the rest (regexes) into the field's own database. Reorders
@@ -1116,11 +1138,23 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
     bool cmp_unanchored = nunanchored <= SC_MAX_CMP;
     f->lit_raw_covers = f->db_raw_covers = f->fid == SIGMA_FID_KEYWORD;
     f->cmp = malloc(n * sizeof(*f->cmp));
-    if (!f->cmp)
+    f->ex_atom = malloc(n * sizeof(*f->ex_atom));
+    f->ex_next = malloc(n * sizeof(*f->ex_next));
+    uint32_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    f->ex_head = calloc(cap, sizeof(*f->ex_head));
+    f->ex_mask = cap - 1;
+    if (!f->cmp || !f->ex_atom || !f->ex_next || !f->ex_head)
         goto oom;
     for (uint32_t i = 0; i < n; i++) {
         const struct sc_atom *a = &sc->atoms[ids[i]];
-        if (!a->regex && a->n >= SC_MIN_LIT) {
+        if (!a->regex && a->anchor == (SC_ANCHOR_START | SC_ANCHOR_END)) {
+            uint32_t b = ex_hash(a->s, a->n) & f->ex_mask;
+            f->ex_atom[f->nex] = ids[i];
+            f->ex_next[f->nex] = f->ex_head[b];
+            f->ex_head[b] = ++f->nex;
+        } else if (!a->regex && a->n >= SC_MIN_LIT) {
             f->lit = true;
             f->lit_raw_covers &= !a->anchor;
             if (*nlit == *caplit) {
@@ -1435,6 +1469,9 @@ void sigma_compiled_free(struct sigma_compiled *sc)
                 hs_free_database(kd->fields[f].db);
             free(kd->fields[f].fallback);
             free(kd->fields[f].cmp);
+            free(kd->fields[f].ex_head);
+            free(kd->fields[f].ex_atom);
+            free(kd->fields[f].ex_next);
         }
         free(kd->fields);
         free(kd->rules);
@@ -1772,6 +1809,13 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
         seg_add(t, fi, s, n, rec);
     if (f->db && !(covered && f->db_raw_covers))
         scan(t, f->db, s, n);
+    if (f->nex) { /* whole values: one probe */
+        for (uint32_t e = f->ex_head[ex_hash(s, n) & f->ex_mask]; e; e = f->ex_next[e - 1]) {
+            const struct sc_atom *a = &t->sc->atoms[f->ex_atom[e - 1]];
+            if (a->n == n && eq_bytes(a->s, s, n, a->flags & HS_FLAG_CASELESS))
+                mark_atom(t, t->kind, f->ex_atom[e - 1]);
+        }
+    }
     for (uint32_t i = 0; i < f->ncmp; i++) {
         const struct sc_cmp *c = &f->cmp[i];
         if ((covered && !c->anchor) || atom_seen(t, c->atom))

@@ -677,10 +677,11 @@ static bool reqs_hold(const char *re, const char *s, size_t sn, bool *matched)
     if (!code)
         return true; /* not a regex: nothing to check */
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
-    *matched = pcre2_match(code, (PCRE2_SPTR)s, sn, 0, 0, md, NULL) >= 0;
+    int rc = pcre2_match(code, (PCRE2_SPTR)s, sn, 0, 0, md, NULL);
+    *matched = rc >= 0 || rc != PCRE2_ERROR_NOMATCH; /* a limit hit: not a verdict */
     pcre2_match_data_free(md);
     pcre2_code_free(code);
-    if (!*matched)
+    if (rc < 0)
         return true;
     static struct sigma_litreq out[8];
     uint32_t n = sigma_regex_requirements(re, strlen(re), out, 8);
@@ -763,26 +764,27 @@ static void test_regex_requirements(void)
     } cases[] = {
         {"ipfs\\.io", "ipfs.io"},
         {"(?i)(ipfs\\.io/|ipfs\\.io\\s).+\\..+@.+\\.[a-z]+", "ipfs.io/|ipfs.io"},
-        {"\\.(zip|asp|htm)\\?d=[0-9]{1,3}", "zip|asp|htm;?d="},
-        {"abc|defg", "abc|defg"},
-        {"ab?cde", "cde"},
+        {"\\.(zipx|aspx|html)\\?dd=[0-9]{1,3}", "?dd=;zipx|aspx|html"},
+        {"abcd|defgh", "abcd|defgh"},
+        {"ab?cdef", "cdef"},
         {"xy+zw", ""},
-        {"abc{2}d", "abc"},
-        {"abc{0,2}def", "def"},
-        {"[abc]xyz\\d", "xyz"},
-        {"a\\x41bcd", ""},
-        {"(?=abc)abc", ""},
-        {"(?:foo|bar)baz", "foo|bar;baz"},
-        {"(foo)?barx", "barx"},
-        {"\\Qabc\\E", ""},
+        {"abcd{2}e", "abcd"},
+        {"abcd{0,2}defg", "defg"},
+        {"[abc]wxyz\\d", "wxyz"},
+        {"a\\x41bcde", ""},
+        {"(?=abcd)abcd", ""},
+        {"(?:fooo|barr)bazz", "bazz;fooo|barr"},
+        {"(fooo)?barx", "barx"},
+        {"\\Qabcd\\E", ""},
         {"[\\]]abcd", "abcd"},
         {"[[:alpha:]]wxyz", "wxyz"},
-        {"a{,3}bcd", ""},
-        {"\xc3\xa9+abc", "abc"},
+        {"a{,3}bcde", ""},
+        {"\xc3\xa9+abcd", "abcd"},
         {"\\\\server", "\\server"},
-        {"(?x)a b c d", ""},
-        {"(abc|de)fgh|zzz", "fgh|zzz"},
+        {"(?x)a b c d e", ""},
+        {"(abcd|defg)fghi|zzzz", "fghi|zzzz"},
         {"(?i)select.+from", "select;from"},
+        {"abc", ""}, /* shorter than the literal scan takes */
     };
     char got[1024];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -817,7 +819,9 @@ static void test_regex_requirements(void)
             fprintf(stderr, "regex %s matches '%.*s' without its requirements\n", re.data,
                     (int)subj.len, sp);
         matched += hit;
-        nomatch += !hit;
+        if (!hit && ++nomatch < 5)
+            fprintf(stderr, "generator: regex %s does not match '%.*s'\n", re.data,
+                    (int)subj.len, sp);
         cw_buf_release(&re);
         cw_buf_release(&m);
         cw_buf_release(&subj);
@@ -825,9 +829,8 @@ static void test_regex_requirements(void)
     printf("regex requirements: 20000 random regexes, %u with requirements, each checked on "
            "a string it matches (%u did not match: generator)\n", with_reqs, nomatch);
     CHECK_EQ_INT(nomatch, 0);
-    CHECK(with_reqs > 3000 && matched == with_reqs);
+    CHECK(with_reqs > 1000 && matched == with_reqs);
     CHECK_EQ_INT(bad, 0);
-    CHECK(with_reqs > 300 && matched > 3000);
 }
 
 int main(void)
