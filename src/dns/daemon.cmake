@@ -12,7 +12,8 @@ set(CW_DNSD_SOURCES
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_rrl.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feedzone.c
   ${CMAKE_SOURCE_DIR}/src/dns/dnsd_feed.c
-  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_recursive.c)
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_recursive.c
+  ${CMAKE_SOURCE_DIR}/src/dns/dnsd_nsinfo.c)
 # DoH over HTTP/2 (dnsd_doh2.c): libnghttp2 (Debian libnghttp2-dev)
 pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2)
 # dnstap output (dnstap.c): Frame Streams (libfstrm-dev) and protobuf-c; the C for

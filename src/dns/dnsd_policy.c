@@ -121,7 +121,8 @@ uint16_t cw_dnsd_views_match(const struct cw_dnsd_views *v, const struct cw_rpz_
     return 0;
 }
 
-/* rules[0] += rules loaded, rules[1] += RPZ-IP rules among them */
+/* rules[0] += rules loaded, rules[1] += RPZ-IP rules among them, rules[2] += NSDNAME
+ * and NSIP rules, rules[3] += NSIP rules */
 static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *rules,
                                    char *err, size_t errlen)
 {
@@ -146,6 +147,8 @@ static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *r
                 cw_rpz_zone_name(z), st.rules, st.skipped);
         rules[0] += st.rules;
         rules[1] += st.triggers[CW_RPZ_TRIG_IP];
+        rules[2] += st.triggers[CW_RPZ_TRIG_NSDNAME] + st.triggers[CW_RPZ_TRIG_NSIP];
+        rules[3] += st.triggers[CW_RPZ_TRIG_NSIP];
         if (cw_rpz_set_add(s, z)) {
             cw_rpz_zone_free(z);
             cw_rpz_set_unref(s);
@@ -168,7 +171,7 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
     atomic_init(&p->refs, 1);
     p->nviews = nviews;
     err[0] = '\0';
-    size_t counts[2] = {0, 0}; /* rules, RPZ-IP rules */
+    size_t counts[4] = {0, 0, 0, 0}; /* rules, RPZ-IP, NSDNAME+NSIP, NSIP rules */
     p->global = load_set(c->rpz, c->nrpz, counts, err, errlen);
     if (err[0])
         goto fail;
@@ -179,6 +182,8 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
     }
     p->rules = p->file_rules = counts[0];
     p->ip_rules = p->file_ip_rules = counts[1];
+    p->ns_rules = counts[2];
+    p->nsip_rules = counts[3];
     p->feed_first = c->feed_first;
     if (!(p->feed_view = calloc(nviews, sizeof(*p->feed_view)))) {
         snprintf(err, errlen, "out of memory");
@@ -216,6 +221,8 @@ struct cw_dnsd_policy *cw_dnsd_policy_with_feed(const struct cw_dnsd_policy *p,
     n->feed_first = p->feed_first;
     n->file_rules = p->file_rules;
     n->file_ip_rules = p->file_ip_rules;
+    n->ns_rules = p->ns_rules; /* the feed has no NS triggers */
+    n->nsip_rules = p->nsip_rules;
     n->feed = cw_feed_snap_ref(snap);
     n->rules = n->file_rules + cw_feed_snap_rules(snap);
     n->ip_rules = n->file_ip_rules + cw_feed_snap_ip_rules(snap);

@@ -50,6 +50,8 @@ struct cw_dnsd_policy {
     size_t nviews;
     size_t rules;               /* total, for the log */
     size_t ip_rules;            /* RPZ-IP rules: none means answers need no second look */
+    size_t ns_rules, nsip_rules; /* NSDNAME + NSIP, NSIP rules of the lists: none means no
+                                    NS look-ups (dnsd_nsinfo.h) */
     /* the center's indicator feed (dnsd_feed.h): evaluated after the global lists,
      * or before them with feed_first; never before a view's own lists */
     struct cw_feed_snap *feed;  /* may be NULL */

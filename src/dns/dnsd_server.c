@@ -32,6 +32,7 @@
 #include "dns/dnstap.h"
 #include "dns/dnsd_feed.h"
 #include "dns/dnsd_metrics.h"
+#include "dns/dnsd_nsinfo.h"
 #include "dns/dnsd_policy.h"
 #include "dns/dnsd_recursive.h"
 #include "dns/dnsd_rrl.h"
@@ -51,7 +52,7 @@
 #define UDP_ANSWER_MAX 4096     /* every UDP answer fits: cw_dns_msg_udp_limit(m, <= 4096) */
 
 enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH,
-             H_FEED, H_REC };
+             H_FEED, H_REC, H_NS };
 
 struct handle {
     enum hkind kind;
@@ -143,6 +144,9 @@ struct query {
     bool dead;
     /* recursive mode: the query libunbound works on (NULL: none) */
     struct cw_dnsd_rec_query *rq;
+    /* NSDNAME/NSIP rules: the zone's name servers, and the wait for them */
+    struct cw_dnsd_ns_set *ns;
+    struct cw_dnsd_ns_wait *nsw;
     struct server *srv;
 };
 
@@ -178,6 +182,8 @@ struct server {
     struct handle feed_ev;
     struct cw_dnsd_rec *rec;  /* recursive mode (libunbound), or NULL: forward mode */
     struct handle rec_h;
+    struct cw_dnsd_ns *ns;    /* NS sets for NSDNAME/NSIP (dnsd_nsinfo.h), or NULL */
+    struct handle ns_h;
     pthread_t reload_thread;
     bool reload_joinable;
     struct cw_dnsd_cache cache;
@@ -479,6 +485,12 @@ static void query_free(struct server *s, struct query *q)
         cw_dnsd_doh_answer(q->doh, NULL, 0);
         q->doh = NULL;
     }
+    if (q->nsw) {
+        cw_dnsd_ns_cancel(s->ns, q->nsw);
+        q->nsw = NULL;
+    }
+    cw_dnsd_ns_set_unref(q->ns);
+    q->ns = NULL;
     cw_dnsd_policy_unref(q->pol);
     q->pol = NULL;
     q->dead = true;
@@ -723,6 +735,7 @@ static bool policy_on_answer(struct server *s, struct query *q, const uint8_t *p
     struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
                               .qname_len = q->qm->qname_len, .answer_ips = ips,
                               .n_answer_ips = n};
+    cw_dnsd_ns_fill(q->ns, &rq);
     struct cw_rpz_match *mt = cw_arena_alloc(&q->arena, sizeof(*mt));
     bool filtered;
     if (!mt || !cw_dnsd_policy_evaluate(q->pol, q->view, &rq, mt, &filtered))
@@ -1055,6 +1068,29 @@ static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
     return q;
 }
 
+static void query_resolve(struct server *s, struct query *q);
+
+/* The NS set arrived (or could not be found: set NULL, resolved without it). */
+static void ns_ready(void *ctx, struct cw_dnsd_ns_set *set, bool aborted)
+{
+    struct query *q = ctx;
+    q->nsw = NULL;
+    q->ns = set;
+    if (aborted)
+        query_free(q->srv, q);
+    else
+        query_resolve(q->srv, q);
+}
+
+/* NSDNAME/NSIP rules in force: the name servers of the query's zone are needed
+ * before any policy decision. true when the query waits for them (ns_ready). */
+static bool ns_wait(struct server *s, struct query *q)
+{
+    q->srv = s;
+    return cw_dnsd_ns_lookup(s->ns, q->qm->qname, q->qm->qname_len, q->pol->nsip_rules > 0,
+                             ns_ready, q, &q->ns, &q->nsw) == 0;
+}
+
 static void handle_query(struct server *s, struct listener *l, struct conn *c,
                          struct cw_dnsd_doh_req *doh, const struct sockaddr_storage *peer,
                          socklen_t peerlen, const uint8_t *pkt, size_t len)
@@ -1121,9 +1157,19 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
         return;
     }
     q->pol = cw_dnsd_policy_ref(s->pol);
+    if (q->pol && q->pol->ns_rules && s->ns && ns_wait(s, q))
+        return; /* ns_ready goes on */
+    query_resolve(s, q);
+}
+
+/* Policy before resolution (with the zone's NS set when NSDNAME/NSIP rules need
+ * it), the cache, then the upstreams. */
+static void query_resolve(struct server *s, struct query *q)
+{
     struct cw_rpz_match *m = cw_arena_alloc(&q->arena, sizeof(*m));
     struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
                               .qname_len = q->qm->qname_len};
+    cw_dnsd_ns_fill(q->ns, &rq);
     bool filtered;
     if (m && cw_dnsd_policy_evaluate(q->pol, q->view, &rq, m, &filtered)) {
         if (apply_policy(s, q, m, filtered)) {
@@ -1616,6 +1662,24 @@ static uint16_t view_index(const struct server *s, const char *name)
     return 0;
 }
 
+/* NS look-ups for NSDNAME/NSIP rules (dnsd_nsinfo.h): idle until a policy has them */
+static int ns_start(struct server *s, char *err, size_t errlen)
+{
+    const struct cw_dnsd_config *c = s->cfg;
+    struct cw_dnsd_ns_opts o = {s->up, s->uplen, s->nup, s->rec,
+                                s->rec ? c->recursive_timeout_ms : c->upstream_timeout_ms,
+                                c->cache_entries / 4, c->max_ttl, c->max_inflight, c->udp_size};
+    if (!(s->ns = cw_dnsd_ns_new(&o, err, errlen)))
+        return -1;
+    s->ns_h.kind = H_NS;
+    s->ns_h.fd = cw_dnsd_ns_fd(s->ns);
+    if (ep_add(s, &s->ns_h, EPOLLIN)) {
+        snprintf(err, errlen, "epoll: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static void tick(struct server *s)
 {
     int64_t now = cw_monotonic_ms();
@@ -1630,6 +1694,8 @@ static void tick(struct server *s)
             conn_close(s, c); /* RFC 7766 6.2.3: idle connections are closed */
         }
     }
+    if (s->ns)
+        cw_dnsd_ns_tick(s->ns, now);
     cw_dnsd_tel_tick(s->tel, now);
 }
 
@@ -1868,6 +1934,8 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             goto out;
         }
     }
+    if ((s->rec || s->nup) && ns_start(s, err, errlen))
+        goto out;
     s->sig.kind = H_SIGNAL;
     s->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     s->reload_ev.kind = H_RELOAD;
@@ -1998,6 +2066,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             case H_DOH: doh_take(s, false); break;
             case H_FEED: feed_done(s); break;
             case H_REC: cw_dnsd_rec_process(s->rec); break;
+            case H_NS: cw_dnsd_ns_process(s->ns); break;
             }
         }
         reap(s);
@@ -2010,7 +2079,10 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
     }
     rc = 0;
 out:
+    if (s->ns)
+        cw_dnsd_ns_abort_all(s->ns); /* waiting queries are freed unanswered */
     shutdown_all(s);
+    cw_dnsd_ns_free(s->ns);  /* before libunbound: it cancels its queries there */
     cw_dnsd_rec_free(s->rec); /* after shutdown_all cancelled the queries in flight */
     for (size_t i = 0; i < CW_DNSD_MAX_ADDRS; i++) {
         cw_dnsd_doh_stop(s->doh[i]); /* every request it handed over is answered */
