@@ -478,6 +478,8 @@ static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
 #define RL_MAX_ALTS SIGMA_LITREQ_ALTS
 #define RL_MAX_LEN (SIGMA_LITREQ_LEN - 1)
 #define RL_MAX_DEPTH 16
+#define RL_MIN_LIT 3 /* a 3-byte requirement goes to the short compares: still
+                      * far cheaper than a regex scan of every value */
 
 struct rl_req { /* a requirement: one of these literals occurs */
     char s[RL_MAX_ALTS][RL_MAX_LEN];
@@ -591,7 +593,7 @@ static void rl_better(struct rl_req *best, const struct rl_req *cand)
 static void rl_found(struct rl *x, int depth, struct rl_req *best, const struct rl_req *r)
 {
     rl_better(best, r);
-    if (!depth && !x->top_alt && r->nalts && rl_score(r) >= SC_MIN_LIT &&
+    if (!depth && !x->top_alt && r->nalts && rl_score(r) >= RL_MIN_LIT &&
         x->nreqs < RL_MAX_REQS)
         x->reqs[x->nreqs++] = *r;
 }
@@ -721,7 +723,7 @@ static bool rl_same(const struct rl_req *a, const struct rl_req *b)
     return true;
 }
 
-/* Literals (>= SC_MIN_LIT bytes) one of which occurs in every match of the
+/* Literals (>= RL_MIN_LIT bytes) one of which occurs in every match of the
  * regex source s[0..n): the best requirement in *out; when the pattern is one
  * sequence, every requirement of it in reqs[0..*nreqs) (each holds). false when
  * none are known. */
@@ -732,7 +734,7 @@ static bool regex_literals(const char *s, size_t n, struct rl_req *out, struct r
     out->nalts = 0;
     *nreqs = 0;
     if (rl_alt(&x, 0, out) < 0 || x.fail || x.i != n || !out->nalts ||
-        rl_score(out) < SC_MIN_LIT) {
+        rl_score(out) < RL_MIN_LIT) {
         out->nalts = 0;
         return false;
     }

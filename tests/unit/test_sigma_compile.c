@@ -763,13 +763,14 @@ static void test_regex_requirements(void)
         const char *re, *want;
     } cases[] = {
         {"ipfs\\.io", "ipfs.io"},
+        {"\\?d=[0-9]", "?d="},
         {"(?i)(ipfs\\.io/|ipfs\\.io\\s).+\\..+@.+\\.[a-z]+", "ipfs.io/|ipfs.io"},
         {"\\.(zipx|aspx|html)\\?dd=[0-9]{1,3}", "?dd=;zipx|aspx|html"},
         {"abcd|defgh", "abcd|defgh"},
         {"ab?cdef", "cdef"},
         {"xy+zw", ""},
         {"abcd{2}e", "abcd"},
-        {"abcd{0,2}defg", "defg"},
+        {"abcd{0,2}defg", "defg;abc"},
         {"[abc]wxyz\\d", "wxyz"},
         {"a\\x41bcde", ""},
         {"(?=abcd)abcd", ""},
@@ -784,7 +785,8 @@ static void test_regex_requirements(void)
         {"(?x)a b c d e", ""},
         {"(abcd|defg)fghi|zzzz", "fghi|zzzz"},
         {"(?i)select.+from", "select;from"},
-        {"abc", ""}, /* shorter than the literal scan takes */
+        {"ab", ""}, /* too short to be worth a literal */
+        {"x(abc|de)yz", ""},
     };
     char got[1024];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
