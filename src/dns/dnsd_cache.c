@@ -12,6 +12,7 @@ struct cw_dnsd_cache_entry {
     struct cw_dnsd_cache_entry *lru_prev, *lru_next;
     uint64_t hash;
     int64_t stored_ms, expire_ms;
+    uint64_t tag;                                /* the caller's (dnsd_cache.h) */
     uint16_t qtype, qclass, view;
     uint8_t qname_len;
     uint16_t len;
@@ -210,23 +211,48 @@ static size_t copy_out(struct cw_dnsd_cache_entry *e, uint16_t id, uint8_t *out,
     return e->len;
 }
 
-size_t cw_dnsd_cache_get(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
-                         uint16_t id, int64_t now_ms, uint8_t *out, size_t cap)
+struct cw_dnsd_cache_entry *cw_dnsd_cache_find(struct cw_dnsd_cache *c,
+                                               const struct cw_dnsd_cache_key *k, int64_t now_ms)
 {
     struct cw_dnsd_cache_entry **pp = find(c, k, key_hash(k)), *e = *pp;
     if (!e)
-        return 0;
+        return NULL;
     if (now_ms >= e->expire_ms) {
         if (now_ms >= e->expire_ms + c->stale_ms)
             remove_entry(c, pp);
-        return 0;
+        return NULL;
     }
-    lru_unlink(c, e);
-    lru_front(c, e);
+    return e;
+}
+
+size_t cw_dnsd_cache_copy(struct cw_dnsd_cache *c, struct cw_dnsd_cache_entry *e, uint16_t id,
+                          int64_t now_ms, uint8_t *out, size_t cap)
+{
+    if (c->lru_head != e) {
+        lru_unlink(c, e);
+        lru_front(c, e);
+    }
     size_t n = copy_out(e, id, out, cap);
     if (n && cw_dns_ttl_age(out, n, (uint32_t)((now_ms - e->stored_ms) / 1000), NULL))
         return 0;
     return n;
+}
+
+size_t cw_dnsd_cache_get(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
+                         uint16_t id, int64_t now_ms, uint8_t *out, size_t cap)
+{
+    struct cw_dnsd_cache_entry *e = cw_dnsd_cache_find(c, k, now_ms);
+    return e ? cw_dnsd_cache_copy(c, e, id, now_ms, out, cap) : 0;
+}
+
+uint64_t cw_dnsd_cache_tag(const struct cw_dnsd_cache_entry *e)
+{
+    return e->tag;
+}
+
+void cw_dnsd_cache_set_tag(struct cw_dnsd_cache_entry *e, uint64_t tag)
+{
+    e->tag = tag;
 }
 
 size_t cw_dnsd_cache_get_stale(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,

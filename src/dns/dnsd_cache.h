@@ -49,9 +49,22 @@ void cw_dnsd_cache_release(struct cw_dnsd_cache *c);
 int cw_dnsd_cache_put(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
                       const uint8_t *pkt, size_t len, int64_t now_ms);
 /* A fresh answer into out (cap bytes), TTLs decayed, id set. Returns the length,
- * 0 on a miss (absent, expired or larger than cap). */
+ * 0 on a miss (absent, expired or larger than cap). = find + copy. */
 size_t cw_dnsd_cache_get(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
                          uint16_t id, int64_t now_ms, uint8_t *out, size_t cap);
+/* The fresh entry of k, or NULL (absent or expired; an entry past its stale window
+ * is dropped). Valid until the next put, get, find or release. */
+struct cw_dnsd_cache_entry *cw_dnsd_cache_find(struct cw_dnsd_cache *c,
+                                               const struct cw_dnsd_cache_key *k, int64_t now_ms);
+/* e's answer into out as cw_dnsd_cache_get gives it; e becomes the most recently
+ * used. 0 when larger than cap. */
+size_t cw_dnsd_cache_copy(struct cw_dnsd_cache *c, struct cw_dnsd_cache_entry *e, uint16_t id,
+                          int64_t now_ms, uint8_t *out, size_t cap);
+/* A word the caller keeps with an entry, 0 when the entry is stored. The resolver
+ * keeps there the generation of the policy under which the entry's name matched no
+ * rule before resolution, so that a hit under the same policy skips the walk. */
+uint64_t cw_dnsd_cache_tag(const struct cw_dnsd_cache_entry *e);
+void cw_dnsd_cache_set_tag(struct cw_dnsd_cache_entry *e, uint64_t tag);
 /* An expired answer within the stale window, TTLs set to 30 s. 0 when none. */
 size_t cw_dnsd_cache_get_stale(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
                                uint16_t id, int64_t now_ms, uint8_t *out, size_t cap);

@@ -121,8 +121,12 @@ uint16_t cw_dnsd_views_match(const struct cw_dnsd_views *v, const struct cw_rpz_
     return 0;
 }
 
+/* Policy generations: unique per policy object, so a stale one is never taken for
+ * the current one (a freed policy's address may be reused, its number is not). */
+static _Atomic uint64_t next_gen = 1;
+
 /* rules[0] += rules loaded, rules[1] += RPZ-IP rules among them, rules[2] += NSDNAME
- * and NSIP rules, rules[3] += NSIP rules */
+ * and NSIP rules, rules[3] += NSIP rules, rules[4] += CLIENT-IP rules */
 static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *rules,
                                    char *err, size_t errlen)
 {
@@ -149,6 +153,7 @@ static struct cw_rpz_set *load_set(const char *const *files, size_t n, size_t *r
         rules[1] += st.triggers[CW_RPZ_TRIG_IP];
         rules[2] += st.triggers[CW_RPZ_TRIG_NSDNAME] + st.triggers[CW_RPZ_TRIG_NSIP];
         rules[3] += st.triggers[CW_RPZ_TRIG_NSIP];
+        rules[4] += st.triggers[CW_RPZ_TRIG_CLIENT_IP];
         if (cw_rpz_set_add(s, z)) {
             cw_rpz_zone_free(z);
             cw_rpz_set_unref(s);
@@ -169,9 +174,10 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
         return NULL;
     }
     atomic_init(&p->refs, 1);
+    p->gen = atomic_fetch_add(&next_gen, 1);
     p->nviews = nviews;
     err[0] = '\0';
-    size_t counts[4] = {0, 0, 0, 0}; /* rules, RPZ-IP, NSDNAME+NSIP, NSIP rules */
+    size_t counts[5] = {0}; /* rules, RPZ-IP, NSDNAME+NSIP, NSIP, CLIENT-IP rules */
     p->global = load_set(c->rpz, c->nrpz, counts, err, errlen);
     if (err[0])
         goto fail;
@@ -184,6 +190,7 @@ struct cw_dnsd_policy *cw_dnsd_policy_load(const struct cw_dnsd_config *c, size_
     p->ip_rules = p->file_ip_rules = counts[1];
     p->ns_rules = counts[2];
     p->nsip_rules = counts[3];
+    p->client_rules = p->file_client_rules = counts[4];
     p->feed_first = c->feed_first;
     if (!(p->feed_view = calloc(nviews, sizeof(*p->feed_view)))) {
         snprintf(err, errlen, "out of memory");
@@ -213,6 +220,7 @@ struct cw_dnsd_policy *cw_dnsd_policy_with_feed(const struct cw_dnsd_policy *p,
         return NULL;
     }
     atomic_init(&n->refs, 1);
+    n->gen = atomic_fetch_add(&next_gen, 1);
     n->nviews = p->nviews;
     n->global = cw_rpz_set_ref(p->global);
     for (size_t i = 0; i < p->nviews; i++)
@@ -221,6 +229,7 @@ struct cw_dnsd_policy *cw_dnsd_policy_with_feed(const struct cw_dnsd_policy *p,
     n->feed_first = p->feed_first;
     n->file_rules = p->file_rules;
     n->file_ip_rules = p->file_ip_rules;
+    n->client_rules = n->file_client_rules = p->file_client_rules;
     n->ns_rules = p->ns_rules; /* the feed has no NS triggers */
     n->nsip_rules = p->nsip_rules;
     n->feed = cw_feed_snap_ref(snap);

@@ -50,6 +50,10 @@ struct cw_dnsd_policy {
     size_t nviews;
     size_t rules;               /* total, for the log */
     size_t ip_rules;            /* RPZ-IP rules: none means answers need no second look */
+    size_t client_rules;        /* CLIENT-IP rules: none means the verdict before the
+                                   answer depends only on (view, qname) */
+    uint64_t gen;               /* unique per policy built in this process, never 0:
+                                   the answer cache remembers "no rule" under it */
     size_t ns_rules, nsip_rules; /* NSDNAME + NSIP, NSIP rules of the lists: none means no
                                     NS look-ups (dnsd_nsinfo.h) */
     /* the center's indicator feed (dnsd_feed.h): evaluated after the global lists,
@@ -58,6 +62,7 @@ struct cw_dnsd_policy {
     bool feed_first;
     bool *feed_view;            /* [nviews]: does the view get the feed */
     size_t file_rules, file_ip_rules; /* the lists' share of rules / ip_rules */
+    size_t file_client_rules;   /* the feed has no CLIENT-IP rules: all come from lists */
 };
 
 /* Load every list of the config. NULL with a message in err when a file cannot be

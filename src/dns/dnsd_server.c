@@ -50,6 +50,7 @@
 #define UDP_BATCH 32            /* datagrams per recvmmsg / sendmmsg */
 #define UDP_SLOT (TCP_MSG_MAX + 1) /* one received datagram (as recvfrom took it before) */
 #define UDP_ANSWER_MAX 4096     /* every UDP answer fits: cw_dns_msg_udp_limit(m, <= 4096) */
+#define QUERY_POOL 256          /* finished query structs kept for reuse */
 
 enum hkind { H_UDP_LISTEN = 1, H_TCP_LISTEN, H_CONN, H_UPSTREAM, H_SIGNAL, H_RELOAD, H_DOH,
              H_FEED, H_REC, H_NS };
@@ -103,6 +104,7 @@ struct server;
 struct udp_batch {
     struct listener *l;       /* the listener being drained; NULL: not in a batch */
     unsigned nout;            /* answers queued */
+    int64_t t0_us, ts_us;     /* when the batch arrived (monotonic, wall): its queries' */
     uint8_t *in_buf;          /* UDP_BATCH * UDP_SLOT, malloc'd (pages touched on use) */
     struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
     struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
@@ -130,6 +132,7 @@ struct query {
     struct cw_dns_msg *qm;
     struct cw_dnsd_policy *pol;
     bool passthru;
+    bool no_rule;             /* the policy found no rule before resolution */
     const struct cw_rpz_match *pm; /* the PASSTHRU rule, recorded with the answer */
     /* upstream */
     uint8_t uq[CW_DNS_HDR_LEN + CW_DNS_NAME_MAX + 4 + 11];
@@ -200,8 +203,11 @@ struct server {
     bool running;
     uint8_t out[2 + TCP_MSG_MAX + 512];
     uint8_t rx[TCP_MSG_MAX + 1];
+    uint8_t hit[TCP_MSG_MAX]; /* a cache hit's answer (send_relayed copies it to out) */
     unsigned list_idx[CW_DNSD_MAX_RPZ * 4];
     struct udp_batch ub;
+    struct query *free_q;     /* finished queries kept for reuse (arena's first chunk too) */
+    unsigned nfree_q;
 };
 
 void cw_dnsd_config_default(struct cw_dnsd_config *c)
@@ -401,9 +407,9 @@ static void redact_client(const struct server *s, uint16_t view, struct cw_ip *i
 
 static void record(struct server *s, struct query *q, const struct outcome *o)
 {
-    int64_t lat = mono_us() - q->t0_us;
     if (!s->tel)
         return;
+    int64_t lat = mono_us() - q->t0_us;
     /* privacy: 1 record in `sample`, but every policy hit (counted, not random, so
      * the share is exact) */
     if (!o->m && s->cfg->sample > 1 && s->sample_n++ % s->cfg->sample != 0) {
@@ -826,6 +832,15 @@ static void upstream_failed(struct server *s, struct query *q, const char *why)
         upstream_give_up(s, q);
 }
 
+/* The policy's generation when its verdict before resolution depends on nothing
+ * but (view, qname) - no CLIENT-IP rules, no NSDNAME/NSIP rules - so that "no rule"
+ * can be remembered with a cached answer (dnsd_cache.h tags); 0 otherwise. RPZ-IP
+ * rules are unaffected: they are checked on every answer (policy_on_answer). */
+static uint64_t verdict_gen(const struct cw_dnsd_policy *p)
+{
+    return p && !p->client_rules && !p->ns_rules ? p->gen : 0;
+}
+
 /* An answer from an upstream or from libunbound: cache it, apply RPZ-IP, answer. */
 static void answer_resolved(struct server *s, struct query *q, const uint8_t *pkt, size_t len)
 {
@@ -833,8 +848,15 @@ static void answer_resolved(struct server *s, struct query *q, const uint8_t *pk
     inflight_unlink(s, q);
     struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
                                   q->view};
-    if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, cw_monotonic_ms()) > 0)
+    int64_t now_ms = cw_monotonic_ms();
+    if (cw_dnsd_cache_put(&s->cache, &k, pkt, len, now_ms) > 0) {
         atomic_store_explicit(&s->met.cache_entries, s->cache.n, memory_order_relaxed);
+        uint64_t gen = verdict_gen(q->pol);
+        struct cw_dnsd_cache_entry *e = gen && q->no_rule ? cw_dnsd_cache_find(&s->cache, &k, now_ms)
+                                                         : NULL;
+        if (e)
+            cw_dnsd_cache_set_tag(e, gen);
+    }
     if (!policy_on_answer(s, q, pkt, len))
         send_relayed(s, q, pkt, len, "miss", q->pm);
     query_free(s, q);
@@ -1047,20 +1069,54 @@ static bool rrl_limited(struct server *s, struct listener *l, const struct socka
     return true;
 }
 
+/* A zeroed query with an empty arena: from the pool (no malloc on the hot path), or
+ * a new one. */
+static struct query *query_get(struct server *s)
+{
+    struct query *q = s->free_q;
+    if (!q) {
+        if ((q = calloc(1, sizeof(*q))))
+            cw_arena_init(&q->arena, 8192, 1u << 20);
+        return q;
+    }
+    s->free_q = q->next;
+    s->nfree_q--;
+    struct cw_arena a = q->arena;
+    memset(q, 0, sizeof(*q));
+    q->arena = a;
+    return q;
+}
+
+static void query_put(struct server *s, struct query *q)
+{
+    if (s->nfree_q >= QUERY_POOL) {
+        cw_arena_release(&q->arena);
+        free(q);
+        return;
+    }
+    cw_arena_clear(&q->arena);
+    q->next = s->free_q;
+    s->free_q = q;
+    s->nfree_q++;
+}
+
 static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
 {
-    struct query *q = calloc(1, sizeof(*q));
+    struct query *q = query_get(s);
     if (!q)
         return NULL;
-    cw_arena_init(&q->arena, 8192, 1u << 20);
     q->h.fd = -1;
-    q->t0_us = mono_us();
-    q->ts_us = cw_now_us();
+    if (s->ub.l) { /* a UDP batch: one clock reading for all its queries */
+        q->t0_us = s->ub.t0_us;
+        q->ts_us = s->ub.ts_us;
+    } else {
+        q->t0_us = mono_us();
+        q->ts_us = cw_now_us();
+    }
     q->qpkt = cw_arena_alloc(&q->arena, len ? len : 1);
     q->qm = cw_arena_alloc(&q->arena, sizeof(*q->qm));
     if (!q->qpkt || !q->qm) {
-        cw_arena_release(&q->arena);
-        free(q);
+        query_put(s, q);
         return NULL;
     }
     memcpy(q->qpkt, pkt, len);
@@ -1166,26 +1222,35 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
  * it), the cache, then the upstreams. */
 static void query_resolve(struct server *s, struct query *q)
 {
-    struct cw_rpz_match *m = cw_arena_alloc(&q->arena, sizeof(*m));
-    struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
-                              .qname_len = q->qm->qname_len};
-    cw_dnsd_ns_fill(q->ns, &rq);
-    bool filtered;
-    if (m && cw_dnsd_policy_evaluate(q->pol, q->view, &rq, m, &filtered)) {
-        if (apply_policy(s, q, m, filtered)) {
-            query_free(s, q);
-            return;
-        }
-        q->passthru = m->action == CW_RPZ_ACT_PASSTHRU;
-        if (q->passthru)
-            q->pm = m;
-    }
     struct cw_dnsd_cache_key k = {q->qm->qname, q->qm->qname_len, q->qm->qtype, q->qm->qclass,
                                   q->view};
-    uint8_t *buf = cw_arena_alloc(&q->arena, TCP_MSG_MAX);
-    size_t n = buf ? cw_dnsd_cache_get(&s->cache, &k, q->qm->id, cw_monotonic_ms(), buf,
-                                       TCP_MSG_MAX)
-                   : 0;
+    int64_t now_ms = s->ub.l ? s->ub.t0_us / 1000 : cw_monotonic_ms();
+    struct cw_dnsd_cache_entry *ce = cw_dnsd_cache_find(&s->cache, &k, now_ms);
+    uint64_t gen = verdict_gen(q->pol);
+    if (ce && gen && cw_dnsd_cache_tag(ce) == gen) {
+        q->no_rule = true; /* this policy found no rule for the name: no walk */
+    } else {
+        struct cw_rpz_match *m = cw_arena_alloc(&q->arena, sizeof(*m));
+        struct cw_rpz_query rq = {.client = &q->client, .qname = q->qm->qname,
+                                  .qname_len = q->qm->qname_len};
+        cw_dnsd_ns_fill(q->ns, &rq);
+        bool filtered;
+        if (m && cw_dnsd_policy_evaluate(q->pol, q->view, &rq, m, &filtered)) {
+            if (apply_policy(s, q, m, filtered)) {
+                query_free(s, q);
+                return;
+            }
+            q->passthru = m->action == CW_RPZ_ACT_PASSTHRU;
+            if (q->passthru)
+                q->pm = m;
+        } else if (m) {
+            q->no_rule = true;
+            if (ce && gen)
+                cw_dnsd_cache_set_tag(ce, gen);
+        }
+    }
+    uint8_t *buf = s->hit;
+    size_t n = ce ? cw_dnsd_cache_copy(&s->cache, ce, q->qm->id, now_ms, buf, sizeof(s->hit)) : 0;
     if (n) {
         atomic_fetch_add_explicit(&s->met.cache_hits, 1, memory_order_relaxed);
         if (!policy_on_answer(s, q, buf, n))
@@ -1228,6 +1293,10 @@ static void udp_read(struct server *s, struct listener *l)
         for (unsigned i = 0; i < UDP_BATCH; i++)
             b->in[i].msg_hdr.msg_namelen = sizeof(b->in_peer[i]);
         int n = recvmmsg(l->h.fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n > 0) {
+            b->t0_us = mono_us();
+            b->ts_us = cw_now_us();
+        }
         for (int i = 0; i < n; i++)
             handle_query(s, l, NULL, NULL, &b->in_peer[i], b->in[i].msg_hdr.msg_namelen,
                          b->in_iov[i].iov_base, b->in[i].msg_len);
@@ -1734,8 +1803,7 @@ static void reap(struct server *s)
     while (s->dead_q) {
         struct query *q = s->dead_q;
         s->dead_q = q->next;
-        cw_arena_release(&q->arena);
-        free(q);
+        query_put(s, q);
     }
     while (s->dead_c) {
         struct conn *c = s->dead_c;
@@ -1758,6 +1826,13 @@ static void shutdown_all(struct server *s)
     while (s->conns)
         conn_close(s, s->conns);
     reap(s);
+    while (s->free_q) {
+        struct query *q = s->free_q;
+        s->free_q = q->next;
+        cw_arena_release(&q->arena);
+        free(q);
+    }
+    s->nfree_q = 0;
 }
 
 int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
