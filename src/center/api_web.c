@@ -11,7 +11,9 @@
  * the stream's pending message and, when there is none, suspends the connection. One
  * thread of this module builds the next message every 2 s (one store query per
  * distinct scope) and resumes the connections. So a stream costs a connection, never a
- * worker thread; at most live_max_streams are open (503 beyond). */
+ * worker thread; at most live_max_streams are open (503 beyond). A stream's first
+ * message is one built for its scope in the last 2 s when there is one (by that thread or
+ * for another request): many dashboards opening at once cost one query per scope. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 
 #define LIVE_PERIOD_MS 2000
 #define LIVE_MSG_CAP 2048
+#define LIVE_RECENT 32 /* scopes whose last message is kept for first messages */
 
 struct live_stream {
     struct cw_live *hub;
@@ -40,9 +43,18 @@ struct live_stream {
     struct live_stream *prev, *next;
 };
 
+/* The last message built for a scope, and when (monotonic ms). */
+struct live_recent {
+    uint32_t scope;
+    int64_t at_ms;
+    size_t len;
+    char msg[LIVE_MSG_CAP];
+};
+
 struct cw_live {
     struct cw_store *store;
     int64_t max, silent_after_us;
+    struct live_recent recent[LIVE_RECENT]; /* under lock */
     pthread_mutex_t lock;
     pthread_cond_t cond;   /* wakes the thread (stop) and the shutdown (a stream ended) */
     pthread_t thread;
@@ -84,6 +96,53 @@ static size_t counters_message(struct cw_store *s, uint32_t scope, int64_t silen
         n = b.len;
     }
     cw_buf_release(&b);
+    return n;
+}
+
+/* Keep msg as scope's latest (lock held): its slot, else the oldest. */
+static void recent_put(struct cw_live *l, uint32_t scope, const char *msg, size_t len,
+                       int64_t at_ms)
+{
+    struct live_recent *slot = &l->recent[0];
+    for (size_t i = 0; i < LIVE_RECENT; i++) {
+        struct live_recent *r = &l->recent[i];
+        if (r->len && r->scope == scope) {
+            slot = r;
+            break;
+        }
+        if (!r->len || r->at_ms < slot->at_ms)
+            slot = r;
+    }
+    if (len > sizeof(slot->msg))
+        return;
+    slot->scope = scope;
+    slot->at_ms = at_ms;
+    slot->len = len;
+    memcpy(slot->msg, msg, len);
+}
+
+/* scope's message from the last LIVE_PERIOD_MS into out, or a new one (0 = none). */
+static size_t live_first_message(struct cw_live *l, uint32_t scope, char *out, size_t cap)
+{
+    int64_t now = cw_monotonic_ms();
+    size_t n = 0;
+    pthread_mutex_lock(&l->lock);
+    for (size_t i = 0; i < LIVE_RECENT && !n; i++) {
+        const struct live_recent *r = &l->recent[i];
+        if (r->len && r->scope == scope && now - r->at_ms < LIVE_PERIOD_MS && r->len <= cap) {
+            memcpy(out, r->msg, r->len);
+            n = r->len;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (n)
+        return n;
+    n = counters_message(l->store, scope, l->silent_after_us, out, cap);
+    if (n) {
+        pthread_mutex_lock(&l->lock);
+        recent_put(l, scope, out, n, now);
+        pthread_mutex_unlock(&l->lock);
+    }
     return n;
 }
 
@@ -178,10 +237,14 @@ static void *live_thread(void *arg)
         }
         pthread_mutex_unlock(&l->lock);
         /* the queries run without the hub's lock: streams come and go meanwhile */
+        int64_t built = cw_monotonic_ms();
         for (size_t i = 0; i < ns; i++)
             lens[i] = counters_message(l->store, scopes[i], l->silent_after_us, msgs[i],
                                        LIVE_MSG_CAP);
         pthread_mutex_lock(&l->lock);
+        for (size_t i = 0; i < ns; i++)
+            if (lens[i])
+                recent_put(l, scopes[i], msgs[i], lens[i], built);
         for (struct live_stream *st = l->head; st; st = st->next) {
             if (st->off < st->len || st->ended)
                 continue; /* a slow reader skips a beat */
@@ -279,9 +342,7 @@ static void live(struct cw_center *c, struct cw_http_request *req, struct cw_htt
     st->scope = req->scope;
     const char *once = cw_http_query(req, "once");
     st->once = once && !strcmp(once, "1");
-    st->len = counters_message(cw_center_store(c), st->scope,
-                               cw_web_silent_after_us(cw_center_web(c)), st->msg,
-                               sizeof(st->msg));
+    st->len = live_first_message(l, st->scope, st->msg, sizeof(st->msg));
     if (!st->len) {
         free(st);
         cw_http_json_error(resp, 503, "the counters cannot be read now");

@@ -642,6 +642,18 @@ def main():
         ck.check(r.status == 200 and r.text().count("event: counters") == 1,
                  "?once=1: one message, then the stream ends", repr(r))
 
+        def live_time(b):
+            t = b.req("GET", "/api/v1/live?once=1").text()
+            return json.loads(t.split("data: ", 1)[1].split("\n", 1)[0])["time"]
+        # a first message built for the same scope in the last 2 s is reused (many
+        # dashboards opening at once cost one query per scope); an older one is not
+        time.sleep(2.2)
+        t1 = live_time(coord)
+        t2 = live_time(coord)
+        ck.eq(t2, t1, "a second first message within 2 s is the same message")
+        time.sleep(2.2)
+        ck.check(live_time(coord) > t1, "after 2 s a new message is built")
+
         # ------------------------------------------------------------ logout
         print("[logout]")
         old = dict(acme.cookies)
