@@ -48,6 +48,8 @@ struct cw_dnsd_view_cfg {
     size_t nrpz;
     const char *doh_token_hash[CW_DNSD_MAX_TOKENS]; /* hex BLAKE2b-256 of DoH path tokens */
     size_t ntokens;
+    const char *cert_sha256[CW_DNSD_MAX_TOKENS]; /* hex SHA-256 of DoT client certificates */
+    size_t ncerts;
     int redact;                       /* enum cw_dnsd_redact, or -1: the global mode */
 };
 

@@ -91,6 +91,7 @@ struct conn {
     bool r_wants_w;           /* SSL_read needs the socket writable */
     bool w_wants_r;           /* SSL_write needs the socket readable */
     int64_t hs_deadline_ms;
+    int view;                 /* from the client certificate (--view-dot-cert), -1: by address */
 };
 
 struct server;
@@ -186,6 +187,7 @@ struct server {
     struct cw_dnsd_rec *rec;  /* recursive mode (libunbound), or NULL: forward mode */
     struct handle rec_h;
     struct cw_dnsd_ns *ns;    /* NS sets for NSDNAME/NSIP (dnsd_nsinfo.h), or NULL */
+    struct cw_dnsd_tls_pins *pins; /* DoT client certificates -> views, or NULL */
     struct handle ns_h;
     pthread_t reload_thread;
     bool reload_joinable;
@@ -1186,7 +1188,8 @@ static void handle_query(struct server *s, struct listener *l, struct conn *c,
     if (s->tap)
         tap_client(s, q, CW_TAP_CLIENT_QUERY, NULL, 0);
     q->view = doh && doh->view >= 0 ? (uint16_t)doh->view
-                                     : cw_dnsd_views_match(&s->views, &q->client);
+              : c && c->view >= 0   ? (uint16_t)c->view
+                                    : cw_dnsd_views_match(&s->views, &q->client);
     int pe = cw_dns_msg_parse(q->qm, q->qpkt, q->qlen);
     if (pe || !q->qm->has_question || q->qm->qdcount != 1) {
         atomic_fetch_add_explicit(&s->met.malformed, 1, memory_order_relaxed);
@@ -1412,6 +1415,7 @@ static void tcp_accept(struct server *s, struct listener *l)
         c->h.fd = fd;
         c->l = l;
         c->peer = peer;
+        c->view = -1;
         c->reading = true;
         c->last_ms = cw_monotonic_ms();
         cw_buf_init(&c->wbuf);
@@ -1451,6 +1455,7 @@ static void conn_handshake(struct server *s, struct conn *c)
     int r = cw_dnsd_tls_handshake(c->ssl);
     if (r == CW_TLS_IO_OK) {
         c->handshake = false;
+        c->view = cw_dnsd_tls_peer_view(c->ssl, s->pins); /* for every query on it */
         c->last_ms = cw_monotonic_ms();
         atomic_fetch_add_explicit(&s->met.tls_handshakes[0], 1, memory_order_relaxed);
         conn_events(s, c);
@@ -1731,6 +1736,29 @@ static uint16_t view_index(const struct server *s, const char *name)
     return 0;
 }
 
+/* --view-dot-cert: pinned client certificates pick the view of a DoT connection */
+static int dot_pins(struct server *s, char *err, size_t errlen)
+{
+    const struct cw_dnsd_config *c = s->cfg;
+    for (size_t v = 0; v < c->nviews; v++)
+        for (size_t k = 0; k < c->views[v].ncerts; k++) {
+            if (!s->pins && !(s->pins = calloc(1, sizeof(*s->pins)))) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            if (cw_dnsd_tls_pin_add(s->pins, c->views[v].cert_sha256[k],
+                                    view_index(s, c->views[v].name))) {
+                snprintf(err, errlen, "view %s: a client certificate pin is 64 hex digits "
+                         "(SHA-256 of the DER), at most %d", c->views[v].name,
+                         CW_DNSD_TLS_MAX_PINS);
+                return -1;
+            }
+        }
+    if (s->pins)
+        cw_dnsd_tls_ctx_request_cert(s->tls_ctx);
+    return 0;
+}
+
 /* NS look-ups for NSDNAME/NSIP rules (dnsd_nsinfo.h): idle until a policy has them */
 static int ns_start(struct server *s, char *err, size_t errlen)
 {
@@ -1931,7 +1959,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             goto out;
         }
         s->tls_ctx = cw_dnsd_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err, errlen);
-        if (!s->tls_ctx)
+        if (!s->tls_ctx || dot_pins(s, err, errlen))
             goto out;
     }
     for (size_t i = 0; i < cfg->ntls_listen; i++) {
@@ -2199,6 +2227,7 @@ out:
     cw_dnsd_cache_release(&s->cache);
     cw_dnsd_views_release(&s->views);
     cw_dnsd_tls_ctx_free(s->tls_ctx);
+    free(s->pins);
     cw_dnsd_rrl_free(s->rrl);
     free(s->redact);
     return rc;

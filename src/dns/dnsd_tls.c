@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,4 +136,64 @@ const char *cw_dnsd_tls_error(char *buf, size_t cap)
         ERR_error_string_n(e, buf, cap);
     ERR_clear_error();
     return buf;
+}
+
+/* -- views by client certificate ------------------------------------------------- */
+
+int cw_dnsd_tls_pin_add(struct cw_dnsd_tls_pins *p, const char *hex, uint16_t view)
+{
+    if (p->n >= CW_DNSD_TLS_MAX_PINS || strlen(hex) != 64)
+        return -1;
+    for (size_t i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char ch = hex[2 * i + (size_t)k];
+            unsigned d = ch >= '0' && ch <= '9'   ? (unsigned)(ch - '0')
+                         : ch >= 'a' && ch <= 'f' ? (unsigned)(ch - 'a' + 10)
+                         : ch >= 'A' && ch <= 'F' ? (unsigned)(ch - 'A' + 10)
+                                                  : 16u;
+            if (d > 15)
+                return -1;
+            v = v << 4 | d;
+        }
+        p->sha256[p->n][i] = (uint8_t)v;
+    }
+    p->view[p->n++] = view;
+    return 0;
+}
+
+/* Any chain is accepted: the certificate is a pinned credential (dnsd_tls.h). */
+static int accept_any(int preverify_ok, X509_STORE_CTX *x)
+{
+    (void)preverify_ok;
+    (void)x;
+    return 1;
+}
+
+void cw_dnsd_tls_ctx_request_cert(SSL_CTX *ctx)
+{
+    static const unsigned char sid[] = "crosswatch-dot";
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
+    /* resumed sessions keep the peer certificate; OpenSSL wants a context id then */
+    SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+}
+
+int cw_dnsd_tls_peer_view(SSL *ssl, const struct cw_dnsd_tls_pins *p)
+{
+    if (!p || !p->n)
+        return -1;
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    if (!cert)
+        return -1;
+    uint8_t md[32];
+    unsigned mdlen = 0;
+    int ok = X509_digest(cert, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32;
+    X509_free(cert);
+    if (!ok)
+        return -1;
+    int view = -1;
+    for (size_t i = 0; i < p->n; i++) /* every pin compared: no early exit on a match */
+        if (CRYPTO_memcmp(md, p->sha256[i], 32) == 0 && view < 0)
+            view = p->view[i];
+    return view;
 }

@@ -15,6 +15,7 @@
 #define CW_DNS_DNSD_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct ssl_st SSL;
@@ -43,5 +44,30 @@ int cw_dnsd_tls_read(SSL *ssl, void *buf, size_t cap, size_t *n);
 int cw_dnsd_tls_write(SSL *ssl, const void *buf, size_t len, size_t *n);
 /* Why the last handshake failed (for the debug log). */
 const char *cw_dnsd_tls_error(char *buf, size_t cap);
+
+/* -- views by client certificate (--view-dot-cert) ------------------------------
+ *
+ * A client certificate is a credential pinned by the SHA-256 of its DER encoding,
+ * not a chain to a CA: the server asks for one (SSL_VERIFY_PEER without
+ * FAIL_IF_NO_PEER_CERT) and its verify callback accepts any chain, so a client
+ * without a certificate, or with an unknown one, still gets DoT in its address
+ * view. The TLS handshake itself proves the client holds the certificate's private
+ * key (CertificateVerify), which is what the pin relies on; expiry and issuer are
+ * not looked at (a pin is revoked by removing it from the configuration). */
+#define CW_DNSD_TLS_MAX_PINS 1024
+
+struct cw_dnsd_tls_pins {
+    uint8_t sha256[CW_DNSD_TLS_MAX_PINS][32];
+    uint16_t view[CW_DNSD_TLS_MAX_PINS];
+    size_t n;
+};
+
+/* Add a pin (64 hex digits) for a view. 0, or -1 (bad hex, too many). */
+int cw_dnsd_tls_pin_add(struct cw_dnsd_tls_pins *p, const char *hex, uint16_t view);
+/* Ask clients for a certificate, accept any (see above). Before any SSL is made. */
+void cw_dnsd_tls_ctx_request_cert(SSL_CTX *ctx);
+/* After the handshake: the view pinned to the client's certificate, or -1 (no
+ * certificate, or one no pin names). */
+int cw_dnsd_tls_peer_view(SSL *ssl, const struct cw_dnsd_tls_pins *p);
 
 #endif
