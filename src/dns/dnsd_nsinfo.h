@@ -117,7 +117,7 @@ void cw_dnsd_ns_cancel(struct cw_dnsd_ns *ns, struct cw_dnsd_ns_wait *w);
 /* Shutdown: every waiting callback is called with aborted = true, lookups end. */
 void cw_dnsd_ns_abort_all(struct cw_dnsd_ns *ns);
 
-/* -- answer parsing (pure; fuzz/fuzz_nsinfo.c, tests/unit/test_dns_nsinfo.c) ---- */
+/* -- answer parsing (pure; fuzz/fuzz_nsinfo.c) ------------------------------------ */
 
 enum cw_ns_step_kind {
     CW_NS_STEP_APEX = 1,  /* zone and names found (addresses: whatever glue came) */
