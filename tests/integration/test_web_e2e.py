@@ -112,6 +112,45 @@ def main():
         beta = [e for e in evs if e["member"] == "ministry-beta"]
         ck.require(beta, "ministry-beta has events")
 
+        print("[information sharing: sectors, a sector body and its user]")
+        # agency-alpha and ministry-beta in "government" (covered by gov-ceptoar),
+        # university-gamma in "education"; one report of gamma that the body must not see
+        sector_pw = "sector-" + os.urandom(9).hex()
+        c.admin_json("POST", "/api/v1/sectors", {"code": "government", "name_ja": "政府・行政",
+                                                 "name_en": "government"})
+        c.admin_json("POST", "/api/v1/sectors", {"code": "education", "name_ja": "教育",
+                                                 "name_en": "education"})
+        for m in c.admin_json("GET", "/api/v1/members")["members"]:
+            c.admin_json("POST", "/api/v1/members/%d/sector" % m["id"],
+                         {"sector": "education" if m["name"] == "university-gamma"
+                          else "government"})
+        org = c.admin_json("POST", "/api/v1/orgs", {"name": "gov-ceptoar", "kind": "sector_body",
+                                                    "sectors": ["government"]})
+        c.admin_json("POST", "/api/v1/orgs/%d/users" % org["id"],
+                     {"name": "gov-ceptoar-staff", "password": sector_pw})
+        c.admin_json("POST", "/api/v1/incidents", {"member": "university-gamma",
+                                                   "title": "gamma: lab outage (other sector)"})
+        eml = os.path.join(args.shared or "/work/shared", "data", "eml", "eml_parser",
+                           "github_issue_48.eml")
+        ck.require(os.path.isfile(eml), "the shared e-mail sample is there", eml)
+
+        print("[browser: tests/web/e2e_incidents.mjs]")
+        e = dict(os.environ)
+        e.update({"CW_URL": c.url, "CW_ANALYST_PW": pw["analyst"], "CW_ALPHA_PW": pw["alpha-staff"],
+                  "CW_SECTOR_USER": "gov-ceptoar-staff", "CW_SECTOR_PW": sector_pw,
+                  "CW_SECTOR_ORG": "gov-ceptoar", "CW_OTHER_MEMBER": "university-gamma",
+                  "CW_EML": eml, "CW_ARTIFACTS": artifacts, "CW_NODE_MODULES": modules,
+                  "CW_CHROMIUM": chromium})
+        p = subprocess.run([node, os.path.join(src, "tests", "web", "e2e_incidents.mjs")], env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+        text = p.stdout.decode("utf-8", "replace")
+        print(text)
+        ck.check(p.returncode == 0, "every browser check of the sharing and indicator pages "
+                 "passed (exit %d)" % p.returncode)
+        m = re.search(r"e2e_incidents: (\d+) checks, 0 failed", text)
+        ck.check(m is not None and int(m.group(1)) >= 100, "the sharing/indicator browser test "
+                 "ran its checks")
+
         print("[browser: tests/web/e2e.mjs]")
         e = dict(os.environ)
         e.update({"CW_URL": c.url, "CW_ANALYST_PW": pw["analyst"], "CW_ALPHA_PW": pw["alpha-staff"],
@@ -130,7 +169,16 @@ def main():
             if os.path.isdir(artifacts) else []
         for want in ["signin-ja.png", "dashboard-ja.png", "dashboard-en.png", "event-queue.png",
                      "event-page.png", "notice-composer.png", "campaigns.png", "overdue-notices.png",
-                     "portal-overview.png", "portal-notice.png", "portal-sensors.png"]:
+                     "portal-overview.png", "portal-notice.png", "portal-sensors.png",
+                     "portal-incident-form-ja.png", "portal-incident-form-en.png",
+                     "portal-incident.png", "portal-incidents.png", "incidents-ja.png",
+                     "incident-classify-ja.png", "stats-ja.png", "stats-en.png",
+                     "alerts-coordinator.png", "alert-coordinator.png", "sector-alerts-ja.png",
+                     "sector-incidents.png", "sector-alert.png", "portal-alerts.png",
+                     "portal-alert.png", "portal-drills.png", "drill-report.png",
+                     "portal-sample.png", "portal-indicators.png", "sample-coordinator.png",
+                     "indicator.png", "indicators.png", "indicator-add-refused.png",
+                     "indicator-import.png"]:
             ck.check(want in shots, "screenshot " + want)
         ck.eq(c.stop(), 0, "the center stops cleanly")
         ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's log")

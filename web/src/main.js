@@ -28,7 +28,7 @@ function shell() {
     h('a', { class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); document.getElementById('main').focus(); } }, t('app.skip')),
     h('header', { class: 'top' },
       h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◉'), t('app.name'),
-        h('span', { class: 'brand-sub' }, coord ? t('app.coordinator') : t('app.portal'))),
+        h('span', { class: 'brand-sub' }, coord ? t('app.coordinator') : sess.member_id ? t('app.portal') : t('app.sharing'))),
       h('nav', { 'aria-label': t('nav.main') }, h('ul', null, links)),
       h('div', { class: 'who' },
         h('span', { class: 'who-name' }, t('user.as', { name: sess.name, role: label('role', sess.role) })),

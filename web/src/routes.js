@@ -1,5 +1,5 @@
 // The page table. A page is a module with render(ctx); a navigation entry names the
-// roles that see it. Pages for indicators, DNS and incident reports join here.
+// roles that see it. Pages for DNS join here.
 import * as dashboard from './pages/dashboard.js';
 import * as events from './pages/events.js';
 import * as eventPage from './pages/event.js';
@@ -10,10 +10,20 @@ import * as compose from './pages/compose.js';
 import * as detections from './pages/detections.js';
 import * as assets from './pages/assets.js';
 import * as sensors from './pages/sensors.js';
+import * as incidents from './pages/incidents.js';
+import * as alerts from './pages/alerts.js';
+import * as drills from './pages/drills.js';
+import * as incstats from './pages/incstats.js';
+import * as indicators from './pages/indicators.js';
+import * as samples from './pages/samples.js';
 
 const COORD = ['coordinator_admin', 'coordinator_analyst'];
 const MEMBER = ['member_admin', 'member_user'];
 const ALL = [...COORD, ...MEMBER];
+// sector bodies and ministries: the information-sharing pages only (the API refuses
+// them everything else)
+const ORG = ['sector_user', 'ministry_user'];
+const SHARING = [...ALL, ...ORG];
 
 export const ROUTES = [
   { path: '/', roles: ALL, render: dashboard.render },
@@ -27,6 +37,21 @@ export const ROUTES = [
   { path: '/detections', roles: ALL, render: detections.render },
   { path: '/assets', roles: ALL, render: assets.render },
   { path: '/sensors', roles: ['coordinator_admin', 'member_admin', 'member_user'], render: sensors.render },
+  { path: '/', roles: ORG, render: alerts.renderList },
+  { path: '/incidents', roles: SHARING, render: incidents.renderList },
+  { path: '/incidents/new', roles: MEMBER, render: incidents.renderNew },
+  { path: '/incidents/:id', roles: SHARING, render: incidents.renderOne },
+  { path: '/alerts', roles: SHARING, render: alerts.renderList },
+  { path: '/alerts/:id', roles: SHARING, render: alerts.renderOne },
+  { path: '/drills', roles: SHARING, render: drills.renderList },
+  { path: '/drills/:id', roles: COORD, render: drills.renderReport },
+  { path: '/stats', roles: COORD, render: incstats.render },
+  { path: '/indicators', roles: ALL, render: indicators.renderList },
+  { path: '/indicators/add', roles: COORD, render: indicators.renderAdd },
+  { path: '/indicators/import', roles: COORD, render: indicators.renderImport },
+  { path: '/indicators/:id', roles: ALL, render: indicators.renderOne },
+  { path: '/samples', roles: ALL, render: samples.renderList },
+  { path: '/samples/:id', roles: ALL, render: samples.renderOne },
 ];
 
 export const NAV = [
@@ -39,6 +64,12 @@ export const NAV = [
   { path: '/detections', label: 'nav.detections', roles: MEMBER },
   { path: '/assets', label: 'nav.assets', roles: ALL },
   { path: '/sensors', label: 'nav.sensors', roles: ['coordinator_admin', 'member_admin', 'member_user'] },
+  { path: '/incidents', label: 'nav.incidents', roles: SHARING },
+  { path: '/alerts', label: 'nav.alerts', roles: SHARING },
+  { path: '/drills', label: 'nav.drills', roles: SHARING },
+  { path: '/stats', label: 'nav.stats', roles: COORD },
+  { path: '/indicators', label: 'nav.indicators', roles: ALL },
+  { path: '/samples', label: 'nav.samples', roles: ALL },
 ];
 
 export function matchRoute(path, role) {
