@@ -188,6 +188,7 @@ struct server {
     struct handle rec_h;
     struct cw_dnsd_ns *ns;    /* NS sets for NSDNAME/NSIP (dnsd_nsinfo.h), or NULL */
     struct cw_dnsd_tls_pins *pins; /* DoT client certificates -> views, or NULL */
+    struct query *nswait;     /* queries waiting for an NS set (linked by prev/next) */
     struct handle ns_h;
     pthread_t reload_thread;
     bool reload_joinable;
@@ -450,8 +451,25 @@ static void record(struct server *s, struct query *q, const struct outcome *o)
 static void conn_flush(struct server *s, struct conn *c);
 static void conn_close(struct server *s, struct conn *c);
 
+/* Off the list of queries waiting for an NS set (they are on no in-flight list). */
+static void ns_unwait(struct server *s, struct query *q)
+{
+    if (q->prev)
+        q->prev->next = q->next;
+    else
+        s->nswait = q->next;
+    if (q->next)
+        q->next->prev = q->prev;
+    q->prev = q->next = NULL;
+}
+
 static void query_free(struct server *s, struct query *q)
 {
+    if (q->nsw) { /* waiting for an NS set (shutdown) */
+        cw_dnsd_ns_cancel(s->ns, q->nsw);
+        q->nsw = NULL;
+        ns_unwait(s, q);
+    }
     if (q->rq) { /* recursion still running (shutdown): libunbound must not call back */
         cw_dnsd_rec_cancel(s->rec, q->rq);
         q->rq = NULL;
@@ -492,10 +510,6 @@ static void query_free(struct server *s, struct query *q)
     if (q->doh) { /* nothing was sent (DROP): the HTTP request still gets its answer */
         cw_dnsd_doh_answer(q->doh, NULL, 0);
         q->doh = NULL;
-    }
-    if (q->nsw) {
-        cw_dnsd_ns_cancel(s->ns, q->nsw);
-        q->nsw = NULL;
     }
     cw_dnsd_ns_set_unref(q->ns);
     q->ns = NULL;
@@ -1133,6 +1147,7 @@ static void ns_ready(void *ctx, struct cw_dnsd_ns_set *set, bool aborted)
 {
     struct query *q = ctx;
     q->nsw = NULL;
+    ns_unwait(q->srv, q);
     q->ns = set;
     if (aborted)
         query_free(q->srv, q);
@@ -1145,8 +1160,15 @@ static void ns_ready(void *ctx, struct cw_dnsd_ns_set *set, bool aborted)
 static bool ns_wait(struct server *s, struct query *q)
 {
     q->srv = s;
-    return cw_dnsd_ns_lookup(s->ns, q->qm->qname, q->qm->qname_len, q->pol->nsip_rules > 0,
-                             ns_ready, q, &q->ns, &q->nsw) == 0;
+    if (cw_dnsd_ns_lookup(s->ns, q->qm->qname, q->qm->qname_len, q->pol->nsip_rules > 0,
+                          ns_ready, q, &q->ns, &q->nsw) != 0)
+        return false;
+    q->prev = NULL; /* on the waiting list, so that conn_close finds it */
+    q->next = s->nswait;
+    if (s->nswait)
+        s->nswait->prev = q;
+    s->nswait = q;
+    return true;
 }
 
 static void handle_query(struct server *s, struct listener *l, struct conn *c,
@@ -1323,11 +1345,12 @@ static void conn_close(struct server *s, struct conn *c)
     close(c->h.fd);
     c->h.fd = -1;
     if (c->inflight) /* queries still out: they must not answer into freed memory */
-        for (struct query *q = s->qhead; q; q = q->next)
-            if (q->conn == c) {
-                q->conn = NULL;
-                c->inflight--;
-            }
+        for (int w = 0; w < 2; w++)
+            for (struct query *q = w ? s->nswait : s->qhead; q; q = q->next)
+                if (q->conn == c) {
+                    q->conn = NULL;
+                    c->inflight--;
+                }
     if (c->prev)
         c->prev->next = c->next;
     else

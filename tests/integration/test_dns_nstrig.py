@@ -361,6 +361,17 @@ def main():
               "NS look-up timed out: resolved without NS triggers (fail-open)")
         ck.check(result["dt"] < 5, "within the bounded wait (3 x 500 ms + slack)",
                  "%.2f s" % result["dt"])
+        # a TCP client that leaves while its query waits for the NS set: nothing answers
+        # into its closed connection (ASan would see it), the resolver keeps going
+        qn = b"\x03www\x05clean\x04test\x00"
+        m = bytes([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]) + qn + bytes([0, 1, 0, 1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+            c.sendall(len(m).to_bytes(2, "big") + m)
+        time.sleep(2.5)
+        a = q(port, "www.iphosted.test")
+        ck.eq((a.status, a.ede), ("NXDOMAIN", 15), "the resolver answers after a client left "
+              "while its query waited for an NS set")
+        ck.check(p.poll() is None, "... and is still running")
         stop.set()
         t.join(5)
         p.send_signal(signal.SIGTERM)
