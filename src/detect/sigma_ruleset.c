@@ -15,6 +15,7 @@
 
 #include "detect/sigma_compile.h"
 #include "detect/sigma_corr.h"
+#include "detect/sigma_yaml.h"
 #include "common/banned.h"
 
 int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char *err,
@@ -198,7 +199,39 @@ static int push(struct sigma_ruleset *rs, const struct sigma_entry *e)
     return 0;
 }
 
+#define SIGMA_MAX_DOCS 64 /* documents per file: a correlation and its base rules */
+
+static int add_one(struct sigma_ruleset *rs, const char *file, const char *text, size_t n);
+
+/* A file may be a YAML stream (`---`): a correlation rule with its base rules,
+ * as the correlation specification allows. Each document is added on its own,
+ * behind as many newlines as precede it, so reports keep the file's lines. */
 int sigma_ruleset_add(struct sigma_ruleset *rs, const char *file, const char *text, size_t n)
+{
+    struct sy_doc docs[SIGMA_MAX_DOCS];
+    bool collection = false;
+    int nd = sigma_yaml_documents(text, n, docs, SIGMA_MAX_DOCS, &collection);
+    if (nd <= 1 || collection) /* one document, or the single parse reports why not */
+        return add_one(rs, file, text, n);
+    int rc = 0;
+    for (int i = 0; i < nd && rc >= 0; i++) {
+        size_t nl = 0;
+        for (size_t k = 0; k < docs[i].start; k++)
+            nl += text[k] == '\n';
+        size_t len = docs[i].end - docs[i].start;
+        char *doc = malloc(nl + len + 1);
+        if (!doc)
+            return -1;
+        memset(doc, '\n', nl);
+        memcpy(doc + nl, text + docs[i].start, len);
+        int r = add_one(rs, file, doc, nl + len);
+        free(doc);
+        rc = r < 0 ? -1 : r > rc ? r : rc;
+    }
+    return rc;
+}
+
+static int add_one(struct sigma_ruleset *rs, const char *file, const char *text, size_t n)
 {
     struct sigma_entry e;
     struct sigma_err err;

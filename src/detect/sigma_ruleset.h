@@ -94,8 +94,9 @@ struct sigma_ruleset {
 int sigma_ruleset_init(struct sigma_ruleset *rs, const char *fieldmap_path, char *err,
                        size_t errlen);
 void sigma_ruleset_release(struct sigma_ruleset *rs);
-/* Add one rule from text. Returns 0 supported, 1 skipped (see the last report
- * entry), -1 out of memory. */
+/* Add the rules of one file's text: one YAML document, or a stream of several
+ * (`---`: a correlation rule and its base rules). Returns 0 all supported, 1 one
+ * or more skipped (see the report entries), -1 out of memory. */
 int sigma_ruleset_add(struct sigma_ruleset *rs, const char *file, const char *text, size_t n);
 /* Load every *.yml / *.yaml below dir (sorted, recursive, symlinks not followed).
  * Returns 0, or -1 if dir cannot be read (err set). Unreadable files are skipped

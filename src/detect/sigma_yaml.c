@@ -181,3 +181,56 @@ bool sigma_yaml_is_null(const struct sy_node *n)
     return n->n == 0 || !strcmp(n->s, "~") || !strcmp(n->s, "null") || !strcmp(n->s, "Null") ||
            !strcmp(n->s, "NULL");
 }
+
+int sigma_yaml_documents(const char *text, size_t n, struct sy_doc *docs, uint32_t max,
+                         bool *collection)
+{
+    *collection = false;
+    if (n > SIGMA_MAX_FILE)
+        return -1;
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return -1;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, n);
+    int ndocs = 0, depth = 0, rc = 0;
+    bool key = true; /* at depth 1: the next node is a key of the top mapping */
+    uint32_t events = 0;
+    for (bool done = false; !done && rc == 0;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev) || ++events > 4 * SIGMA_MAX_NODES) {
+            rc = -1; /* the per-document parse reports it */
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_DOCUMENT_START_EVENT:
+            if ((uint32_t)ndocs >= max)
+                rc = -1;
+            else
+                docs[ndocs].start = ev.start_mark.index;
+            depth = 0;
+            break;
+        case YAML_DOCUMENT_END_EVENT: docs[ndocs++].end = ev.end_mark.index; break;
+        case YAML_SCALAR_EVENT:
+            if (depth == 1 && key && ev.data.scalar.length == 6 &&
+                !memcmp(ev.data.scalar.value, "action", 6))
+                *collection = true; /* legacy action: global / repeat */
+            key = depth == 1 ? !key : key;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            key = depth == 1 ? !key : key;
+            if (++depth == 1)
+                key = true;
+            if (depth > SIGMA_MAX_DEPTH)
+                rc = -1;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: depth--; break;
+        default: break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc ? -1 : ndocs;
+}

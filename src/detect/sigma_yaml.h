@@ -4,8 +4,8 @@
  * input is refused, not survived: nesting deeper than SIGMA_MAX_DEPTH, more than
  * SIGMA_MAX_NODES nodes, scalars longer than SIGMA_MAX_SCALAR, any alias (no
  * alias expansion, so no "billion laughs") and more than one document are errors
- * with the line where they occur. Memory is bounded by the input size times a
- * small constant. */
+ * with the line where they occur (sigma_yaml_documents splits a stream first).
+ * Memory is bounded by the input size times a small constant. */
 #ifndef CW_DETECT_SIGMA_YAML_H
 #define CW_DETECT_SIGMA_YAML_H
 
@@ -31,6 +31,18 @@ struct sy_node {
 /* Parse text into a tree (arena). Returns the root, or NULL with err set. */
 struct sy_node *sigma_yaml_parse(struct cw_arena *a, const char *text, size_t n,
                                  struct sigma_err *err);
+/* A YAML stream's documents: byte offsets [start, end) of each in the text. */
+struct sy_doc {
+    size_t start, end;
+};
+/* Split a stream (a Sigma file holding a correlation rule and its base rules,
+ * separated by `---`) into at most max documents. Returns their number, or -1
+ * when the stream does not parse (or has more documents, or nests too deep):
+ * the caller then parses it whole, which reports why. *collection is set when a
+ * document has a top-level `action` key (legacy global/repeat collections, whose
+ * documents are not rules on their own). */
+int sigma_yaml_documents(const char *text, size_t n, struct sy_doc *docs, uint32_t max,
+                         bool *collection);
 /* Value of key in a mapping, NULL if absent or node is not a mapping. */
 const struct sy_node *sigma_yaml_get(const struct sy_node *map, const char *key);
 /* A plain null scalar: "", "~", "null", "Null", "NULL". */

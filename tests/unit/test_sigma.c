@@ -262,7 +262,11 @@ static void test_bad_rules(void)
         {HDR WEB "detection:\n  s:\n    f|base64: 'a*b'\n  condition: s\n", "wildcards", 8},
         {HDR WEB "detection:\n  s:\n    f: &a x\n    g: *a\n  condition: s\n", "aliases", 9},
         {HDR WEB "detection:\n  s:\n    f: x\n  timeframe: 5m\n  condition: s\n", "timeframe", 9},
-        {HDR WEB "detection:\n  s:\n    f: x\n  condition: s\n---\ntitle: b\n", "more than one", 10},
+        /* a YAML stream: each document is a rule of its own (the second has no id) */
+        {HDR WEB "detection:\n  s:\n    f: x\n  condition: s\n---\ntitle: b\n", "id", 11},
+        /* legacy collections (action: global / repeat) stay refused whole */
+        {"action: global\n" HDR WEB "---\ndetection:\n  s:\n    f: x\n  condition: s\n",
+         "more than one", 7},
         {HDR WEB "detection:\n  s:\n    f: {a: b}\n  condition: s\n", "scalar", 8},
         {HDR WEB "detection:\n  s:\n    f: x\n", "without condition", 7},
         {"title: t\nlogsource: {}\ndetection: {s: {a: b}, condition: s}\n", "id", 1},

@@ -647,6 +647,78 @@ static void test_load_dir(void)
     remove(dir);
 }
 
+/* -- one file: a correlation rule and its base rules (a YAML stream) ------- */
+
+#define MD_ID "c0000000-0000-4000-8000-0000000000d1"
+#define MD_BASE_ID "11111111-0000-4000-8000-0000000000d2"
+static const char md_file[] = "title: Many 403 from one client\n"
+                              "id: " MD_ID "\n"
+                              "level: high\n"
+                              "correlation:\n"
+                              "  type: event_count\n"
+                              "  rules:\n    - forbidden\n"
+                              "  group-by:\n    - c-ip\n"
+                              "  timespan: 1m\n"
+                              "  condition:\n    gte: 2\n"
+                              "---\n"
+                              "title: Forbidden\n"
+                              "id: " MD_BASE_ID "\n"
+                              "name: forbidden\n"
+                              "logsource:\n  category: webserver\n"
+                              "detection:\n  sel:\n    sc-status: 403\n  condition: sel\n"
+                              "---\n"
+                              "title: Broken third document\n"
+                              "id: 11111111-0000-4000-8000-0000000000d3\n"
+                              "logsource:\n  category: webserver\n"
+                              "detection:\n  sel:\n    cs-uri-stem|nosuchmod: x\n  condition: sel\n";
+
+static void test_multi_document(void)
+{
+    char dir[] = "/tmp/cw_corr_md_XXXXXX", path[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/spray.yml", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(md_file, f);
+        fclose(f);
+    }
+    struct sigma_ruleset rs;
+    char err[256];
+    CHECK_EQ_INT(sigma_ruleset_init(&rs, fieldmap, err, sizeof(err)), 0);
+    CHECK_EQ_INT(sigma_ruleset_load_dir(&rs, dir, err, sizeof(err)), 0);
+    /* the correlation and its base rule load; the broken third document is reported
+     * with its own line in the file (the nosuchmod line is the file's 30th) */
+    CHECK_EQ_INT(rs.nsupported, 2);
+    CHECK_EQ_INT(rs.nskipped, 1);
+    CHECK(sigma_ruleset_find(&rs, MD_BASE_ID) != NULL);
+    bool seen = false;
+    for (uint32_t i = 0; i < rs.nrep; i++)
+        if (rs.rep[i].reason && strstr(rs.rep[i].reason, "nosuchmod")) {
+            seen = true;
+            CHECK_EQ_INT(rs.rep[i].line, 30);
+        }
+    CHECK(seen);
+    struct sigma_corr_stats st;
+    sigma_corr_stats(&rs, &st);
+    CHECK_EQ_INT(st.rules, 1);
+    struct cw_detections ds;
+    struct cw_buf t = CW_BUF_INIT;
+    cw_detections_init(&ds);
+    line(&t, "10.0.0.1", 0, "/a", 403);  /* 0 */
+    line(&t, "10.0.0.2", 1, "/a", 403);  /* 1 other client */
+    line(&t, "10.0.0.1", 2, "/b", 200);  /* 2 not the base rule */
+    line(&t, "10.0.0.1", 3, "/c", 403);  /* 3 second 403 in 1m: fires */
+    line(&t, "10.0.0.2", 90, "/a", 403); /* 4 89s after its first: no */
+    CHECK_EQ_STR(run(&rs, t.data, 1, MD_ID, &ds), "3");
+    CHECK_EQ_INT(count_id(&ds, MD_BASE_ID), 0); /* consumed (generate: false) */
+    cw_detections_release(&ds);
+    cw_buf_release(&t);
+    sigma_ruleset_release(&rs);
+    remove(path);
+    remove(dir);
+}
+
 static void test_hostile(void)
 {
     struct sigma_ruleset rs;
@@ -720,6 +792,7 @@ int main(void)
     test_determinism();
     test_invalid();
     test_load_dir();
+    test_multi_document();
     test_hostile();
     return cw_test_finish("test_sigma_corr");
 }
