@@ -57,6 +57,7 @@ struct corr_rule {
     uint32_t nal;
     struct corr_input *in;
     uint32_t nin;
+    uint64_t def;         /* hash of the rule's YAML text: same text, same definition */
 };
 
 struct ref_ent { /* detections of rule `id` feed input `input` of correlation `corr` */
@@ -554,6 +555,10 @@ int sigma_corr_add(struct sigma_ruleset *rs, const char *file, const char *text,
     c.severity = (uint8_t)sigma_level_severity(c.level);
     c.attack_class = (uint8_t)sigma_rule_attack_class(&tmp);
     c.rep = rs->nrep;
+    size_t lead = 0; /* a later document of a stream comes behind newlines (lines) */
+    while (lead < n && text[lead] == '\n')
+        lead++;
+    c.def = siphash(0, 0, (const unsigned char *)text + lead, n - lead);
     if (corr_report(rs, file, c.line, NULL))
         return -1;
     cs->r[cs->n++] = c;
@@ -1246,6 +1251,72 @@ void sigma_corr_set_limits(const struct sigma_ruleset *rs, uint32_t max_states,
         cs->max_bytes = max_bytes;
     enforce(cs, NULL);
     pthread_mutex_unlock(&cs->mu);
+}
+
+/* Same correlation: id, YAML text and the ids of the rules it reads. */
+static bool same_corr(const struct corr_rule *a, const struct corr_rule *b)
+{
+    if (!a->active || !b->active || strcmp(a->id, b->id) || a->def != b->def || a->nin != b->nin)
+        return false;
+    for (uint32_t i = 0; i < a->nin; i++)
+        if (strcmp(a->in[i].id, b->in[i].id))
+            return false;
+    return true;
+}
+
+uint64_t sigma_corr_adopt(struct sigma_ruleset *to, const struct sigma_ruleset *from)
+{
+    struct sigma_corr_set *nc = to->corr, *oc = from->corr;
+    uint64_t moved = 0;
+    if (!nc || !oc || !oc->n)
+        return 0;
+    int32_t *map = malloc(oc->n * sizeof(*map));
+    if (!map)
+        return 0;
+    bool any = false;
+    for (uint32_t i = 0; i < oc->n; i++) {
+        map[i] = -1;
+        for (uint32_t j = 0; j < nc->n && map[i] < 0; j++)
+            if (same_corr(&oc->r[i], &nc->r[j]))
+                map[i] = (int32_t)j;
+        any |= map[i] >= 0;
+    }
+    pthread_mutex_lock(&oc->mu);
+    pthread_mutex_lock(&nc->mu);
+    if (any && !nc->nstates) {
+        /* keys of long values embed a hash under the set's key: take the old key */
+        nc->k0 = oc->k0;
+        nc->k1 = oc->k1;
+        /* oldest first, each to the front: the LRU order carries over */
+        for (struct cstate *s = oc->lru_tail, *prev; s; s = prev) {
+            prev = s->lprev;
+            if (map[s->corr] < 0)
+                continue;
+            if ((nc->nstates >= nc->nbucket || !nc->nbucket) && nc->nbucket < (1u << 24) &&
+                grow_buckets(nc))
+                break;
+            struct cstate **pp = &oc->bucket[s->h & (oc->nbucket - 1)];
+            while (*pp != s)
+                pp = &(*pp)->hnext;
+            *pp = s->hnext;
+            lru_unlink(oc, s);
+            oc->nstates--;
+            oc->bytes -= s->bytes;
+            s->corr = (uint32_t)map[s->corr];
+            s->h = siphash(nc->k0, nc->k1 ^ s->corr, s->key, s->keylen);
+            s->hnext = nc->bucket[s->h & (nc->nbucket - 1)];
+            nc->bucket[s->h & (nc->nbucket - 1)] = s;
+            lru_front(nc, s);
+            nc->nstates++;
+            nc->bytes += s->bytes;
+            moved++;
+        }
+        enforce(nc, NULL);
+    }
+    pthread_mutex_unlock(&nc->mu);
+    pthread_mutex_unlock(&oc->mu);
+    free(map);
+    return moved;
 }
 
 void sigma_corr_free(struct sigma_corr_set *cs)

@@ -33,7 +33,8 @@
  *
  * Thread-safety: the correlation state is shared by every batch detected with the
  * rule set; sigma_corr_detect() serialises itself on the set's own mutex. The
- * state lives as long as the rule set: a reload starts from empty state. */
+ * state lives as long as the rule set; a reload carries it over with
+ * sigma_corr_adopt() for the correlations that did not change. */
 #ifndef CW_DETECT_SIGMA_CORR_H
 #define CW_DETECT_SIGMA_CORR_H
 
@@ -89,6 +90,14 @@ struct sigma_corr_stats {
     uint64_t consumed;        /* base detections dropped (generate: false) */
 };
 void sigma_corr_stats(const struct sigma_ruleset *rs, struct sigma_corr_stats *st);
+
+/* A reload: move the state of every correlation of `from` that `to` has
+ * unchanged (same id, byte-identical YAML text, same referenced rule ids) into
+ * `to`, keeping its windows and LRU order; the state of changed or removed
+ * correlations stays with `from` and goes with it. `to` must be loaded and
+ * resolved, with no state yet, and not detecting; `from` may be detecting (its
+ * mutex is taken). Returns the number of state entries moved. */
+uint64_t sigma_corr_adopt(struct sigma_ruleset *to, const struct sigma_ruleset *from);
 
 /* Caps on state entries and bytes (0 = keep the current value). Defaults
  * SIGMA_CORR_DEFAULT_STATES / _BYTES. Evicts at once if over. */

@@ -79,6 +79,9 @@ int cw_triage_reload_rules(struct cw_triage *t, char *err, size_t errlen)
             t->sigma_dir, n->rs.nsupported, n->rs.nskipped, t->sigma_dir);
     pthread_mutex_lock(&t->klock);
     struct sigma_ref *old = t->sigma;
+    if (old) /* open correlation windows of unchanged correlation rules carry over */
+        cw_info("triage: %llu correlation states kept across the reload",
+                (unsigned long long)sigma_corr_adopt(&n->rs, &old->rs));
     t->sigma = n;
     sigma_put(old);
     pthread_mutex_unlock(&t->klock);

@@ -719,6 +719,62 @@ static void test_multi_document(void)
     remove(dir);
 }
 
+/* -- reload: unchanged correlations keep their windows ------------------- */
+
+static void test_reload_keeps_state(void)
+{
+    /* the value_count rule changes on reload (timespan), the event_count rule not */
+    static const char vc_changed[] = "title: Path scanning from one client\n"
+                                     "id: " VC_ID "\n"
+                                     "correlation:\n"
+                                     "  type: value_count\n"
+                                     "  rules:\n    - probe_404\n"
+                                     "  group-by:\n    - c-ip\n"
+                                     "  timespan: 2m\n"
+                                     "  condition:\n    field: cs-uri-stem\n    gte: 3\n";
+    struct sigma_ruleset old, fresh, control;
+    struct cw_detections ds;
+    struct cw_buf t = CW_BUF_INIT;
+    cw_detections_init(&ds);
+    init_with(&old, ec_rule);
+    CHECK_EQ_INT(sigma_ruleset_add(&old, "vc.yml", vc_rule, strlen(vc_rule)), 0);
+    CHECK_EQ_INT(sigma_corr_resolve(&old), 0);
+    line(&t, "10.0.0.1", 0, "/login", 401); /* event_count: 2 of 3 */
+    line(&t, "10.0.0.1", 5, "/login", 401);
+    line(&t, "10.0.0.5", 6, "/a", 404);     /* value_count: 2 of 3 distinct */
+    line(&t, "10.0.0.5", 7, "/b", 404);
+    CHECK_EQ_STR(run(&old, t.data, 1, EC_ID, &ds), "");
+    struct sigma_corr_stats st;
+    sigma_corr_stats(&old, &st);
+    CHECK_EQ_INT(st.states, 2);
+
+    init_with(&fresh, ec_rule); /* the reloaded set */
+    CHECK_EQ_INT(sigma_ruleset_add(&fresh, "vc.yml", vc_changed, strlen(vc_changed)), 0);
+    CHECK_EQ_INT(sigma_corr_resolve(&fresh), 0);
+    init_with(&control, ec_rule); /* the same reload without adoption */
+    CHECK_EQ_INT(sigma_ruleset_add(&control, "vc.yml", vc_changed, strlen(vc_changed)), 0);
+    CHECK_EQ_INT(sigma_corr_resolve(&control), 0);
+    CHECK_EQ_INT((int)sigma_corr_adopt(&fresh, &old), 1); /* the event_count window */
+    sigma_corr_stats(&fresh, &st);
+    CHECK_EQ_INT(st.states, 1);
+    sigma_corr_stats(&old, &st);
+    CHECK_EQ_INT(st.states, 1); /* the changed rule's state stays behind */
+    sigma_ruleset_release(&old); /* the old set goes; the moved state must not */
+
+    cw_buf_clear(&t);
+    line(&t, "10.0.0.1", 20, "/login", 401); /* 0 third in 60s: fires after the reload */
+    line(&t, "10.0.0.5", 21, "/c", 404);     /* 1 the changed rule starts over: 1 */
+    CHECK_EQ_STR(run(&fresh, t.data, 1, EC_ID, &ds), "0");
+    CHECK_EQ_STR(run(&control, t.data, 1, EC_ID, &ds), ""); /* without it: no */
+    CHECK_EQ_STR(run(&fresh, t.data, 1, VC_ID, &ds), "");
+    /* adopting into a set that already holds state is refused (windows would mix) */
+    CHECK_EQ_INT((int)sigma_corr_adopt(&fresh, &control), 0);
+    cw_detections_release(&ds);
+    cw_buf_release(&t);
+    sigma_ruleset_release(&fresh);
+    sigma_ruleset_release(&control);
+}
+
 static void test_hostile(void)
 {
     struct sigma_ruleset rs;
@@ -793,6 +849,7 @@ int main(void)
     test_invalid();
     test_load_dir();
     test_multi_document();
+    test_reload_keeps_state();
     test_hostile();
     return cw_test_finish("test_sigma_corr");
 }
