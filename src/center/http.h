@@ -94,9 +94,6 @@ extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
 extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */
 extern const struct cw_route cw_api_incidents_routes[];
 extern const struct cw_route cw_api_drills_routes[];
-extern const struct cw_route cw_api_session_routes[];     /* http_session.c */
-extern const struct cw_route cw_api_web_routes[];         /* api_web.c */
-extern const struct cw_route cw_api_attachments_routes[]; /* api_attachments.c */
 
 /* Every route of the API, in table order (for `serve --routes` and the OpenAPI check). */
 typedef void (*cw_route_visit_fn)(void *ctx, const struct cw_route *r);
