@@ -113,8 +113,9 @@ def main():
         ck.require(beta, "ministry-beta has events")
 
         print("[information sharing: sectors, a sector body and its user]")
-        # agency-alpha and ministry-beta in "government" (covered by gov-ceptoar),
-        # university-gamma in "education"; one report of gamma that the body must not see
+        # agency-alpha and ministry-beta in "government" (covered by the sector body
+        # gov-ceptoar), university-gamma in "education" (covered by the ministry
+        # edu-ministry); one report of gamma that the sector body must not see
         sector_pw = "sector-" + os.urandom(9).hex()
         c.admin_json("POST", "/api/v1/sectors", {"code": "government", "name_ja": "政府・行政",
                                                  "name_en": "government"})
@@ -128,6 +129,10 @@ def main():
                                                     "sectors": ["government"]})
         c.admin_json("POST", "/api/v1/orgs/%d/users" % org["id"],
                      {"name": "gov-ceptoar-staff", "password": sector_pw})
+        ministry = c.admin_json("POST", "/api/v1/orgs", {"name": "edu-ministry", "kind": "ministry",
+                                                         "sectors": ["education"]})
+        c.admin_json("POST", "/api/v1/orgs/%d/users" % ministry["id"],
+                     {"name": "edu-ministry-staff", "password": sector_pw})
         c.admin_json("POST", "/api/v1/incidents", {"member": "university-gamma",
                                                    "title": "gamma: lab outage (other sector)"})
         eml = os.path.join(args.shared or "/work/shared", "data", "eml", "eml_parser",
@@ -139,6 +144,7 @@ def main():
         e.update({"CW_URL": c.url, "CW_ANALYST_PW": pw["analyst"], "CW_ALPHA_PW": pw["alpha-staff"],
                   "CW_SECTOR_USER": "gov-ceptoar-staff", "CW_SECTOR_PW": sector_pw,
                   "CW_SECTOR_ORG": "gov-ceptoar", "CW_OTHER_MEMBER": "university-gamma",
+                  "CW_MINISTRY_USER": "edu-ministry-staff", "CW_MINISTRY_PW": sector_pw,
                   "CW_EML": eml, "CW_ARTIFACTS": artifacts, "CW_NODE_MODULES": modules,
                   "CW_CHROMIUM": chromium})
         p = subprocess.run([node, os.path.join(src, "tests", "web", "e2e_incidents.mjs")], env=e,
@@ -178,7 +184,7 @@ def main():
                      "portal-alert.png", "portal-drills.png", "drill-report.png",
                      "portal-sample.png", "portal-indicators.png", "sample-coordinator.png",
                      "indicator.png", "indicators.png", "indicator-add-refused.png",
-                     "indicator-import.png"]:
+                     "indicator-import.png", "ministry-incidents.png", "ministry-info.png"]:
             ck.check(want in shots, "screenshot " + want)
         ck.eq(c.stop(), 0, "the center stops cleanly")
         ck.eq(env.sanitizer_reports(), [], "no sanitizer reports in the center's log")

@@ -5,6 +5,7 @@
 //   CW_URL, CW_ANALYST_PW, CW_ALPHA_PW   as for e2e.mjs
 //   CW_SECTOR_USER, CW_SECTOR_PW         a sector_user of the body covering agency-alpha
 //   CW_OTHER_MEMBER                      a member outside that sector (must not show up)
+//   CW_MINISTRY_USER, CW_MINISTRY_PW     a ministry_user of the ministry covering CW_OTHER_MEMBER
 //   CW_EML                               a real e-mail (shared data) the member submits
 //   CW_ARTIFACTS, CW_NODE_MODULES, CW_CHROMIUM
 // Every check prints ok/FAIL; the exit status is the number of failures (capped).
@@ -206,6 +207,40 @@ try {
   check((await sp.locator('#alert-receipts').innerText()).includes('agency-alpha'), 'forwarded: the receipts show hop 2 to agency-alpha');
   await pageChecks(sp, 'sector alert');
   await shot(sp, 'sector-alert');
+
+  // ------------------------------------------------------------------ ministry
+  step('ministry: its sector\'s reports, information to the center');
+  const np = await newPage('en-US');
+  await signIn(np, URL0, env('CW_MINISTRY_USER'), env('CW_MINISTRY_PW'));
+  await np.locator('#alert-form').waitFor();
+  const nnav = await np.locator('nav').innerText();
+  check(!nnav.includes(en['nav.events']) && !nnav.includes(en['nav.notices']) && !nnav.includes(en['nav.samples']), 'the ministry user\'s navigation has no member pages', nnav.replace(/\s+/g, ' '));
+  check(await np.locator('#al-kind').count() === 0 && await np.locator('#al-sectors').count() === 0, 'a ministry sends information to the center only (no kind, no sectors)');
+  await np.goto(URL0 + '/#/incidents');
+  await np.locator('main table, main .empty').first().waitFor();
+  const ntext = await np.locator('main').innerText();
+  check(ntext.includes(env('CW_OTHER_MEMBER')) && !ntext.includes(HOSTILE_TITLE), 'the ministry sees the report of its sector\'s member, not agency-alpha\'s', ntext.slice(0, 300));
+  await pageChecks(np, 'ministry incidents');
+  await shot(np, 'ministry-incidents');
+  const inc404 = await apiCall(np, 'GET', '/api/v1/incidents/' + incId);
+  check(inc404.status === 404, 'agency-alpha\'s report is "not found" for the ministry', String(inc404.status));
+  await np.goto(URL0 + '/#/alerts');
+  await np.locator('#al-title').fill('Ministry note <b id="pwn-min">x</b>');
+  await np.locator('#al-body').fill('Schools: check the VPN appliance.');
+  await np.locator('#al-send').click();
+  await np.waitForURL(/#\/alerts\/\d+$/);
+  const infoId = np.url().match(/#\/alerts\/(\d+)$/)[1];
+  await np.locator('.alert-title').waitFor();
+  check((await np.locator('h1 .badge').innerText()) === en['akind.ministry_info'] && (await np.locator('.alert-title').innerText()) === 'Ministry note <b id="pwn-min">x</b>', 'the ministry information is sent and shows as text');
+  check((await np.locator('#alert-receipts').innerText()).includes(en['orgkind.coordinator']), 'it goes to the coordinator');
+  await pageChecks(np, 'ministry information');
+  await shot(np, 'ministry-info');
+  await cp.goto(URL0 + '/#/alerts?kind=ministry_info');
+  await cp.locator(`main a[href="#/alerts/${infoId}"]`).click();
+  await cp.locator('#alert-read').waitFor();
+  await cp.locator('#alert-read').click();
+  await cp.locator('#alert-msg .msg-ok').waitFor();
+  check((await cp.locator('#alert-receipts').innerText()).includes('analyst'), 'the coordinator marks the ministry information read (receipt read by analyst)');
 
   // ------------------------------------------------------------------ member: alert, drill
   step('member: the forwarded alert with a read receipt, the drill answered');
