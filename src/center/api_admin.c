@@ -279,7 +279,7 @@ const struct cw_route cw_api_admin_routes[] = {
     {"GET", "/api/v1/health", CW_ACCESS_PUBLIC, health},
     {"GET", "/api/v1/members", CW_ACCESS_ADMIN, members_list},
     {"POST", "/api/v1/members", CW_ACCESS_ADMIN, members_add},
-    {"GET", "/api/v1/sensors", CW_ACCESS_MEMBER_ADMIN, sensors_list},
+    {"GET", "/api/v1/sensors", CW_ACCESS_USER, sensors_list},
     {"POST", "/api/v1/sensors", CW_ACCESS_ADMIN, sensors_add},
     {"POST", "/api/v1/sensors/{id}/revoke", CW_ACCESS_ADMIN, sensors_revoke},
     {"GET", "/api/v1/stats", CW_ACCESS_ADMIN, stats},
