@@ -69,7 +69,7 @@ struct sc_field { /* one database of a kind */
     uint32_t ncmp;
     uint32_t *ex_head;       /* whole-value literals (any length): a hash table of
                               * chains (index + 1) over ex, probed once per value */
-    uint32_t *ex_atom, *ex_next;
+    uint32_t *ex_atom, *ex_next, *ex_hash; /* per entry: atom, chain, full hash */
     uint32_t nex, ex_mask;
     hs_database_t *db;       /* its regex atoms (and short literals when there are
                               * too many to compare), scanned per value; or NULL */
@@ -1114,10 +1114,15 @@ out:
  * stay equal, so case-insensitive atoms land in the chain of their values). */
 static uint32_t ex_hash(const char *s, size_t n)
 {
-    uint64_t x = 0, y = 0;
-    size_t k = n < 8 ? n : 8;
-    memcpy(&x, s, k);
-    memcpy(&y, s + n - k, k);
+    uint64_t x = 0, y;
+    if (n >= 8) { /* two unaligned loads */
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+    } else { /* short: the same bytes at both ends */
+        for (size_t i = 0; i < n; i++)
+            x |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        y = x;
+    }
     x |= 0x2020202020202020ull;
     y |= 0x2020202020202020ull;
     uint64_t h = (x ^ (n * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
@@ -1142,17 +1147,19 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
     f->cmp = malloc(n * sizeof(*f->cmp));
     f->ex_atom = malloc(n * sizeof(*f->ex_atom));
     f->ex_next = malloc(n * sizeof(*f->ex_next));
+    f->ex_hash = malloc(n * sizeof(*f->ex_hash));
     uint32_t cap = 16;
     while (cap < 2 * n)
         cap *= 2;
     f->ex_head = calloc(cap, sizeof(*f->ex_head));
     f->ex_mask = cap - 1;
-    if (!f->cmp || !f->ex_atom || !f->ex_next || !f->ex_head)
+    if (!f->cmp || !f->ex_atom || !f->ex_next || !f->ex_hash || !f->ex_head)
         goto oom;
     for (uint32_t i = 0; i < n; i++) {
         const struct sc_atom *a = &sc->atoms[ids[i]];
         if (!a->regex && a->anchor == (SC_ANCHOR_START | SC_ANCHOR_END)) {
-            uint32_t b = ex_hash(a->s, a->n) & f->ex_mask;
+            uint32_t h = ex_hash(a->s, a->n), b = h & f->ex_mask;
+            f->ex_hash[f->nex] = h;
             f->ex_atom[f->nex] = ids[i];
             f->ex_next[f->nex] = f->ex_head[b];
             f->ex_head[b] = ++f->nex;
@@ -1474,6 +1481,7 @@ void sigma_compiled_free(struct sigma_compiled *sc)
             free(kd->fields[f].ex_head);
             free(kd->fields[f].ex_atom);
             free(kd->fields[f].ex_next);
+            free(kd->fields[f].ex_hash);
         }
         free(kd->fields);
         free(kd->rules);
@@ -1812,7 +1820,10 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
     if (f->db && !(covered && f->db_raw_covers))
         scan(t, f->db, s, n);
     if (f->nex) { /* whole values: one probe */
-        for (uint32_t e = f->ex_head[ex_hash(s, n) & f->ex_mask]; e; e = f->ex_next[e - 1]) {
+        uint32_t h = ex_hash(s, n);
+        for (uint32_t e = f->ex_head[h & f->ex_mask]; e; e = f->ex_next[e - 1]) {
+            if (f->ex_hash[e - 1] != h)
+                continue;
             const struct sc_atom *a = &t->sc->atoms[f->ex_atom[e - 1]];
             if (a->n == n && eq_bytes(a->s, s, n, a->flags & HS_FLAG_CASELESS))
                 mark_atom(t, t->kind, f->ex_atom[e - 1]);

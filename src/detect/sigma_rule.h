@@ -1,7 +1,8 @@
 /* sigma_rule.h - one Sigma rule as a small tree, and its parsers and evaluator.
  *
- * Pipeline: sigma_rule_parse() reads one YAML file (libyaml, bounded: depth,
- * node count, scalar size; aliases and multi-document files are refused) into a
+ * Pipeline: sigma_rule_parse() reads one YAML document (libyaml, bounded: depth,
+ * node count, scalar size; aliases and several documents are refused:
+ * sigma_ruleset_add() splits a stream into its documents first) into a
  * struct sigma_rule whose selections already carry their modifiers applied:
  * every value is a list of alternatives (windash, base64offset and utf16 expand
  * one Sigma value into several byte strings), wildcards are resolved into the
