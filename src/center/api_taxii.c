@@ -322,6 +322,8 @@ static void manifest_get(struct cw_center *c, struct cw_http_request *req,
 
 const struct cw_route cw_api_taxii_routes[] = {
     {"GET", "/api/v1/taxii2/", CW_ACCESS_USER, discovery},
+    /* where TAXII 2.1 (section 4.1) says clients look for discovery */
+    {"GET", "/taxii2/", CW_ACCESS_USER, discovery},
     {"GET", ROOT, CW_ACCESS_USER, api_root},
     {"GET", ROOT "collections/", CW_ACCESS_USER, collections_list},
     C("6f9a7c2e-1b3d-4e58-9a41-0c7d2f1e5a01"),

@@ -282,7 +282,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cw_buf_init(&req->body);
         if (!cw_web_origin_ok(cw_center_web(c), conn))
             return answer_error(req, 403, "cross-origin request refused");
-        if (strncmp(url, "/api/", 5) != 0 && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+        /* everything outside /api/ is the web UI's files, except TAXII discovery */
+        if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/taxii2/") != 0 &&
+            (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
             struct cw_http_response resp;
             memset(&resp, 0, sizeof(resp));
             cw_web_static(cw_center_web(c), url, &resp);

@@ -702,7 +702,7 @@ def main():
             for f in ("stix", "misp", "csv", "plain", "rpz")]
         with open(DOC) as f:
             for p_ in json.load(f)["paths"]:
-                if p_.startswith("/api/v1/taxii2/"):
+                if p_.startswith("/api/v1/taxii2/") or p_ == "/taxii2/":
                     R[("GET", p_)] = [Variant("", p_)]
 
         # ------------------------------------------------------------ the operations
