@@ -2,14 +2,14 @@
 // the coordinator sends to sectors, a sector body forwards to its members, a ministry
 // sends information to the coordinator; every recipient marks what it read and the
 // receipts show who got, read and forwarded what.
-import { h, table, empty, clear } from '../dom.js';
+import { h, table, clear } from '../dom.js';
 import { get, post, qs } from '../api.js';
 import { t, label, getLang } from '../i18n/index.js';
 import { time } from '../fmt.js';
 import { flash } from '../flash.js';
 import { notFound } from './event.js';
 import { receiptsTable } from './incidents.js';
-import { field, input, options, msgArea } from './share_util.js';
+import { field, input, options, msgArea, pagedTable } from './share_util.js';
 
 const KINDS = ['alert', 'advisory', 'ministry_info'];
 
@@ -67,16 +67,18 @@ export async function renderList(ctx) {
   } }, field('f-kind', t('alerts.kind'), options('f-kind', KINDS.map((k) => ({ value: k, name: label('akind', k) })), kind, t('common.all'))),
   h('div', { class: 'field field-buttons' }, h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.apply'))));
   main.append(form);
-  const r = await get('/api/v1/alerts' + qs({ kind, limit: 200 }));
-  const list = r.alerts || [];
-  main.append(list.length ? h('div', { class: 'table-wrap' }, table(t('alerts.title'), [
+  const load = async (after) => {
+    const r = await get('/api/v1/alerts' + qs({ kind, limit: 100, after: after || '' }));
+    return { rows: r.alerts || [], next: r.next_after || 0 };
+  };
+  await pagedTable(main, load, (list) => table(t('alerts.title'), [
     { label: t('common.id'), num: true, cell: (x) => String(x.id) },
     { label: t('alerts.kind'), cell: (x) => kindBadge(x.kind) },
     { label: t('alerts.f.title'), cell: (x) => h('a', { href: '#/alerts/' + x.id }, x.title) },
     { label: t('alerts.col.from'), cell: (x) => x.from_org || t('alerts.coordinator') },
     { label: t('alerts.sectors'), cell: (x) => (x.sectors && x.sectors.length ? x.sectors.join(', ') : t('alerts.all')) },
     { label: t('share.col.sent'), cell: (x) => time(x.sent) },
-  ], list, { cls: 'alerts' })) : empty(t('alerts.empty')));
+  ], list, { cls: 'alerts' }), t('alerts.empty'));
   await sendForm(ctx, main);
 }
 

@@ -9,7 +9,7 @@ import { time, localInputToIso } from '../fmt.js';
 import { flash } from '../flash.js';
 import { notFound } from './event.js';
 import { members } from './events.js';
-import { loadTaxonomy, taxLabel, taxSelect, causeBoxes, checkedValues, field, input, options, msgArea } from './share_util.js';
+import { loadTaxonomy, taxLabel, taxSelect, causeBoxes, checkedValues, field, input, options, msgArea, pagedTable } from './share_util.js';
 
 export const STATUSES = ['reported', 'investigating', 'contained', 'recovered', 'closed'];
 const MEMBER_ROLES = ['member_admin', 'member_user'];
@@ -50,19 +50,12 @@ export async function renderList(ctx) {
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'f-apply' }, t('common.apply')),
     h('a', { class: 'btn', href: '#/incidents' }, t('common.reset'))));
   main.append(form);
-  let r;
-  try {
-    r = await get('/api/v1/incidents' + qs({ member: coord ? f.member : '', fy: f.fy, status: f.status, limit: 200 }));
-  } catch (e) {
-    main.append(h('p', { class: 'msg msg-error', role: 'alert' }, e.message));
-    return;
-  }
-  const list = r.incidents || [];
-  if (!list.length) {
-    main.append(empty(Object.keys(f).length ? t('inc.empty.filtered') : isMember ? t('inc.empty.member') : t('inc.empty')));
-    return;
-  }
-  main.append(h('div', { class: 'table-wrap' }, table(t('inc.title'), [
+  const PAGE = 100;
+  const load = async (after) => {
+    const r = await get('/api/v1/incidents' + qs({ member: coord ? f.member : '', fy: f.fy, status: f.status, limit: PAGE, after: after || '' }));
+    return { rows: r.incidents || [], next: r.next_after || 0 };
+  };
+  const make = (list) => table(t('inc.title'), [
     { label: t('common.id'), num: true, cell: (x) => String(x.id) },
     { label: t('inc.col.title'), cell: (x) => h('a', { href: '#/incidents/' + x.id }, x.title) },
     isMember ? null : { label: t('common.member'), cell: (x) => x.member },
@@ -70,7 +63,12 @@ export async function renderList(ctx) {
     { label: t('inc.col.event'), cell: (x) => taxLabel(tax, 'event', x.event) },
     { label: t('inc.col.reported'), cell: (x) => time(x.reported) },
     { label: t('inc.col.fy'), cell: (x) => t('stats.fyq', { fy: x.fiscal_year, q: x.quarter }) },
-  ].filter(Boolean), list, { cls: 'incidents' })));
+  ].filter(Boolean), list, { cls: 'incidents' });
+  try {
+    await pagedTable(main, load, make, Object.keys(f).length ? t('inc.empty.filtered') : isMember ? t('inc.empty.member') : t('inc.empty'));
+  } catch (e) {
+    main.append(h('p', { class: 'msg msg-error', role: 'alert' }, e.message));
+  }
 }
 
 // The report form. Validation is the center's: its reason is shown as text.

@@ -7,7 +7,7 @@ import { get, post, api, qs, cookieCsrf } from '../api.js';
 import { t, label } from '../i18n/index.js';
 import { time, num } from '../fmt.js';
 import { notFound } from './event.js';
-import { field, input, options, msgArea } from './share_util.js';
+import { field, input, options, msgArea, pagedTable } from './share_util.js';
 
 export const TYPES = ['domain', 'hostname', 'url', 'ipv4', 'ipv6', 'cidr', 'email', 'md5', 'sha1', 'sha256', 'ja3', 'ja4', 'user-agent'];
 export const ISTATES = ['candidate', 'published', 'revoked', 'expired'];
@@ -51,11 +51,13 @@ export async function renderList(ctx) {
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'f-apply' }, t('common.apply')),
     h('a', { class: 'btn', href: '#/indicators' }, t('common.reset'))));
   main.append(form, exportLinks(f));
-  const r = await get('/api/v1/indicators' + qs({ type: f.type, state: coord ? f.state : '', q: f.q, limit: 500 }));
-  // the list API has no TLP filter: the page filters what it got (the export link filters on the server)
-  const list = (r.indicators || []).filter((x) => !f.tlp || x.tlp === f.tlp);
-  if (!list.length) { main.append(empty(coord ? t('ioc.empty') : t('ioc.empty.member'))); return; }
-  main.append(h('div', { class: 'table-wrap' }, table(t('ioc.title'), [
+  // the list API has no TLP filter: each page is filtered here (the export link filters on
+  // the server)
+  const load = async (after) => {
+    const r = await get('/api/v1/indicators' + qs({ type: f.type, state: coord ? f.state : '', q: f.q, limit: 200, after: after || '' }));
+    return { rows: (r.indicators || []).filter((x) => !f.tlp || x.tlp === f.tlp), next: r.next_after || 0 };
+  };
+  await pagedTable(main, load, (list) => table(t('ioc.title'), [
     { label: t('common.id'), num: true, cell: (x) => String(x.id) },
     { label: t('ioc.type'), cell: (x) => x.type },
     { label: t('ioc.value'), cls: 'mono', cell: (x) => h('a', { href: '#/indicators/' + x.id }, x.value) },
@@ -64,7 +66,7 @@ export async function renderList(ctx) {
     { label: t('ioc.confidence'), num: true, cell: (x) => String(x.confidence) },
     { label: t('ioc.sightings'), num: true, cell: (x) => num(x.sightings || 0) },
     { label: t('ioc.last_seen'), cell: (x) => time(x.last_seen) },
-  ], list, { cls: 'indicators' })));
+  ], list, { cls: 'indicators' }), coord ? t('ioc.empty') : t('ioc.empty.member'));
 }
 
 export async function renderOne(ctx) {

@@ -1,7 +1,7 @@
 // Helpers of the information-sharing and indicator pages: the incident taxonomy (labels
 // in the current language come from the taxonomy itself, not from our tables), labelled
 // form fields, and messages that show the center's reason as text.
-import { h, clear } from '../dom.js';
+import { h, clear, empty } from '../dom.js';
 import { get } from '../api.js';
 import { t, getLang } from '../i18n/index.js';
 
@@ -91,3 +91,22 @@ export function reload() {
 }
 
 export const isOrgRole = (role) => role === 'sector_user' || role === 'ministry_user';
+
+// A table read page by page through the API's `after` cursor (`next_after`, 0 or null
+// on the last page), oldest first as the API lists; "Show more" adds the next page.
+// load(after) -> {rows, next}; make(rows) -> a <table>.
+export async function pagedTable(main, load, make, emptyText) {
+  const first = await load(0);
+  if (!first.rows.length && !first.next) { main.append(empty(emptyText)); return; }
+  const tbl = make(first.rows);
+  main.append(h('div', { class: 'table-wrap' }, tbl));
+  let after = first.next;
+  if (!after) return;
+  const more = h('button', { type: 'button', class: 'btn', id: 'more', onclick: async () => {
+    const p = await load(after);
+    tbl.querySelector('tbody').append(...make(p.rows).querySelector('tbody').children);
+    after = p.next;
+    if (!after) more.remove();
+  } }, t('common.more'));
+  main.append(more);
+}
