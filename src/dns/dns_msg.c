@@ -670,6 +670,77 @@ static int ttl_rewrite(uint8_t *pkt, size_t len, uint32_t age, bool set, uint32_
     return 0;
 }
 
+/* Does [lo, hi) overlap a TTL field (offs sorted, 4 bytes each)? */
+static bool hits_ttl(const uint16_t *offs, size_t n, size_t lo, size_t hi)
+{
+    size_t a = 0, b = n; /* the first field that ends after lo */
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if ((size_t)offs[mid] + 4 <= lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < n && offs[a] < hi;
+}
+
+/* Does the name at pos read a TTL byte? Walks it as cw_dns_name_unpack does (the
+ * message parsed, so every pointer goes backwards and the walk ends). */
+static bool name_reads_ttl(const uint8_t *pkt, size_t len, size_t pos, const uint16_t *offs,
+                           size_t n)
+{
+    for (int steps = 0; pos < len && steps < 256; steps++) {
+        uint8_t c = pkt[pos];
+        if ((c & 0xC0) == 0xC0) {
+            if (hits_ttl(offs, n, pos, pos + 2) || pos + 1 >= len)
+                return true;
+            pos = (size_t)(c & 0x3F) << 8 | pkt[pos + 1];
+            continue;
+        }
+        if (hits_ttl(offs, n, pos, pos + 1u + c))
+            return true;
+        if (c == 0)
+            return false;
+        pos += 1u + c;
+    }
+    return true;
+}
+
+int cw_dns_ttl_offsets(const uint8_t *pkt, size_t len, uint16_t *offs, size_t cap)
+{
+    static __thread struct cw_dns_msg m; /* ~4 KB: not on the caller's stack */
+    if (cw_dns_msg_parse(&m, pkt, len))
+        return -1;
+    size_t n = 0;
+    for (unsigned i = 0; i < m.nrr; i++) {
+        if (m.rr[i].type == CW_DNS_T_OPT)
+            continue;
+        if (n == cap)
+            return -1;
+        offs[n++] = m.rr[i].ttl_off;
+    }
+    /* the names a parse reads: the questions' and the owners' (RDATA is not parsed) */
+    size_t pos = CW_DNS_HDR_LEN, next;
+    for (unsigned q = 0; n && q < m.qdcount; q++) {
+        if (name_reads_ttl(pkt, len, pos, offs, n) ||
+            cw_dns_name_unpack(pkt, len, pos, false, NULL, NULL, &next))
+            return -1;
+        pos = next + 4;
+    }
+    for (unsigned i = 0; n && i < m.nrr; i++)
+        if (name_reads_ttl(pkt, len, m.rr[i].name_off, offs, n))
+            return -1;
+    return (int)n;
+}
+
+void cw_dns_ttl_age_at(uint8_t *pkt, const uint16_t *offs, size_t n, uint32_t age)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = rd32(pkt + offs[i]);
+        wr32(pkt + offs[i], t > age ? t - age : 0);
+    }
+}
+
 int cw_dns_ttl_age(uint8_t *pkt, size_t len, uint32_t age, uint32_t *min_ttl)
 {
     return ttl_rewrite(pkt, len, age, false, min_ttl);

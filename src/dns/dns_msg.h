@@ -234,6 +234,17 @@ int cw_dns_reply_rcode(uint8_t *buf, size_t bufsize, size_t limit, const struct 
  * points into TTL bytes and the rewrite would have changed a name (hostile
  * upstream; the message is re-parsed after the rewrite, so this costs 2 parses). */
 int cw_dns_ttl_age(uint8_t *pkt, size_t len, uint32_t age, uint32_t *min_ttl);
+/* The TTL fields of every RR except OPT, for aging a message many times without
+ * parsing it again (the answer cache): their offsets into offs (at most cap), in
+ * message order. Returns the count, or -1 when the message does not parse, has
+ * more than cap such RRs, or when some compression pointer could lead a name
+ * into TTL bytes (then a rewrite might change a name: use cw_dns_ttl_age). Names
+ * are checked as the parser reads them (questions and owners), so a message aged
+ * at these offsets parses as before - what cw_dns_ttl_age checks by re-parsing. */
+int cw_dns_ttl_offsets(const uint8_t *pkt, size_t len, uint16_t *offs, size_t cap);
+/* Subtract age from the TTLs at offs[0..n) (from cw_dns_ttl_offsets on the same
+ * bytes; floor 0): the same result as cw_dns_ttl_age, without a parse. */
+void cw_dns_ttl_age_at(uint8_t *pkt, const uint16_t *offs, size_t n, uint32_t age);
 /* Set every TTL except OPT to ttl (serve-stale: CW_DNS_STALE_TTL, RFC 8767). */
 int cw_dns_ttl_set(uint8_t *pkt, size_t len, uint32_t ttl);
 /* Set the message id (cached answers are replayed to another query). */
