@@ -11,33 +11,16 @@
 //   CW_NODE_MODULES     node_modules with playwright-core (${build}/web-npm/node_modules)
 //   CW_CHROMIUM         the browser (default /usr/bin/chromium)
 // Every check prints "ok"/"FAIL"; the exit status is the number of failures (capped).
-import { createRequire } from 'node:module';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { env, here, state, check, require_, step, ja, en, launch, pageChecks, signIn as signInAt } from './lib.mjs';
 
-const env = (k, d) => { const v = process.env[k]; if (v === undefined && d === undefined) throw new Error('missing ' + k); return v ?? d; };
 const URL0 = env('CW_URL');
 const ART = env('CW_ARTIFACTS');
-const require = createRequire(join(env('CW_NODE_MODULES'), 'noop.js'));
-const { chromium } = require('playwright-core');
-const here = dirname(fileURLToPath(import.meta.url));
-mkdirSync(ART, { recursive: true });
-
-let checks = 0;
-const failures = [];
-function check(cond, what, detail = '') {
-  checks++;
-  if (cond) console.log('  ok    ' + what);
-  else { failures.push(what + ' ' + detail); console.log('  FAIL  ' + what + ' ' + detail); }
-  return cond;
-}
-function require_(cond, what, detail) { if (!check(cond, what, detail)) throw new Error('required: ' + what + ' ' + detail); }
-const step = (s) => console.log('[' + s + ']');
+const { browser, newPage, shot } = await launch(ART, '40[1349]|413|429');
+const { dialogs, consoleErrors } = state;
 
 // i18n: both tables have the same keys, so no label is missing in either language.
-const ja = (await import(join(here, '../../web/src/i18n/ja.js'))).default;
-const en = (await import(join(here, '../../web/src/i18n/en.js'))).default;
 const allKeys = Object.keys(en);
 {
   const missingJa = allKeys.filter((k) => !(k in ja));
@@ -49,88 +32,14 @@ const allKeys = Object.keys(en);
 }
 // No HTML parsing of strings anywhere in the UI's sources: text goes in as text.
 {
-  const { readdirSync, statSync } = await import('node:fs');
   const files = [];
   const walk = (d) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else if (p.endsWith('.js')) files.push(p); } };
   walk(join(here, '../../web/src'));
   const bad = files.filter((f) => /\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\(/.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')));
   check(files.length > 10 && bad.length === 0, 'no web/src file builds HTML from strings (' + files.length + ' files)', JSON.stringify(bad));
 }
-// what the UI shows when a key is missing is the key itself: no rendered page may show one
-const keyRe = new RegExp('(^|\\s)(' + allKeys.map((k) => k.replace(/\./g, '\\.')).join('|') + ')(\\s|$)');
 
-const browser = await chromium.launch({ executablePath: env('CW_CHROMIUM', '/usr/bin/chromium'), args: ['--no-sandbox'] });
-const dialogs = [];
-const consoleErrors = [];
-
-async function newPage(locale) {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale, acceptDownloads: true });
-  const page = await ctx.newPage();
-  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[1349]|413|429)/.test(m.text())) consoleErrors.push(m.text()); });
-  return page;
-}
-
-async function shot(page, name) {
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: join(ART, name + '.png'), fullPage: true });
-}
-
-// Every page: finished (no missing labels, no placeholder text), every form control
-// labelled, nothing injected.
-async function pageChecks(page, name) {
-  const text = await page.locator('body').innerText();
-  const m = text.match(keyRe);
-  check(!m, name + ': no untranslated label key on the page', m ? JSON.stringify(m[2]) : '');
-  check(!/lorem ipsum|placeholder|\bundefined\b|\[object Object\]/i.test(text) && !/\bNaN\b|TODO|FIXME/.test(text), name + ': no placeholder text, undefined or NaN');
-  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-    .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map((el) => el.id || el.name || el.tagName));
-  check(unlabelled.length === 0, name + ': every form control has a label', JSON.stringify(unlabelled));
-  const injected = await page.evaluate(() => ({
-    scripts: document.querySelectorAll('#app script, dialog script').length,
-    imgs: document.querySelectorAll('img[src="x"], [onerror], [onload], #pwn-sig, iframe').length,
-    pwned: window.__pwned || 0,
-  }));
-  check(injected.scripts === 0 && injected.imgs === 0 && !injected.pwned, name + ': no injected element or script ran', JSON.stringify(injected));
-  // WCAG AA contrast of every visible text on the page: the text colour against the
-  // first opaque background behind it; 4.5:1, or 3:1 for large text (24 px, 18.66 px bold)
-  const lowContrast = await page.evaluate(() => {
-    const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(Number); return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
-    const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
-    const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a >= 0.99) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
-    const bad = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    const seen = new Set();
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!el || seen.has(el) || !n.textContent.trim() || el.closest('svg, .sr-only, option, [hidden]')) continue;
-      seen.add(el);
-      const r = el.getBoundingClientRect();
-      if (!r.width || !r.height) continue;
-      const cs = getComputedStyle(el);
-      if (cs.visibility === 'hidden' || cs.display === 'none' || Number(cs.opacity) < 0.99) continue;
-      const fg = parse(cs.color); const bg = bgOf(el);
-      const L1 = lum(fg), L2 = lum(bg);
-      const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
-      const size = parseFloat(cs.fontSize); const bold = Number(cs.fontWeight) >= 700;
-      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
-      if (ratio < need) bad.push(n.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
-    }
-    return bad;
-  });
-  check(lowContrast.length === 0, name + ': every text meets WCAG AA contrast', JSON.stringify(lowContrast.slice(0, 5)));
-  const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
-  check(fits, name + ': fits a 1366 px wide laptop screen (no horizontal scrolling)');
-}
-
-async function signIn(page, name, pw) {
-  await page.goto(URL0 + '/');
-  await page.locator('#login-name').fill(name);
-  await page.locator('#login-password').fill(pw);
-  await page.locator('#login-submit').click();
-  await page.locator('header.top').waitFor();
-}
+const signIn = (page, name, pw) => signInAt(page, URL0, name, pw);
 
 async function apiStatus(page, method, path, headers = {}, body) {
   return page.evaluate(async ([m, p, hd, b]) => {
@@ -436,7 +345,7 @@ try {
   check(consoleErrors.length === 0, 'no script errors in the browser console', JSON.stringify(consoleErrors.slice(0, 5)));
 } catch (e) {
   console.log('  FAIL  ' + (e && e.stack ? e.stack : e));
-  failures.push(String(e));
+  state.failures.push(String(e));
   // what the browser showed when it stopped
   let k = 0;
   for (const c of browser.contexts()) for (const p of c.pages()) {
@@ -446,7 +355,7 @@ try {
 } finally {
   await browser.close();
 }
-writeFileSync(join(ART, 'e2e-result.json'), JSON.stringify({ checks, failures }, null, 1));
-console.log(`e2e: ${checks} checks, ${failures.length} failed; screenshots in ${ART}`);
-exitCode = Math.min(failures.length, 100);
+writeFileSync(join(ART, 'e2e-result.json'), JSON.stringify({ checks: state.checks, failures: state.failures }, null, 1));
+console.log(`e2e: ${state.checks} checks, ${state.failures.length} failed; screenshots in ${ART}`);
+exitCode = Math.min(state.failures.length, 100);
 process.exit(exitCode);
