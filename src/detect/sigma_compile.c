@@ -1130,6 +1130,21 @@ static uint32_t ex_hash(const char *s, size_t n)
     return (uint32_t)(h ^ (h >> 32));
 }
 
+/* Compare list order: anchored first, then the unanchored ones grouped by their
+ * first byte (case-folded), so one memchr pass serves a group. */
+static int cmp_order(const void *x, const void *y)
+{
+    const struct sc_cmp *a = x, *b = y;
+    if (!a->anchor != !b->anchor)
+        return a->anchor ? -1 : 1;
+    if (a->anchor)
+        return 0;
+    unsigned ca = (unsigned char)(a->n ? a->s[0] : 0), cb = (unsigned char)(b->n ? b->s[0] : 0);
+    ca = ca >= 'A' && ca <= 'Z' ? ca + 32 : ca;
+    cb = cb >= 'A' && cb <= 'Z' ? cb + 32 : cb;
+    return ca < cb ? -1 : ca > cb;
+}
+
 /* Field fi's atoms ids[0..n): literals of >= SC_MIN_LIT bytes into the kind's
  * literal database (lits), shorter ones into the compare list (unanchored ones
  * only while few), the rest (regexes) into the field's own database. Reorders
@@ -1190,6 +1205,7 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
             ids[ndb++] = ids[i];
         }
     }
+    qsort(f->cmp, f->ncmp, sizeof(*f->cmp), cmp_order);
     return ndb ? build_db(sc, ids, ndb, &f->db) : 0;
 oom:
     snprintf(sc->why, sizeof(sc->why), "out of memory");
@@ -1780,33 +1796,49 @@ static bool eq_bytes(const char *a, const char *b, size_t n, bool caseless)
     return true;
 }
 
-/* Does short literal a occur in s[0..n) where its anchor says? */
+/* Does the anchored short literal a occur in s[0..n) where its anchor says? */
 static bool cmp_hit(const struct sc_cmp *a, const char *s, size_t n)
 {
-    bool caseless = a->caseless;
-    uint8_t anchor = a->anchor;
-    if (a->n > n || (!a->n && anchor != (SC_ANCHOR_START | SC_ANCHOR_END)))
+    if (a->n > n)
         return false;
-    switch (anchor) {
-    case SC_ANCHOR_START | SC_ANCHOR_END: return a->n == n && eq_bytes(a->s, s, n, caseless);
-    case SC_ANCHOR_START: return eq_bytes(a->s, s, a->n, caseless);
-    case SC_ANCHOR_END: return eq_bytes(a->s, s + n - a->n, a->n, caseless);
-    default: break;
+    switch (a->anchor) {
+    case SC_ANCHOR_START | SC_ANCHOR_END: return a->n == n && eq_bytes(a->s, s, n, a->caseless);
+    case SC_ANCHOR_START: return eq_bytes(a->s, s, a->n, a->caseless);
+    default: return eq_bytes(a->s, s + n - a->n, a->n, a->caseless);
     }
-    unsigned char c0 = (unsigned char)a->s[0];
-    if (caseless && ((c0 | 0x20) < 'a' || (c0 | 0x20) > 'z')) /* not a letter: memchr */
-        caseless = false;
-    for (size_t i = 0; i + a->n <= n; i++) {
-        if (!caseless) {
-            const char *q = memchr(s + i, c0, n - a->n + 1 - i);
-            if (!q)
-                return false;
-            i = (size_t)(q - s);
+}
+
+/* The unanchored short literals g[0..ng) (one first byte, case-folded) in
+ * s[0..n): one pass of memchr over that byte (both cases for a letter), each
+ * occurrence checked against every literal of the group not yet seen. */
+static void cmp_group(struct sigma_cthread *t, const struct sc_cmp *g, uint32_t ng, const char *s,
+                      size_t n)
+{
+    unsigned char c = (unsigned char)g[0].s[0];
+    bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+    uint32_t left = 0;
+    for (uint32_t k = 0; k < ng; k++)
+        left += !atom_seen(t, g[k].atom);
+    for (size_t i = 0; i < n && left;) {
+        const char *q;
+        if (letter) {
+            const char *lo = memchr(s + i, c | 0x20, n - i);
+            const char *up = memchr(s + i, c & ~0x20, lo ? (size_t)(lo - (s + i)) : n - i);
+            q = up ? up : lo;
+        } else {
+            q = memchr(s + i, c, n - i);
         }
-        if (eq_bytes(a->s, s + i, a->n, a->caseless))
-            return true;
+        if (!q)
+            return;
+        i = (size_t)(q - s);
+        for (uint32_t k = 0; k < ng; k++)
+            if (g[k].n <= n - i && !atom_seen(t, g[k].atom) &&
+                eq_bytes(g[k].s, s + i, g[k].n, g[k].caseless)) {
+                mark_atom(t, t->kind, g[k].atom);
+                left--;
+            }
+        i++;
     }
-    return false;
 }
 
 /* One value of field fi: into the literal scan (unless covered by the raw line),
@@ -1829,12 +1861,19 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
                 mark_atom(t, t->kind, f->ex_atom[e - 1]);
         }
     }
-    for (uint32_t i = 0; i < f->ncmp; i++) {
+    uint32_t i = 0;
+    for (; i < f->ncmp && f->cmp[i].anchor; i++) { /* anchored: compares */
         const struct sc_cmp *c = &f->cmp[i];
-        if ((covered && !c->anchor) || atom_seen(t, c->atom))
-            continue;
-        if (cmp_hit(c, s, n))
+        if (!atom_seen(t, c->atom) && cmp_hit(c, s, n))
             mark_atom(t, t->kind, c->atom);
+    }
+    while (i < f->ncmp) { /* unanchored: a group per first byte */
+        uint32_t j = i + 1;
+        while (j < f->ncmp && !cmp_order(&f->cmp[i], &f->cmp[j]))
+            j++;
+        if (!covered) /* a covered value lies in the raw line, which is taken too */
+            cmp_group(t, f->cmp + i, j - i, s, n);
+        i = j;
     }
 }
 
