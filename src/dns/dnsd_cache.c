@@ -49,6 +49,11 @@ static uint64_t key_hash(const struct cw_dnsd_cache_key *k)
     return mix(h, w);
 }
 
+static uint16_t filter_bit(uint64_t h)
+{
+    return (uint16_t)(1u << (h >> 60));
+}
+
 static uint8_t *ttl_off(struct cw_dnsd_cache_entry *e) /* not aligned: memcpy only */
 {
     return e->data + e->qname_len + e->len;
@@ -61,9 +66,16 @@ int cw_dnsd_cache_init(struct cw_dnsd_cache *c, size_t max_entries, uint32_t max
     c->max_entries = max_entries ? max_entries : 1;
     c->nslots = MIN_SLOTS; /* grows with the entries (grow()): a small table stays in cache */
     c->slots = calloc(c->nslots, sizeof(*c->slots));
+    c->filter = calloc(c->nslots, sizeof(*c->filter));
     c->max_ttl = max_ttl;
     c->stale_ms = stale_ms;
-    return c->slots ? 0 : -1;
+    if (c->slots && c->filter)
+        return 0;
+    free(c->slots);
+    free(c->filter);
+    c->slots = NULL;
+    c->filter = NULL;
+    return -1;
 }
 
 void cw_dnsd_cache_release(struct cw_dnsd_cache *c)
@@ -75,6 +87,7 @@ void cw_dnsd_cache_release(struct cw_dnsd_cache *c)
         e = n;
     }
     free(c->slots);
+    free(c->filter);
     memset(c, 0, sizeof(*c));
 }
 
@@ -105,7 +118,10 @@ static void lru_front(struct cw_dnsd_cache *c, struct cw_dnsd_cache_entry *e)
 static struct cw_dnsd_cache_entry **find(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k,
                                          uint64_t h)
 {
-    struct cw_dnsd_cache_entry **pp = &c->slots[h & (c->nslots - 1)];
+    size_t i = h & (c->nslots - 1);
+    if (!(c->filter[i] & filter_bit(h)))
+        return &c->none;
+    struct cw_dnsd_cache_entry **pp = &c->slots[i];
     for (; *pp; pp = &(*pp)->next) {
         struct cw_dnsd_cache_entry *e = *pp;
         if (e->hash == h && e->qtype == k->qtype && e->qclass == k->qclass && e->view == k->view &&
@@ -123,16 +139,23 @@ static void grow(struct cw_dnsd_cache *c)
         return;
     size_t ns = c->nslots * 2;
     struct cw_dnsd_cache_entry **slots = calloc(ns, sizeof(*slots));
-    if (!slots)
+    uint16_t *filter = calloc(ns, sizeof(*filter));
+    if (!slots || !filter) {
+        free(slots);
+        free(filter);
         return;
+    }
     for (size_t i = 0; i < c->nslots; i++)
         for (struct cw_dnsd_cache_entry *e = c->slots[i], *next; e; e = next) {
             next = e->next;
             e->next = slots[e->hash & (ns - 1)];
             slots[e->hash & (ns - 1)] = e;
+            filter[e->hash & (ns - 1)] |= filter_bit(e->hash);
         }
     free(c->slots);
+    free(c->filter);
     c->slots = slots;
+    c->filter = filter;
     c->nslots = ns;
 }
 
@@ -140,6 +163,10 @@ static void remove_entry(struct cw_dnsd_cache *c, struct cw_dnsd_cache_entry **p
 {
     struct cw_dnsd_cache_entry *e = *pp;
     *pp = e->next;
+    size_t i = e->hash & (c->nslots - 1);
+    c->filter[i] = 0; /* the bits of the chain's other entries */
+    for (struct cw_dnsd_cache_entry *o = c->slots[i]; o; o = o->next)
+        c->filter[i] |= filter_bit(o->hash);
     lru_unlink(c, e);
     c->n--;
     free(e);
@@ -244,6 +271,7 @@ int cw_dnsd_cache_put(struct cw_dnsd_cache *c, const struct cw_dnsd_cache_key *k
     pp = &c->slots[h & (c->nslots - 1)];
     e->next = *pp;
     *pp = e;
+    c->filter[h & (c->nslots - 1)] |= filter_bit(h);
     lru_front(c, e);
     c->n++;
     c->inserted++;

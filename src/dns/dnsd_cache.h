@@ -13,8 +13,13 @@
  * An expired entry is kept for stale_ms more (RFC 8767) and only handed out by
  * cw_dnsd_cache_get_stale(), when the upstreams failed, with TTL 30.
  *
- * Memory: every entry is one malloc (key and message inline); at most max_entries
- * entries, least recently used evicted first (counted in ->evicted). One thread
+ * A hit ages the copy at TTL offsets found when the answer was stored (no parse;
+ * cw_dns_ttl_offsets), or by re-parsing when those offsets were refused.
+ *
+ * Memory: every entry is one malloc (key, message and TTL offsets inline); at most
+ * max_entries entries, least recently used evicted first (counted in ->evicted).
+ * The slot table grows with the entries (not sized for the limit up front) and
+ * carries a 16-bit filter per slot, so a miss rarely reads an entry. One thread
  * (the event loop): no locking. */
 #ifndef CW_DNS_DNSD_CACHE_H
 #define CW_DNS_DNSD_CACHE_H
@@ -27,6 +32,9 @@ struct cw_dnsd_cache_entry;
 
 struct cw_dnsd_cache {
     struct cw_dnsd_cache_entry **slots;
+    uint16_t *filter;     /* [nslots]: one bit per entry in the chain (by hash), so a
+                             name that is not cached costs no read of an entry */
+    struct cw_dnsd_cache_entry *none; /* always NULL: where a filtered miss points */
     size_t nslots, n, max_entries;
     struct cw_dnsd_cache_entry *lru_head, *lru_tail; /* head = most recent */
     uint32_t max_ttl;
