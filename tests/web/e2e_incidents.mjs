@@ -202,9 +202,13 @@ try {
   await shot(sp, 'sector-incidents');
   await sp.goto(URL0 + '/#/alerts/' + alertId);
   await sp.locator('#alert-forward').waitFor();
-  await sp.locator('#alert-forward').click();
+  await sp.locator('#alert-read').click();
   await sp.locator('#alert-msg .msg-ok').waitFor();
-  check((await sp.locator('#alert-receipts').innerText()).includes('agency-alpha'), 'forwarded: the receipts show hop 2 to agency-alpha');
+  check((await sp.locator('#alert-receipts').innerText()).includes(env('CW_SECTOR_USER')), 'the sector body\'s receipt: read by its user');
+  await sp.locator('#alert-forward').click();
+  await sp.waitForFunction(() => document.querySelector('#alert-receipts')?.textContent.includes('agency-alpha'));
+  check(true, 'forwarded: the receipts show hop 2 to agency-alpha');
+  check(await sp.locator('#alert-read').isDisabled(), 'its own receipt stays read (the members\' unread hop-2 receipts do not re-enable "Mark as read")');
   await pageChecks(sp, 'sector alert');
   await shot(sp, 'sector-alert');
 

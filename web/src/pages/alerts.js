@@ -102,7 +102,9 @@ export async function renderOne(ctx) {
       h('dt', null, t('share.col.sent')), h('dd', null, time(a.sent)),
       h('dt', null, t('alerts.sectors')), h('dd', null, a.sectors && a.sectors.length ? a.sectors.join(', ') : t('alerts.all'))),
     h('p', { class: 'prose', id: 'alert-body' }, a.body || t('common.none'))));
-  const mine = (a.receipts || []).filter((x) => !x.read);
+  // the caller's own receipt (a sector body also sees those it made by forwarding)
+  const myKind = coord ? 'coordinator' : { sector_user: 'sector_body', ministry_user: 'ministry' }[session.role] || 'member';
+  const mine = (a.receipts || []).filter((x) => x.to_kind === myKind && !x.read);
   if (!coord || a.kind === 'ministry_info') {
     main.append(h('div', { class: 'actions panel' },
       h('button', { type: 'button', class: 'btn btn-primary', id: 'alert-read', disabled: !mine.length, onclick: async () => {
