@@ -580,8 +580,10 @@ def main():
               "records_per_min over the last 10 minutes")
         ck.eq((a["silent"], q["silent"]), (False, True),
               "silent: a sensor that just sent is not, one never seen is")
-        ck.eq(acme.req("GET", "/api/v1/sensors").status, 403,
-              "a member user may not list sensors (member admins may)")
+        r = acme.req("GET", "/api/v1/sensors")
+        ck.eq(r.status, 200, "a member's people see their sensors' health")
+        ck.eq(sorted(x["name"] for x in r.json()["sensors"]), ["acme-gw", "acme-quiet"],
+              "... only their own member's sensors")
 
         # ------------------------------------------------------------ live counters
         print("[live counters (SSE)]")
