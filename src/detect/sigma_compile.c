@@ -97,6 +97,8 @@ struct sc_kind {
                                 * sec_cl[sec_off[r] .. sec_off[r+1]) */
     uint32_t *sec_cl;          /* nsec + 1: clause -> sec_atoms[sec_cl[c] .. sec_cl[c+1]) */
     uint32_t *sec_atoms;
+    uint64_t *computed;        /* per atom: checked on every record of the kind (so an
+                                * atom not seen did not occur: evaluation hints) */
     hs_database_t *lit_db;     /* every literal atom of every field, deduplicated by
                                 * bytes + case: scanned once over the record's buffer */
     uint32_t npats;
@@ -129,6 +131,7 @@ struct sigma_cthread {
     const struct sigma_compiled *sc;
     uint32_t candidates;
     bool scan_failed;
+    bool hints;                /* the candidate loop: amatch is complete */
     char *buf;                 /* the record's literal scan buffer: copied values, then
                                 * (in raw mode) the raw line */
     size_t nbuf, capbuf;
@@ -158,6 +161,8 @@ struct sigma_compiled {
     hs_scratch_t *proto;
     struct sigma_cthread *pool[SC_POOL];
     struct sigma_compiled_stats st;
+    const struct sigma_alt **amap_k; /* alternative -> its literal atom (eval hints) */
+    uint32_t *amap_v, amap_n, amap_cap;
     char **owned; /* extracted regex literals (atom bytes) */
     uint32_t nowned, capowned;
     bool regex_ok; /* PCRE2 newline convention is LF, as Hyperscan's */
@@ -431,6 +436,59 @@ static bool small_domain(int fid)
 }
 
 /* Add alt's atom to clause c. false: alt has no atom (the clause must go). */
+static uint32_t amap_slot(const struct sigma_alt *a, uint32_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (cap - 1);
+}
+
+/* Remember that alternative a's literal piece is atom id. 0 or -1 (memory). */
+static int amap_put(struct sigma_compiled *sc, const struct sigma_alt *a, uint32_t id)
+{
+    if ((sc->amap_n + 1) * 2 > sc->amap_cap) {
+        uint32_t nc = sc->amap_cap ? sc->amap_cap * 2 : 1024;
+        const struct sigma_alt **nk = calloc(nc, sizeof(*nk));
+        uint32_t *nv = calloc(nc, sizeof(*nv));
+        if (!nk || !nv) {
+            free(nk);
+            free(nv);
+            return -1;
+        }
+        for (uint32_t i = 0; i < sc->amap_cap; i++) {
+            if (!sc->amap_k[i])
+                continue;
+            uint32_t j = amap_slot(sc->amap_k[i], nc);
+            while (nk[j])
+                j = (j + 1) & (nc - 1);
+            nk[j] = sc->amap_k[i];
+            nv[j] = sc->amap_v[i];
+        }
+        free(sc->amap_k);
+        free(sc->amap_v);
+        sc->amap_k = nk;
+        sc->amap_v = nv;
+        sc->amap_cap = nc;
+    }
+    uint32_t j = amap_slot(a, sc->amap_cap);
+    while (sc->amap_k[j] && sc->amap_k[j] != a)
+        j = (j + 1) & (sc->amap_cap - 1);
+    sc->amap_n += !sc->amap_k[j];
+    sc->amap_k[j] = a;
+    sc->amap_v[j] = id;
+    return 0;
+}
+
+/* The literal atom of alternative a, or UINT32_MAX. */
+static uint32_t amap_get(const struct sigma_compiled *sc, const struct sigma_alt *a)
+{
+    if (!sc->amap_cap)
+        return UINT32_MAX;
+    for (uint32_t j = amap_slot(a, sc->amap_cap); sc->amap_k[j]; j = (j + 1) & (sc->amap_cap - 1))
+        if (sc->amap_k[j] == a)
+            return sc->amap_v[j];
+    return UINT32_MAX;
+}
+
 static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
                      const struct sigma_alt *alt, uint32_t key, struct clause *c, bool *oom)
 {
@@ -453,6 +511,8 @@ static bool alt_atom(struct sigma_compiled *sc, const struct sigma_test *t,
                          (off + (uint32_t)len == alt->n ? SC_ANCHOR_END : 0);
         unsigned fl = HS_FLAG_SINGLEMATCH | (t->flags & SIGMA_F_CASED ? 0 : HS_FLAG_CASELESS);
         id = atom_id(sc, key, alt->s + off, (uint32_t)len, fl, false, anchor);
+        if (id >= 0 && amap_put(sc, alt, (uint32_t)id))
+            *oom = true;
         score = len > 16 ? 16 : len;
         score += (anchor & SC_ANCHOR_START ? 2 : 0) + (anchor & SC_ANCHOR_END ? 2 : 0);
     }
@@ -1344,6 +1404,12 @@ static int build_kind(struct sigma_compiled *sc, uint32_t k, const struct cnf *t
     for (uint32_t a = 0; a < sc->natoms; a++)
         used[a] = kd->atom_off[a + 1] > kd->atom_off[a];
     mark_used(kd, used);
+    kd->computed = calloc(sc->natoms / 64 + 1, sizeof(*kd->computed));
+    if (!kd->computed)
+        goto oom;
+    for (uint32_t a = 0; a < sc->natoms; a++) /* regexes are prefilters: never "absent" */
+        if (used[a] && !sc->atoms[a].regex)
+            kd->computed[a >> 6] |= 1ull << (a & 63);
     /* fields: group the kind's atoms by field (fid; JSON/keyword: fid + name) */
     for (uint32_t key = 0; key < sc->nkeys; key++) {
         if (done[key])
@@ -1507,6 +1573,7 @@ void sigma_compiled_free(struct sigma_compiled *sc)
         free(kd->sec_off);
         free(kd->sec_cl);
         free(kd->sec_atoms);
+        free(kd->computed);
         if (kd->lit_db)
             hs_free_database(kd->lit_db);
         free(kd->pat_len);
@@ -1515,6 +1582,8 @@ void sigma_compiled_free(struct sigma_compiled *sc)
     }
     if (sc->proto)
         hs_free_scratch(sc->proto);
+    free(sc->amap_k);
+    free(sc->amap_v);
     for (uint32_t i = 0; i < sc->nowned; i++)
         free(sc->owned[i]);
     free(sc->owned);
@@ -1536,6 +1605,21 @@ void sigma_compiled_get_stats(const struct sigma_compiled *sc, struct sigma_comp
 
 /* -- matching ------------------------------------------------------------------ */
 
+static inline bool atom_seen(const struct sigma_cthread *t, uint32_t id);
+
+/* Evaluation hint: a glob whose literal atom the kind checks on every record and
+ * that did not occur cannot match any value of its field (every value the
+ * evaluator can fetch was scanned, raw and normalised). */
+static bool alt_absent(void *arg, const struct sigma_alt *a)
+{
+    const struct sigma_cthread *t = arg;
+    if (!t->hints || t->scan_failed)
+        return false;
+    uint32_t id = amap_get(t->sc, a);
+    return id != UINT32_MAX && ((t->kind->computed[id >> 6] >> (id & 63)) & 1) &&
+           !atom_seen(t, id);
+}
+
 static struct sigma_cthread *cthread_new(const struct sigma_compiled *sc)
 {
     struct sigma_cthread *t = calloc(1, sizeof(*t));
@@ -1553,6 +1637,7 @@ static struct sigma_cthread *cthread_new(const struct sigma_compiled *sc)
         cthread_free(t);
         return NULL;
     }
+    sigma_evalctx_set_hint(t->ec, alt_absent, t);
     return t;
 }
 
@@ -2025,11 +2110,9 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
             t->bits[r >> 6] |= 1ull << (r & 63);
         t->have[r] = 0;
     }
-    for (uint32_t i = 0; i < t->nalist; i++)
-        t->amatch[t->alist[i] >> 6] = 0;
-    t->nalist = 0;
     if (t->scan_failed)
         memset(t->bits, 0xff, words * sizeof(*t->bits));
+    t->hints = true;
     for (uint32_t w = 0; w < words; w++) {
         uint64_t b = t->bits[w];
         while (b) {
@@ -2047,6 +2130,10 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
                 fn(arg, e, &why);
         }
     }
+    t->hints = false;
+    for (uint32_t i = 0; i < t->nalist; i++)
+        t->amatch[t->alist[i] >> 6] = 0;
+    t->nalist = 0;
     return hits;
 }
 

@@ -34,6 +34,8 @@ struct sigma_evalctx {
     char num[2][32];            /* integer values rendered as text */
     char url[EVAL_URL_MAX];
     char urlraw[EVAL_URL_MAX];
+    sigma_absent_fn absent;     /* hint: this glob matches nothing in the record */
+    void *absent_arg;
 };
 
 struct sigma_evalctx *sigma_evalctx_new(void)
@@ -61,6 +63,12 @@ void sigma_evalctx_free(struct sigma_evalctx *c)
     pcre2_match_context_free(c->mc);
     cw_arena_release(&c->arena);
     free(c);
+}
+
+void sigma_evalctx_set_hint(struct sigma_evalctx *c, sigma_absent_fn fn, void *arg)
+{
+    c->absent = fn;
+    c->absent_arg = arg;
 }
 
 void sigma_evalctx_reset(struct sigma_evalctx *c, const struct cw_record *r)
@@ -414,7 +422,10 @@ static bool alt_match(const struct sigma_test *t, const struct sigma_alt *a, str
         field_value(c, t->ref_fid, a->s, 1, &o);
         return o.present && str_rel(v->s, v->n, o.s, o.n, t->ref_match, cased);
     }
-    default: return sigma_glob(a->s, a->n, v->s, v->n, cased);
+    default:
+        if (c->absent && c->absent(c->absent_arg, a))
+            return false;
+        return sigma_glob(a->s, a->n, v->s, v->n, cased);
     }
 }
 

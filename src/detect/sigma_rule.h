@@ -171,6 +171,12 @@ struct sigma_evalctx *sigma_evalctx_new(void);   /* NULL on allocation failure *
 void sigma_evalctx_free(struct sigma_evalctx *c);
 /* Point the scratch at a record (forgets the previous record's JSON view). */
 void sigma_evalctx_reset(struct sigma_evalctx *c, const struct cw_record *r);
+/* An optional hint (sigma_compile.c sets one on its own contexts): fn(arg, a)
+ * true means alternative a (a glob) matches no value of its field in the
+ * current record, so the compare is skipped; it must never say so wrongly.
+ * fn NULL: no hint (the default). */
+typedef bool (*sigma_absent_fn)(void *arg, const struct sigma_alt *a);
+void sigma_evalctx_set_hint(struct sigma_evalctx *c, sigma_absent_fn fn, void *arg);
 
 /* Does the rule fire on the context's record? why may be NULL. */
 bool sigma_eval_rule(const struct sigma_rule *rule, struct sigma_evalctx *c,
