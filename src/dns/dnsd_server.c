@@ -208,6 +208,12 @@ struct server {
     uint8_t rx[TCP_MSG_MAX + 1];
     uint8_t hit[TCP_MSG_MAX]; /* a cache hit's answer (send_relayed copies it to out) */
     unsigned list_idx[CW_DNSD_MAX_RPZ * 4];
+    struct list_memo {        /* the metrics list of a zone (cw_dnsd_metrics_list takes a */
+        uint64_t gen;         /* mutex and compares names): valid while policy gen lives, */
+        const void *zone;     /* which keeps the zone (and its address) alive */
+        unsigned idx;
+    } list_memo[8];
+    unsigned list_memo_next;
     struct udp_batch ub;
     struct query *free_q;     /* finished queries kept for reuse (arena's first chunk too) */
     unsigned nfree_q;
@@ -667,6 +673,23 @@ static void send_rcode(struct server *s, struct query *q, int rcode, const char 
 
 /* Answer from a policy rule. Returns false when the rule means "resolve normally"
  * (PASSTHRU, TCP-ONLY over TCP). */
+/* The metrics list index of the zone m matched in (under policy p). */
+static unsigned list_of(struct server *s, const struct cw_dnsd_policy *p,
+                        const struct cw_rpz_match *m)
+{
+    if (m->zone_index >= sizeof(s->list_idx) / sizeof(s->list_idx[0]))
+        return CW_DNSD_MAX_LISTS;
+    uint64_t gen = p ? p->gen : 0;
+    const void *zone = m->zone ? (const void *)m->zone : (const void *)m->zone_name;
+    for (unsigned i = 0; gen && zone && i < 8; i++)
+        if (s->list_memo[i].gen == gen && s->list_memo[i].zone == zone)
+            return s->list_memo[i].idx;
+    unsigned idx = cw_dnsd_metrics_list(&s->met, m->zone_name ? m->zone_name : "?");
+    if (gen && zone)
+        s->list_memo[s->list_memo_next++ % 8] = (struct list_memo){gen, zone, idx};
+    return idx;
+}
+
 static bool apply_policy(struct server *s, struct query *q, const struct cw_rpz_match *m,
                          bool filtered)
 {
@@ -674,9 +697,7 @@ static bool apply_policy(struct server *s, struct query *q, const struct cw_rpz_
         return false;
     if (m->action == CW_RPZ_ACT_TCP_ONLY && q->tcp)
         return false;
-    unsigned li = m->zone_index < sizeof(s->list_idx) / sizeof(s->list_idx[0])
-                      ? cw_dnsd_metrics_list(&s->met, m->zone_name ? m->zone_name : "?")
-                      : CW_DNSD_MAX_LISTS;
+    unsigned li = list_of(s, q->pol, m);
     if (q->view < CW_DNSD_MAX_VIEWS)
         atomic_fetch_add_explicit(&s->met.blocks[q->view][li], 1, memory_order_relaxed);
     if (m->action == CW_RPZ_ACT_DROP) {
