@@ -1,12 +1,14 @@
-/* sigma_compile.c - Hyperscan prefilter over a rule set (see sigma_compile.h).
+/* sigma_compile.c - prefilter over a rule set (see sigma_compile.h).
  *
- * Build: rules -> trigger sets of atoms (deduplicated by field key, flags and
- * bytes) -> per record kind: rule list, always-candidate list, atom -> rule map
- * (CSR), one literal database over all fields + per-field databases for regexes
- * and short literals -> one prototype scratch allocated against every database.
- * Detect: fetch into one segmented buffer, scan once, mark (field and anchors
- * checked per match), evaluate marked rules with the reference evaluator (exact
- * by construction). */
+ * Build: rules -> trigger formulas of atoms (deduplicated by field key, flags,
+ * anchors and bytes) -> per record kind: rule list, always-candidate list,
+ * primary atom -> rules map (CSR), secondary clauses, one literal database over
+ * all fields, whole-value hash tables, short-literal compare lists, per-field
+ * regex databases -> one prototype scratch allocated against every database.
+ * Detect: fetch the values (spans of the raw line or copies), scan once, compare,
+ * probe, mark; check the secondary clauses of rules whose primary held; evaluate
+ * the candidates with the reference evaluator and a hint (exact by
+ * construction). */
 #include "detect/sigma_compile.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,37 +1,39 @@
-/* sigma_compile.h - a rule set compiled for throughput: Hyperscan prefilter +
- * the reference evaluator on candidates only.
+/* sigma_compile.h - a rule set compiled for throughput: a prefilter + the
+ * reference evaluator on candidates only.
  *
- * Design (docs/performance.md "Detection"): every rule gets a *trigger set*, a
- * list of string atoms of which at least one must occur in some field value
- * whenever the rule fires. It is derived from the condition tree: a selection is
- * the union of its groups' sets, a group (AND of tests) takes the best set of
- * any one test, `a and b` the better of the two, `a or b` the union; a string
- * test (equals / contains / startswith / endswith, wildcards allowed) gives,
- * per alternative, its longest literal piece (caseless unless |cased); a regex
- * gives itself compiled by Hyperscan in prefilter mode (a superset of PCRE2's
- * matches). Anything that can fire without a string occurring (`not`, null,
- * exists, cidr, numeric compares, fieldref, a pure wildcard, a regex Hyperscan
- * refuses) has no trigger set: the rule is an "always candidate".
+ * Design (docs/performance.md "Detection performance (Sigma)"): every rule gets a
+ * *trigger formula*, an AND of up to 8 clauses, each an OR of atoms, such that
+ * whenever the rule fires every clause has an atom that occurs in its field. A
+ * string test (equals / contains / startswith / endswith, wildcards allowed)
+ * gives, per alternative, its longest literal piece, anchored at the value's ends
+ * when it touches them (caseless unless |cased; the empty value is an atom too);
+ * a regex gives itself (Hyperscan prefilter mode, a superset of PCRE2's matches)
+ * and, as clauses of their own, the literals every match must contain (a
+ * conservative reader of the pattern). Anything that can fire without a string
+ * occurring (`not`, null, exists, cidr, numeric compares, fieldref, a pure
+ * wildcard) gives no requirement; a rule with no clause is an "always candidate".
  *
- * Per record kind (enum cw_kind), the literal atoms (>= 3 bytes) of every field
- * go into one Hyperscan literal database; regexes and shorter literals stay in
- * a database per field (or, when all are whole values, in a compare list). A
- * field is a record field id, a Sigma name looked up in raw JSON, or the keyword
- * pseudo field = every string value + the raw line. A record's field values are
- * fetched exactly as the evaluator fetches them (sigma_eval_field) and copied
- * into one buffer as segments (URL fields also in their normalised form when it
- * differs), scanned once; a literal match counts only inside a segment of its
- * field (anchors at the segment's ends). Every matching atom marks its
- * rules, and only marked rules plus the always candidates are evaluated, in rule
- * order, by sigma_logsource_admits + sigma_eval_rule. A prefilter may only add
- * candidates, never remove a rule that fires, so the detections (and their
- * order) are those of the reference path by construction; tests/unit/
- * test_sigma_compile.c checks it on random and real rules.
+ * A rule's most selective clause is its primary: only primary atoms lead to rules;
+ * the other clauses are checked, for rules whose primary held, against the set of
+ * atoms that occurred (a secondary clause needing a regex or short literal that no
+ * primary needs counts as true and is never computed). Per record kind, literals
+ * of >= 4 bytes go into one Hyperscan literal database scanned once per record
+ * (the raw line, with field values as spans of it, plus copies of values it does
+ * not hold); whole-value literals into a hash table per field; shorter literals
+ * are compared; regexes some primary needs get a per-field database. Field values
+ * are fetched exactly as the evaluator fetches them (sigma_eval_field; URL fields
+ * also normalised). Candidates are evaluated in rule order by
+ * sigma_logsource_admits + sigma_eval_rule, with a hint: a glob whose literal atom
+ * the kind checks on every record and that did not occur is not compared. A
+ * prefilter and the hint may only add candidates or skip compares that would
+ * fail, so the detections (and their order, and why) are those of the reference
+ * path by construction; tests/unit/test_sigma_compile.c checks it on random and
+ * real rules.
  *
  * Memory and threads: a compiled set borrows the rule set (which must outlive
  * it and must not change while it exists) and owns its databases and a pool of
  * per-thread matching contexts (Hyperscan scratch cloned from a prototype,
- * evaluation scratch, candidate bitmap). Acquiring a context is one atomic
+ * evaluation scratch, bitmaps, scan buffer). Acquiring a context is one atomic
  * exchange per batch; the per-record path takes no lock. Many threads may use
  * one compiled set at once. */
 #ifndef CW_DETECT_SIGMA_COMPILE_H
