@@ -1978,11 +1978,19 @@ static void take_url_value(struct sigma_cthread *t, const struct sc_field *f, ui
 /* http.url where its bytes already lie in the record (path '?' query back to
  * back, or the path alone), exactly the value the evaluator builds in its
  * scratch (url_value in sigma_eval.c); false: let the evaluator build it. */
-static bool url_in_place(const struct cw_record *rec, const char **s, size_t *n)
+static bool url_in_place(const struct sigma_cthread *t, const struct cw_record *rec,
+                         const char **s, size_t *n)
 {
-    size_t pn = 0, qn = 0;
-    const char *p = cw_record_str(rec, CW_F_HTTP_PATH, &pn);
-    const char *q = cw_record_str(rec, CW_F_HTTP_QUERY, &qn);
+    size_t pn = 0, qn = 0; /* the first values, as cw_record_str finds them */
+    const char *p = NULL, *q = NULL;
+    if (t->vgen[CW_F_HTTP_PATH] == t->gen) {
+        p = rec->vals[t->vidx[CW_F_HTTP_PATH]].v.s;
+        pn = rec->vals[t->vidx[CW_F_HTTP_PATH]].len;
+    }
+    if (t->vgen[CW_F_HTTP_QUERY] == t->gen) {
+        q = rec->vals[t->vidx[CW_F_HTTP_QUERY]].v.s;
+        qn = rec->vals[t->vidx[CW_F_HTTP_QUERY]].len;
+    }
     if (!p)
         return false;
     *s = p;
@@ -2047,19 +2055,22 @@ static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32
             take_value(t, f, fi, rec->raw, rec->raw_len, false, rec);
         return;
     }
+    /* the JSON fallback finds nothing unless the raw line is a JSON object (as
+     * json_lookup in sigma_eval.c decides) */
+    bool json = rec->raw && rec->raw_len && rec->raw[0] == '{';
     if (f->fid == SIGMA_FID_JSON) {
-        if (sigma_eval_field(t->ec, f->fid, f->name, &s, &n))
+        if (json && sigma_eval_field(t->ec, f->fid, f->name, &s, &n))
             take_url_value(t, f, fi, s, n, rec);
         return;
     }
     bool catalogue = f->fid > CW_F_NONE && f->fid < CW_F__COUNT;
     if ((catalogue && catalogue_value(t, rec, f->fid, &s, &n)) ||
-        (f->fid == SIGMA_FID_HTTP_URL && url_in_place(rec, &s, &n)) ||
+        (f->fid == SIGMA_FID_HTTP_URL && url_in_place(t, rec, &s, &n)) ||
         (!catalogue && sigma_eval_field(t->ec, f->fid, NULL, &s, &n))) {
         take_url_value(t, f, fi, s, n, rec);
         return;
     }
-    for (uint32_t i = 0; i < f->nfallback; i++)
+    for (uint32_t i = 0; json && i < f->nfallback; i++)
         if (sigma_eval_field(t->ec, f->fid, f->fallback[i], &s, &n))
             take_url_value(t, f, fi, s, n, rec);
 }
