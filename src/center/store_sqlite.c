@@ -878,6 +878,19 @@ int64_t cw_store_apply_retention(struct cw_store *s, int64_t now_us)
             n = sqlite3_changes(s->w);
     }
     sqlite3_finalize(st);
+    /* the observable digests (store_iocs.c) are a summary of those records: they go
+     * with them, or a retro-hunt would still "see" contact past the retention period */
+    st = NULL;
+    if (sqlite3_prepare_v2(s->w,
+                           "DELETE FROM batch_digests WHERE batch_id IN"
+                           " (SELECT id FROM batches WHERE received_us < ?"
+                           " AND segment IS NULL)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, cutoff);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            cw_warn("retention: could not drop batch digests: %s", sqlite3_errmsg(s->w));
+    }
+    sqlite3_finalize(st);
     pthread_mutex_unlock(&s->wlock);
     if (n)
         cw_info("retention: dropped the records of %lld batches older than %lld days",

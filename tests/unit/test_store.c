@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "center/store.h"
+#include "center/store_iocs.h"
 #include "common/timefmt.h"
 #include "formats/format.h"
 #include "testlib.h"
@@ -39,6 +40,21 @@ static const char sample[] =
     "192.0.2.1 - - [17/May/2015:10:05:03 +0000] \"GET /a HTTP/1.1\" 200 10 \"-\" \"ua\"\n"
     "this is not an access log line\n"
     "192.0.2.2 - - [17/May/2015:10:05:04 +0000] \"GET /b?x=1 HTTP/1.1\" 404 0 \"-\" \"ua\"\n";
+
+static int count_digest(void *ctx, const struct cw_digest_row *d)
+{
+    (void)d;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int digests(struct cw_store *s)
+{
+    char err[256];
+    int n = 0;
+    CHECK_EQ_INT(cw_store_digests_foreach(s, 0, count_digest, &n, err, sizeof(err)), 0);
+    return n;
+}
 
 int main(void)
 {
@@ -174,7 +190,9 @@ int main(void)
     /* retention: with 1 day, batches received 2 days "from now" ago lose their data
      * but keep their idempotency key */
     CHECK_EQ_INT(cw_store_apply_retention(s, cw_now_us()), 0);
+    CHECK_EQ_INT(digests(s), 2); /* each batch's addresses and URLs, for retro-hunts */
     CHECK_EQ_INT(cw_store_apply_retention(s, cw_now_us() + 2 * 86400LL * 1000000), 2);
+    CHECK_EQ_INT(digests(s), 0); /* a summary of the records goes with them */
     memset(&e, 0, sizeof(e));
     CHECK_EQ_INT(cw_store_records_foreach(s, 0, 0, 0, count_lines, &e, &last, err, sizeof(err)), 0);
     CHECK_EQ_INT(e.lines, 0);
