@@ -195,6 +195,41 @@ try {
   await page.locator(`#queue tbody tr[data-id="${ids[1]}"] .state-duplicate`).waitFor();
   check(true, 'the queue row shows the merged event as a duplicate');
 
+  step('coordinator: split an event on its page (choose sources, confirm, see the new event)');
+  const cands = await page.evaluate(async () => (await (await fetch('/api/v1/events?limit=500&state=open')).json()).events
+    .filter((e) => Array.isArray(e.sources) && e.sources.length >= 2 && ['new', 'investigating', 'notified'].includes(e.state))
+    .map((e) => ({ id: e.id, sources: e.sources, count: e.count, member: e.member })));
+  require_(cands.length >= 1, 'an open event with two or more sources to split', String(cands.length));
+  const orig = cands[0];
+  await page.goto(URL0 + '/#/events/' + orig.id);
+  await page.locator('#act-split').click();
+  await page.locator('#dlg-split').waitFor();
+  check(await page.locator('#dlg-split input[name="split-src"]').count() === orig.sources.length,
+    'the split dialog offers every source of the event', String(orig.sources.length));
+  check(await page.locator('#dlg-split-ok').isDisabled(), 'nothing checked: the split cannot be confirmed');
+  for (let i = 0; i < orig.sources.length; i++) await page.locator('#split-src-' + i).check();
+  check(await page.locator('#dlg-split-ok').isDisabled(), 'every source checked: the split cannot be confirmed (nothing would stay)');
+  for (let i = 1; i < orig.sources.length; i++) await page.locator('#split-src-' + i).uncheck();
+  const moved = orig.sources[0];
+  check((await page.locator('#dlg-split-count').innerText()).includes('1'), 'the dialog counts the checked sources');
+  await pageChecks(page, 'split dialog');
+  await shot(page, 'event-split-dialog');
+  await page.locator('#dlg-split-ok').click();
+  await page.locator('#dlg-split').waitFor({ state: 'detached' });
+  await page.waitForURL((u) => /#\/events\/\d+$/.test(u.toString()) && !u.toString().endsWith('/events/' + orig.id));
+  const newId = page.url().match(/#\/events\/(\d+)$/)[1];
+  await page.locator('main h1').filter({ hasText: newId }).waitFor();
+  const [made, rest] = await page.evaluate(async (ids) => Promise.all(ids.map(async (i) => (await fetch('/api/v1/events/' + i + '?det_limit=200')).json())), [newId, orig.id]);
+  check(Number(newId) !== orig.id && made.id === Number(newId), 'the page shows the new event', newId);
+  check(made.member === orig.member, 'the new event belongs to the same member', made.member);
+  check(JSON.stringify(made.sources) === JSON.stringify([moved]), 'the new event holds exactly the source split off', JSON.stringify(made.sources));
+  const madeDets = (made.detections && made.detections.items) || [];
+  check(madeDets.length > 0 && madeDets.every((d) => d.record && d.record.src_ip === moved), 'the new event\'s detections all come from the source split off', String(madeDets.length));
+  check(!(rest.sources || []).includes(moved) && rest.sources.length === orig.sources.length - 1, 'the original event no longer lists that source', JSON.stringify(rest.sources));
+  check(made.count + rest.count === orig.count, 'the detections were moved, not copied or lost', `${made.count}+${rest.count} vs ${orig.count}`);
+  await pageChecks(page, 'event page after a split');
+  await shot(page, 'event-split-new');
+
   step('coordinator: write and send a notice (n)');
   await page.goto(URL0 + '/#/events?member=agency-alpha&state=investigating');
   await page.locator(`#queue tbody tr[data-id="${selId}"] a`).focus();

@@ -1,9 +1,11 @@
 // The event page: summary, actions (coordinator), sources and targets, timeline, rules,
 // sample records (raw line beside the parsed fields), detections (paged), history.
+// Splitting (coordinator, an open event with two or more sources): the checked sources'
+// detections move to a new event of the same member, which the page then shows.
 // A member asking for another member's event gets the server's 404: "not found or not
 // allowed", the same as for an event that does not exist.
 import { h, table, empty } from '../dom.js';
-import { get, qs } from '../api.js';
+import { get, post, qs } from '../api.js';
 import { t, label } from '../i18n/index.js';
 import { num, time } from '../fmt.js';
 import { figure, groupedBars, fillBuckets, fmtTick, PALETTE } from '../charts.js';
@@ -34,6 +36,10 @@ export async function render(ctx) {
       h('button', { type: 'button', class: 'btn', id: 'act-assign', onclick: async () => { if (await assignDialog(ev)) reload(); } }, t('event.act.assign')),
       h('button', { type: 'button', class: 'btn', id: 'act-state', onclick: async () => { if (await stateDialog(ev)) reload(); } }, t('event.act.state')),
       h('button', { type: 'button', class: 'btn', id: 'act-merge', onclick: async () => { if (await mergeDialog(ev)) reload(); } }, t('event.act.merge')),
+      canSplit(ev) ? h('button', { type: 'button', class: 'btn', id: 'act-split', onclick: async () => {
+        const made = await splitDialog(ev);
+        if (made) location.hash = '#/events/' + made.id;
+      } }, t('event.act.split')) : null,
       h('a', { class: 'btn btn-primary', id: 'act-notice', href: '#/compose' + qs({ member: ev.member, events: ev.id }) }, t('event.act.notice'))));
   }
 
@@ -107,6 +113,57 @@ export async function render(ctx) {
   main.append(h('section', { class: 'panel', 'aria-labelledby': 'hist-h' }, h('h2', { id: 'hist-h' }, t('event.history')),
     hist.length ? h('ol', { class: 'history' }, hist.map((x) => h('li', null, h('time', null, time(x.at || x.time)), ' ',
       h('strong', null, x.actor || ''), ' ', x.change || x.what || JSON.stringify(x)))) : empty(t('event.nohistory'))));
+}
+
+const OPEN = ['new', 'investigating', 'notified'];
+function canSplit(ev) {
+  return OPEN.includes(ev.state) && Array.isArray(ev.sources) && ev.sources.length >= 2;
+}
+
+// Choose the sources to split off, then confirm; resolves to the new event (the center's
+// 201 answer) or null when cancelled. The center's refusal (409, 400) stays in the dialog.
+function splitDialog(ev) {
+  return new Promise((resolve) => {
+    let made = null;
+    const boxes = ev.sources.map((src, i) => h('input', { type: 'checkbox', id: 'split-src-' + i, name: 'split-src', value: String(src) }));
+    const err = h('p', { class: 'msg msg-error', role: 'alert', hidden: true });
+    const count = h('p', { id: 'dlg-split-count', class: 'muted', 'aria-live': 'polite' });
+    const ok = h('button', { type: 'submit', class: 'btn btn-primary', id: 'dlg-split-ok', disabled: true }, t('dlg.split.ok'));
+    const cancel = h('button', { type: 'button', class: 'btn', onclick: () => dlg.close('cancel') }, t('common.cancel'));
+    const chosen = () => boxes.filter((b) => b.checked).map((b) => b.value);
+    const update = () => {
+      const n = chosen().length;
+      count.textContent = t('dlg.split.count', { n, total: boxes.length });
+      ok.disabled = n === 0 || n === boxes.length; // something must stay and something must move
+    };
+    boxes.forEach((b) => b.addEventListener('change', update));
+    const form = h('form', { method: 'dialog', onsubmit: async (e) => {
+      e.preventDefault();
+      const srcs = chosen();
+      if (!srcs.length) return;
+      ok.disabled = true;
+      err.hidden = true;
+      try {
+        made = await post(`/api/v1/events/${ev.id}/split`, { sources: srcs });
+        dlg.close('ok');
+      } catch (ex) {
+        err.textContent = ex.status === 403 ? t('common.forbidden') : ex.message;
+        err.hidden = false;
+        ok.disabled = false;
+      }
+    } },
+    h('h2', { id: 'dlg-split-title' }, t('dlg.split', { id: ev.id })),
+    h('p', { class: 'muted' }, t('dlg.split.hint')),
+    h('fieldset', { class: 'checks' }, h('legend', null, t('dlg.split.sources')),
+      boxes.map((b) => h('div', null, h('label', { for: b.id, class: 'check mono' }, b, ' ', b.value)))),
+    count, err, h('div', { class: 'actions' }, ok, cancel));
+    const dlg = h('dialog', { id: 'dlg-split', 'aria-labelledby': 'dlg-split-title' }, form);
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok' ? made : null); });
+    update();
+    document.body.appendChild(dlg);
+    dlg.showModal();
+    boxes[0].focus();
+  });
 }
 
 function addrList(a) {
