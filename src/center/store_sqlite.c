@@ -69,6 +69,10 @@ static const char schema[] =
     "  key_source TEXT, key_target TEXT, sources TEXT, targets TEXT,"
     "  created_us INTEGER NOT NULL, updated_us INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS events_member ON events(member_id, id);"
+    /* the queue's time range (store_triage.c): overlap candidates by first time, and the
+     * longest event, which bounds how far before `since` an overlapping one can start */
+    "CREATE INDEX IF NOT EXISTS events_first ON events(first_us, last_us);"
+    "CREATE INDEX IF NOT EXISTS events_span ON events(last_us - first_us);"
     "CREATE TABLE IF NOT EXISTS event_sources("
     "  event_id INTEGER NOT NULL, member_id INTEGER NOT NULL, attack_class TEXT NOT NULL,"
     "  source TEXT NOT NULL, PRIMARY KEY(event_id, source));"

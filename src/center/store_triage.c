@@ -351,20 +351,78 @@ static void event_row(struct cw_buf *o, sqlite3_stmt *st)
     cw_buf_addc(o, '}');
 }
 
+/* How many index entries a capped count reads at most (~25 ns each). */
+#define TIME_PLAN_CAP 16384
+
+/* Rows of events_first from first_us >= lo (and < hi unless hi is 0), counted up to cap;
+ * lo is `since` less the longest event when from_since is set. */
+static int64_t count_first(sqlite3 *rd, bool from_since, int64_t lo, int64_t hi, int64_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = cap;
+    const char *sql = from_since
+        ? "SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_first WHERE first_us >="
+          " ?1 - (SELECT MAX(last_us - first_us) FROM events) AND first_us < ?2 LIMIT ?3)"
+        : "SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_first WHERE first_us >="
+          " ?1 AND (?2 = 0 OR first_us < ?2) LIMIT ?3)";
+    if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return n; /* unknown: the caller keeps the id walk */
+    }
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    sqlite3_bind_int64(st, 3, cap);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * Which rows a newest-first page bounded by `until` comes from. The id walk (newest id
+ * down) first passes every event that began at or after `until` - for a range in the
+ * past, most of the table. The time plan instead collects the ids of the events that
+ * overlap [since, until) from events_first: those that began in [since - longest event,
+ * until) (events_span gives the longest in one step), then reads just the page's rows
+ * in id order. Both are exact and give the same rows in the same order; the time plan
+ * wins when the overlap candidates are fewer than the events the walk would pass, which
+ * two capped counts on the index tell.
+ */
+static bool use_time_plan(sqlite3 *rd, const struct cw_event_filter *f)
+{
+    if (!f->newest || f->until_us == 0)
+        return false;
+    int64_t passed = count_first(rd, false, f->until_us, 0, TIME_PLAN_CAP);
+    if (passed == 0)
+        return false;
+    int64_t cands = f->since_us ? count_first(rd, true, f->since_us, f->until_us, passed)
+                                : count_first(rd, false, INT64_MIN, f->until_us, passed);
+    return cands < passed;
+}
+
 int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
                          char *err, size_t errlen)
 {
-    char sql[2048];
+    char sql[2560], ids[512];
+    sqlite3 *rd = cw_store_reader(s);
+    if (use_time_plan(rd, f))
+        snprintf(ids, sizeof(ids),
+                 "e.id IN (SELECT id FROM events INDEXED BY events_first WHERE %s first_us < ?8"
+                 " AND id < ?1)",
+                 f->since_us ? "first_us >= ?7 - (SELECT MAX(last_us - first_us) FROM events)"
+                               " AND last_us >= ?7 AND"
+                             : "");
+    else
+        snprintf(ids, sizeof(ids), "e.id %s ?1", f->newest ? "<" : ">");
     snprintf(sql, sizeof(sql),
-             "%s WHERE e.id %s ?1 AND (?2 = 0 OR e.member_id = ?2) AND (?3 IS NULL OR"
+             "%s WHERE %s AND (?2 = 0 OR e.member_id = ?2) AND (?3 IS NULL OR"
              " e.attack_class = ?3) AND (?4 IS NULL OR e.state = ?4) AND (?5 = 0 OR"
              " e.severity <= ?5) AND (?7 = 0 OR e.last_us >= ?7) AND (?8 = 0 OR"
              " e.first_us < ?8) AND (?9 IS NULL OR e.id = CAST(?9 AS INTEGER) OR"
              " instr(e.sources, ?9) > 0 OR instr(e.targets, ?9) > 0 OR"
              " instr(COALESCE(e.assignee, ''), ?9) > 0) AND (?10 = 0 OR e.state IN"
              " ('new', 'investigating', 'notified')) ORDER BY e.id %s LIMIT ?6",
-             event_cols, f->newest ? "<" : ">", f->newest ? "DESC" : "ASC");
-    sqlite3 *rd = cw_store_reader(s);
+             event_cols, ids, f->newest ? "DESC" : "ASC");
     sqlite3_stmt *st = NULL;
     if (cw_store_prep(rd, &st, sql, err, errlen)) {
         cw_store_reader_done(s, rd);
