@@ -148,6 +148,12 @@ struct sigma_cthread {
     uint32_t vgen[CW_F__COUNT];
     uint16_t vidx[CW_F__COUNT]; /* first value of each catalogue field */
     char norm[SIGMA_URL_MAX];
+    /* The normalised first http.path (0) and http.query (1) of the record, kept
+     * so http.url (path '?' query) is assembled from them, not decoded again. */
+    uint32_t ugen[2];          /* == gen: slot computed for this record */
+    const char *us[2];         /* the value it was computed from */
+    size_t un[2], unn[2];
+    char unorm[2][SIGMA_URL_MAX];
 };
 
 struct sigma_compiled {
@@ -168,6 +174,7 @@ struct sigma_compiled {
     char **owned; /* extracted regex literals (atom bytes) */
     uint32_t nowned, capowned;
     bool regex_ok; /* PCRE2 newline convention is LF, as Hyperscan's */
+    uint8_t ftype[CW_F__COUNT]; /* cw_field_info(id)->type, without a call per value */
     char why[256]; /* non-empty: failed */
 };
 
@@ -1477,6 +1484,10 @@ struct sigma_compiled *sigma_compiled_build(const struct sigma_ruleset *rs)
     if (!sc)
         return NULL;
     sc->rs = rs;
+    for (int id = 0; id < CW_F__COUNT; id++) {
+        const struct cw_field_info *fi = cw_field_info((enum cw_field_id)id);
+        sc->ftype[id] = fi ? (uint8_t)fi->type : 0;
+    }
     uint32_t nl = 0;
     sc->regex_ok = pcre2_config(PCRE2_CONFIG_NEWLINE, &nl) >= 0 && nl == PCRE2_NEWLINE_LF;
     struct cnf *trig = calloc(rs->n ? rs->n : 1, sizeof(*trig));
@@ -1964,14 +1975,68 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
     }
 }
 
+/* Slot k (0 path, 1 query) of the URL memo, normalised once per record; NULL
+ * when the field has no value. */
+static const char *url_part(struct sigma_cthread *t, int k, const struct cw_record *rec,
+                            size_t *n, size_t *nn)
+{
+    int fid = k ? CW_F_HTTP_QUERY : CW_F_HTTP_PATH;
+    if (t->vgen[fid] != t->gen)
+        return NULL;
+    const struct cw_value *v = &rec->vals[t->vidx[fid]];
+    if (t->ugen[k] != t->gen || t->us[k] != v->v.s || t->un[k] != v->len) {
+        t->ugen[k] = t->gen;
+        t->us[k] = v->v.s;
+        t->un[k] = v->len;
+        t->unn[k] = sigma_url_normalize(v->v.s, v->len, t->unorm[k], sizeof(t->unorm[k]));
+    }
+    *n = t->un[k];
+    *nn = t->unn[k];
+    return t->unorm[k];
+}
+
+/* s[0..n) normalised as sigma_url_normalize would (the evaluator's second form
+ * of a URL value), using the memo: the first path or query value itself, or
+ * path '?' query back to back (http.url in place). Escapes and overlong
+ * sequences cannot span a '?' (it is neither a hex digit, 'u' nor a UTF-8
+ * continuation byte) and decoding never grows a value, so below 4096 bytes (the
+ * normaliser's re-decode limit) normalising the joined URL is joining the
+ * normalised parts; test_sigma_compile checks this on random URLs. */
+static const char *url_normal(struct sigma_cthread *t, const char *s, size_t n,
+                              const struct cw_record *rec, size_t *nn)
+{
+    size_t pn = 0, pnn = 0, qn = 0, qnn = 0;
+    const char *p = url_part(t, 0, rec, &pn, &pnn);
+    if (p && s == t->us[0] && n == pn) {
+        *nn = pnn;
+        return p;
+    }
+    const char *q = url_part(t, 1, rec, &qn, &qnn);
+    if (q && s == t->us[1] && n == qn) {
+        *nn = qnn;
+        return q;
+    }
+    if (p && q && s == t->us[0] && n == pn + 1 + qn && n <= 4096 && s[pn] == '?' &&
+        t->us[1] == s + pn + 1) {
+        memcpy(t->norm, p, pnn);
+        t->norm[pnn] = '?';
+        memcpy(t->norm + pnn + 1, q, qnn);
+        *nn = pnn + 1 + qnn;
+        return t->norm;
+    }
+    *nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
+    return t->norm;
+}
+
 static void take_url_value(struct sigma_cthread *t, const struct sc_field *f, uint32_t fi,
                            const char *s, size_t n, const struct cw_record *rec)
 {
     take_value(t, f, fi, s, n, false, rec);
     if (sigma_is_url_field(f->fid) && n && memchr(s, '%', n)) {
-        size_t nn = sigma_url_normalize(s, n, t->norm, sizeof(t->norm));
-        if (nn != n || memcmp(s, t->norm, n)) /* identical: nothing new to find */
-            take_value(t, f, fi, t->norm, nn, false, rec);
+        size_t nn;
+        const char *ns = url_normal(t, s, n, rec, &nn);
+        if (nn != n || memcmp(s, ns, n)) /* identical: nothing new to find */
+            take_value(t, f, fi, ns, nn, false, rec);
     }
 }
 
@@ -2026,7 +2091,7 @@ static bool catalogue_value(struct sigma_cthread *t, const struct cw_record *rec
     if (t->vgen[fid] != t->gen)
         return false;
     const struct cw_value *v = &rec->vals[t->vidx[fid]]; /* the first, as cw_record_get */
-    if (cw_field_info((enum cw_field_id)fid)->type == CW_FT_INT) {
+    if (t->sc->ftype[fid] == CW_FT_INT) {
         *n = fmt_i64(t->num, v->v.i);
         *s = t->num;
     } else {
@@ -2045,7 +2110,7 @@ static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32
         uintptr_t r0 = (uintptr_t)rec->raw, r1 = r0 + (rec->raw ? rec->raw_len : 0);
         for (uint16_t i = 0; i < rec->nvals; i++) {
             const struct cw_value *v = &rec->vals[i];
-            if (cw_field_info((enum cw_field_id)v->id)->type != CW_FT_STR)
+            if (v->id >= CW_F__COUNT || t->sc->ftype[v->id] != CW_FT_STR)
                 continue;
             uintptr_t p = (uintptr_t)v->v.s;
             bool covered = r0 && p >= r0 && p <= r1 && v->len <= r1 - p;
@@ -2102,6 +2167,7 @@ int sigma_compiled_eval(const struct sigma_compiled *sc, struct sigma_cthread *t
         t->fhead[f] = SC_NOSEG;
     if (++t->gen == 0) { /* wrapped: forget every stamp */
         memset(t->vgen, 0, sizeof(t->vgen));
+        memset(t->ugen, 0, sizeof(t->ugen));
         t->gen = 1;
     }
     for (uint16_t i = 0; i < rec->nvals; i++) {

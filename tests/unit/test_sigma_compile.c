@@ -835,6 +835,43 @@ static void test_regex_requirements(void)
     CHECK_EQ_INT(bad, 0);
 }
 
+/* The compiled path normalises http.path and http.query once and builds the
+ * normalised http.url (path '?' query) by joining them (url_normal in
+ * sigma_compile.c). That is only right if normalising the joined URL always
+ * equals joining the normalised parts: no escape, double escape, %u or overlong
+ * sequence may span the '?'. Random URLs over the bytes that matter say so. */
+static void test_url_split(void)
+{
+    static const char alpha[] = {'%', '%', '%', '2', '5', 'e', 'E', 'f', 'F', '0', 'c',
+                                 'C', 'a', 'u', 'U', '?', '/', '.', '3', '4', '1',
+                                 (char)0xc0, (char)0xc1, (char)0xe0, (char)0x80, (char)0xae,
+                                 (char)0xaf, (char)0xbf};
+    static char p[2100], q[2100], pq[4200], np[4200], nq[4200], nu[8200], joined[8400];
+    uint32_t same = 0, rounds = 50000;
+    for (uint32_t r = 0; r < rounds; r++) {
+        size_t pn = rn(r % 100 ? 24 : 2048), qn = rn(r % 100 ? 24 : 2047);
+        for (size_t i = 0; i < pn; i++)
+            p[i] = alpha[rn(sizeof(alpha))];
+        for (size_t i = 0; i < qn; i++)
+            q[i] = alpha[rn(sizeof(alpha))];
+        memcpy(pq, p, pn);
+        pq[pn] = '?';
+        memcpy(pq + pn + 1, q, qn);
+        size_t npn = sigma_url_normalize(p, pn, np, sizeof(np));
+        size_t nqn = sigma_url_normalize(q, qn, nq, sizeof(nq));
+        size_t nun = sigma_url_normalize(pq, pn + 1 + qn, nu, sizeof(nu));
+        memcpy(joined, np, npn);
+        joined[npn] = '?';
+        memcpy(joined + npn + 1, nq, nqn);
+        bool ok = nun == npn + 1 + nqn && !memcmp(nu, joined, nun);
+        same += ok;
+        if (!ok && same + 1 == r + 1) /* the first difference only */
+            fprintf(stderr, "url split differs: %.*s\n", (int)(pn + 1 + qn), pq);
+    }
+    CHECK_EQ_INT(same, rounds);
+    printf("url split: %u/%u random URLs normalise as their joined parts\n", same, rounds);
+}
+
 int main(void)
 {
     const char *src = getenv("CW_SOURCE_DIR");
@@ -844,6 +881,7 @@ int main(void)
     if (!rng_state)
         rng_state = 1;
     printf("seed %llu\n", (unsigned long long)rng_state);
+    test_url_split();
 
     struct cw_buf web = CW_BUF_INIT, eve = CW_BUF_INIT, syn = CW_BUF_INIT;
     load_weblogs(&web);
