@@ -351,11 +351,12 @@ static void event_row(struct cw_buf *o, sqlite3_stmt *st)
     cw_buf_addc(o, '}');
 }
 
-/* How many index entries a capped count reads at most (~25 ns each). */
+/* How many overlap candidates the time plan takes on at most (index entries, ~25 ns
+ * each); past that the id walk is kept, as before the plan existed. */
 #define TIME_PLAN_CAP 16384
 
-/* Rows of events_first from first_us >= lo (and < hi unless hi is 0), counted up to cap;
- * lo is `since` less the longest event when from_since is set. */
+/* Rows of events_first with lo <= first_us < hi, counted up to cap; lo is `since` less
+ * the longest event when from_since is set. A heuristic only (the plans are both exact). */
 static int64_t count_first(sqlite3 *rd, bool from_since, int64_t lo, int64_t hi, int64_t cap)
 {
     sqlite3_stmt *st = NULL;
@@ -364,7 +365,7 @@ static int64_t count_first(sqlite3 *rd, bool from_since, int64_t lo, int64_t hi,
         ? "SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_first WHERE first_us >="
           " ?1 - (SELECT MAX(last_us - first_us) FROM events) AND first_us < ?2 LIMIT ?3)"
         : "SELECT COUNT(*) FROM (SELECT 1 FROM events INDEXED BY events_first WHERE first_us >="
-          " ?1 AND (?2 = 0 OR first_us < ?2) LIMIT ?3)";
+          " ?1 AND first_us < ?2 LIMIT ?3)";
     if (sqlite3_prepare_v2(rd, sql, -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return n; /* unknown: the caller keeps the id walk */
@@ -385,19 +386,19 @@ static int64_t count_first(sqlite3 *rd, bool from_since, int64_t lo, int64_t hi,
  * overlap [since, until) from events_first: those that began in [since - longest event,
  * until) (events_span gives the longest in one step), then reads just the page's rows
  * in id order. Both are exact and give the same rows in the same order; the time plan
- * wins when the overlap candidates are fewer than the events the walk would pass, which
- * two capped counts on the index tell.
+ * wins when the overlap candidates are fewer than the events the walk would pass. Two
+ * counts on the index tell, each stopped early: the candidates (up to the cap), then
+ * the passed events only up to one more than that - about 2 x candidates entries read.
  */
 static bool use_time_plan(sqlite3 *rd, const struct cw_event_filter *f)
 {
     if (!f->newest || f->until_us == 0)
         return false;
-    int64_t passed = count_first(rd, false, f->until_us, 0, TIME_PLAN_CAP);
-    if (passed == 0)
+    int64_t cands = f->since_us ? count_first(rd, true, f->since_us, f->until_us, TIME_PLAN_CAP)
+                                : count_first(rd, false, INT64_MIN, f->until_us, TIME_PLAN_CAP);
+    if (cands >= TIME_PLAN_CAP)
         return false;
-    int64_t cands = f->since_us ? count_first(rd, true, f->since_us, f->until_us, passed)
-                                : count_first(rd, false, INT64_MIN, f->until_us, passed);
-    return cands < passed;
+    return cands < count_first(rd, false, f->until_us, INT64_MAX, cands + 1);
 }
 
 int cw_store_events_json(struct cw_store *s, const struct cw_event_filter *f, struct cw_buf *out,
