@@ -1126,7 +1126,9 @@ static struct query *query_get(struct server *s)
 
 static void query_put(struct server *s, struct query *q)
 {
-    if (s->nfree_q >= QUERY_POOL) {
+    /* a query longer than the arena's chunk got a chunk of its own as the arena's
+     * first, which cw_arena_clear would keep: not pooled (bounds the pool's memory) */
+    if (s->nfree_q >= QUERY_POOL || q->qlen > 4096) {
         cw_arena_release(&q->arena);
         free(q);
         return;
@@ -1143,6 +1145,7 @@ static struct query *query_new(struct server *s, const uint8_t *pkt, size_t len)
     if (!q)
         return NULL;
     q->h.fd = -1;
+    q->qlen = len; /* before any allocation: query_put looks at it */
     if (s->ub.l) { /* a UDP batch: one clock reading for all its queries */
         q->t0_us = s->ub.t0_us;
         q->ts_us = s->ub.ts_us;
