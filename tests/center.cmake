@@ -1,6 +1,7 @@
 cw_unit_test(test_store cw_center)
 cw_unit_test(test_store_pool cw_center)
 cw_unit_test(test_store_web cw_center)
+cw_unit_test(test_event_queue cw_center)
 cw_integration_test(test_serve_security test_serve_security.py)
 cw_integration_test(test_event_ops test_event_ops.py)
 cw_unit_test(test_webhook_guard cw_center)
