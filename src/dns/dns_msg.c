@@ -684,12 +684,15 @@ static bool hits_ttl(const uint16_t *offs, size_t n, size_t lo, size_t hi)
     return a < n && offs[a] < hi;
 }
 
-/* Does the name at pos read a TTL byte? Walks it as cw_dns_name_unpack does (the
- * message parsed, so every pointer goes backwards and the walk ends). */
+/* Does the name at pos read a TTL byte, or the header (whose id and flags a cached
+ * copy gets rewritten)? Walks it as cw_dns_name_unpack does (the message parsed,
+ * so every pointer goes backwards and the walk ends). */
 static bool name_reads_ttl(const uint8_t *pkt, size_t len, size_t pos, const uint16_t *offs,
                            size_t n)
 {
     for (int steps = 0; pos < len && steps < 256; steps++) {
+        if (pos < CW_DNS_HDR_LEN)
+            return true;
         uint8_t c = pkt[pos];
         if ((c & 0xC0) == 0xC0) {
             if (hits_ttl(offs, n, pos, pos + 2) || pos + 1 >= len)
@@ -721,13 +724,13 @@ int cw_dns_ttl_offsets(const uint8_t *pkt, size_t len, uint16_t *offs, size_t ca
     }
     /* the names a parse reads: the questions' and the owners' (RDATA is not parsed) */
     size_t pos = CW_DNS_HDR_LEN, next;
-    for (unsigned q = 0; n && q < m.qdcount; q++) {
+    for (unsigned q = 0; q < m.qdcount; q++) {
         if (name_reads_ttl(pkt, len, pos, offs, n) ||
             cw_dns_name_unpack(pkt, len, pos, false, NULL, NULL, &next))
             return -1;
         pos = next + 4;
     }
-    for (unsigned i = 0; n && i < m.nrr; i++)
+    for (unsigned i = 0; i < m.nrr; i++)
         if (name_reads_ttl(pkt, len, m.rr[i].name_off, offs, n))
             return -1;
     return (int)n;

@@ -238,7 +238,8 @@ int cw_dns_ttl_age(uint8_t *pkt, size_t len, uint32_t age, uint32_t *min_ttl);
  * parsing it again (the answer cache): their offsets into offs (at most cap), in
  * message order. Returns the count, or -1 when the message does not parse, has
  * more than cap such RRs, or when some compression pointer could lead a name
- * into TTL bytes (then a rewrite might change a name: use cw_dns_ttl_age). Names
+ * into TTL bytes or into the header (then a rewrite of the TTLs, or of the id and
+ * flags of a cached copy, might change a name: use cw_dns_ttl_age). Names
  * are checked as the parser reads them (questions and owners), so a message aged
  * at these offsets parses as before - what cw_dns_ttl_age checks by re-parsing. */
 int cw_dns_ttl_offsets(const uint8_t *pkt, size_t len, uint16_t *offs, size_t cap);
