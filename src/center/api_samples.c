@@ -215,11 +215,12 @@ static void one_candidate(struct cands *cs, const struct own *o,
 
 /* -- POST /api/v1/samples ------------------------------------------------------------- */
 
-static int analyse(const struct cw_http_request *req, const char *name,
+static int analyse(struct cw_center *c, const struct cw_http_request *req, const char *name,
                    struct cw_sample_report *rep, char *err, size_t errlen)
 {
     struct cw_sample_opts o = {0};
     cw_sample_limits_default(&o.limits);
+    o.yara = cw_center_sample_yara(c);
     return cw_sample_analyse(req->body.data ? req->body.data : "", req->body.len, name, &o, rep,
                              err, errlen);
 }
@@ -247,7 +248,7 @@ static void samples_submit(struct cw_center *c, struct cw_http_request *req,
     }
     struct cw_sample_report rep;
     char err[256];
-    int rc = analyse(req, name, &rep, err, sizeof(err));
+    int rc = analyse(c, req, name, &rep, err, sizeof(err));
     atomic_fetch_sub(&running, 1);
     if (rc) {
         cw_sample_report_release(&rep);

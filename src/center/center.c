@@ -20,6 +20,7 @@
 #include "center/store.h"
 #include "center/store_dnsseen.h"
 #include "center/web.h"
+#include "ioc/sample.h"
 #include "common/log.h"
 #include "triage/triage.h"
 #include "common/timefmt.h"
@@ -30,6 +31,7 @@ struct cw_center {
     struct cw_store *store;
     struct cw_triage *triage;
     struct cw_ioc_hub *ioc;          /* live indicators, feed, retro-hunts (ioc_hub.h) */
+    struct cw_sample_yara *yara;     /* compiled once, shared by sample analyses (sample.h) */
     int64_t last_ioc_expiry_ms;
     struct cw_dns_flags *dns_flags;  /* DNS threat flags, run by triage (may be NULL) */
     struct cw_dnsseen *dnsseen;      /* their NOD table, DATA_DIR/dns_seen.db */
@@ -52,6 +54,7 @@ struct cw_triage *cw_center_triage(struct cw_center *c) { return c->triage; }
 struct cw_ioc_hub *cw_center_ioc_hub(struct cw_center *c) { return c->ioc; }
 const struct cw_center_config *cw_center_config(const struct cw_center *c) { return &c->cfg; }
 struct cw_web *cw_center_web(struct cw_center *c) { return c->web; }
+const struct cw_sample_yara *cw_center_sample_yara(struct cw_center *c) { return c->yara; }
 const char *cw_center_url(const struct cw_center *c) { return c->url; }
 const char *cw_center_admin_token_path(const struct cw_center *c) { return c->token_path; }
 
@@ -128,7 +131,10 @@ int cw_center_config_load(struct cw_center_config *cc, const struct cw_config *c
                       &cc->ioc_auto_publish_confidence, err, errlen) ||
         copy_setting(cc->ioc_auto_publish_types, sizeof(cc->ioc_auto_publish_types),
                      cw_config_str(cfg, S, "ioc_auto_publish_types", ""),
-                     "ioc_auto_publish_types", err, errlen))
+                     "ioc_auto_publish_types", err, errlen) ||
+        copy_setting(cc->sample_yara_dir, sizeof(cc->sample_yara_dir),
+                     cw_config_str(cfg, S, "sample_yara_dir", ""), "sample_yara_dir", err,
+                     errlen))
         return -1;
     if (cw_config_size(cfg, S, "max_body", 64u << 20, &cc->max_body, err, errlen) ||
         cw_config_size(cfg, S, "max_line", 1u << 20, &cc->max_line, err, errlen) ||
@@ -367,6 +373,14 @@ int cw_center_start(struct cw_center **out, const struct cw_center_config *cc, c
     if (!c->ioc)
         goto fail;
     cw_triage_set_ioc_detector(c->triage, cw_ioc_hub_detect, c->ioc);
+    if (cc->sample_yara_dir[0]) {
+        char yerr[512];
+        c->yara = cw_sample_yara_load(cc->sample_yara_dir, yerr, sizeof(yerr));
+        if (!c->yara) {
+            snprintf(err, errlen, "sample_yara_dir %s: %s", cc->sample_yara_dir, yerr);
+            goto fail;
+        }
+    }
     struct cw_web_config wc = {cc->web_dir, cc->sensor_silent_after_ms, cc->live_max_streams,
                                cc->tls_cert[0] != 0};
     c->web = cw_web_new(c->store, &wc, err, errlen);
@@ -415,6 +429,7 @@ fail:
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_ioc_hub_free(c->ioc); /* its worker uses the triage */
+    cw_sample_yara_free(c->yara);
     cw_triage_free(c->triage);
     cw_dns_flags_free(c->dns_flags);
     cw_dnsseen_close(c->dnsseen);
@@ -449,6 +464,7 @@ void cw_center_stop(struct cw_center *c)
     if (c->listen_fd >= 0)
         close(c->listen_fd);
     cw_ioc_hub_free(c->ioc); /* its worker uses the triage */
+    cw_sample_yara_free(c->yara);
     cw_triage_free(c->triage);
     cw_dns_flags_free(c->dns_flags);
     cw_dnsseen_close(c->dnsseen);

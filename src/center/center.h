@@ -44,6 +44,7 @@ struct cw_center_config {
     /* indicators (docs/indicators.md) */
     int64_t ioc_retrohunt_days;          /* retro-hunt window */
     char ioc_auto_publish_types[256];    /* sample candidates published without review */
+    char sample_yara_dir[4096];          /* YARA rules for submitted samples ("" = none) */
     int64_t ioc_auto_publish_confidence; /* ... when at least this confident (101 = never) */
     /* the watch floor (docs/web.md) */
     char web_dir[4096];           /* bundled front end ("" = beside the binary) */

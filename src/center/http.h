@@ -132,5 +132,8 @@ uint64_t cw_center_max_body(const struct cw_center *c);
 uint64_t cw_center_max_line(const struct cw_center *c);
 struct cw_triage *cw_center_triage(struct cw_center *c);
 struct cw_web *cw_center_web(struct cw_center *c); /* web.h */
+struct cw_sample_yara;
+/* The YARA rules of [serve] sample_yara_dir (NULL = none); immutable while serving. */
+const struct cw_sample_yara *cw_center_sample_yara(struct cw_center *c);
 
 #endif

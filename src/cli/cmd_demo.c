@@ -324,6 +324,8 @@ static void demo_knowledge(struct cw_config *ccfg)
         cw_config_add(ccfg, "serve", "sigma_dir", "rules/sigma", "demo", true);
     if (stat("rules/fieldmap.conf", &sb) == 0)
         cw_config_add(ccfg, "serve", "sigma_fieldmap", "rules/fieldmap.conf", "demo", true);
+    if (stat("rules/yara", &sb) == 0 && S_ISDIR(sb.st_mode))
+        cw_config_add(ccfg, "serve", "sample_yara_dir", "rules/yara", "demo", true);
 }
 
 static int mkdirs(const char *dir)

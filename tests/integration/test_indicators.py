@@ -302,6 +302,10 @@ def sharing(args, env):
     conf = env.path("sharing.conf")
     with open(conf, "w") as f:
         f.write(SHARING_CONF)
+        # the project's own YARA rules, compiled once by the center for every sample
+        f.write("sample_yara_dir = %s\n" % os.path.join(
+            os.environ.get("CW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")),
+            "rules", "yara"))
     c = env.center(args.binary, name="sharing", extra_args=["--config", conf])
 
     def call(method, path, body=None, token="admin", headers=None):
@@ -493,6 +497,18 @@ def sharing(args, env):
     r = call("POST", "/api/v1/samples?name=blob.bin", blob, token=tok["acme_user"])
     ck.eq((r.status, r.json().get("kind"), r.json().get("sha256")),
           (201, "file", hashlib.sha256(blob).hexdigest()), "a binary file is analysed")
+    rep = call("GET", "/api/v1/samples/%d" % r.json()["id"], token=tok["acme_user"]).json()
+    ck.check("pe_executable" not in json.dumps(rep), "no YARA hit on random bytes")
+    # the smallest shape rules/yara/pe.yar accepts: MZ, e_lfanew = 0x40, "PE\0\0" there
+    pe = bytearray(0x80)
+    pe[0:2] = b"MZ"
+    pe[0x3C:0x40] = (0x40).to_bytes(4, "little")
+    pe[0x40:0x44] = b"PE\0\0"
+    r = call("POST", "/api/v1/samples?name=tool.exe", bytes(pe), token=tok["acme_user"])
+    ck.eq(r.status, 201, "a PE file is analysed")
+    rep = call("GET", "/api/v1/samples/%d" % r.json()["id"], token=tok["acme_user"]).json()
+    ck.check("pe_executable" in json.dumps(rep["report"]),
+             "the center's YARA rules (sample_yara_dir) match the PE", json.dumps(rep)[:600])
     ck.eq(call("POST", "/api/v1/samples?name=x.eml", "", token=tok["acme_user"]).status, 400,
           "empty sample 400")
     ck.eq(call("POST", "/api/v1/samples", "x", token=tok["acme_user"]).status, 400,
