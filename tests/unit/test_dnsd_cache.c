@@ -17,51 +17,6 @@
 #include "testlib.h"
 #include "common/banned.h"
 
-/* -- every UDP/53 payload of a pcap (Ethernet, IPv4/IPv6) --------------------- */
-
-typedef void (*payload_fn)(const uint8_t *p, size_t n, void *ctx);
-
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-
-static size_t pcap_udp53(const char *path, payload_fn fn, void *ctx)
-{
-    size_t len, count = 0;
-    uint8_t *d = (uint8_t *)cw_test_read_file(path, &len);
-    if (!d || len < 24 || le32(d) != 0xa1b2c3d4 || le32(d + 20) != 1) {
-        free(d);
-        return 0;
-    }
-    for (size_t off = 24; off + 16 <= len;) {
-        size_t incl = le32(d + off + 8);
-        const uint8_t *p = d + off + 16;
-        off += 16 + incl;
-        if (off > len || incl < 14)
-            break;
-        size_t l2 = 14;
-        unsigned et = (unsigned)(p[12] << 8 | p[13]);
-        if (et == 0x8100 && incl >= 18) {
-            et = (unsigned)(p[16] << 8 | p[17]);
-            l2 = 18;
-        }
-        const uint8_t *ip = p + l2, *udp;
-        size_t iplen = incl - l2;
-        if (et == 0x0800 && iplen >= 20 && ip[9] == 17 && iplen >= (size_t)(ip[0] & 15) * 4 + 8)
-            udp = ip + (ip[0] & 15) * 4;
-        else if (et == 0x86dd && iplen >= 48 && ip[6] == 17)
-            udp = ip + 40;
-        else
-            continue;
-        unsigned sp = (unsigned)(udp[0] << 8 | udp[1]), dp = (unsigned)(udp[2] << 8 | udp[3]);
-        size_t ulen = (size_t)(udp[4] << 8 | udp[5]);
-        if ((sp != 53 && dp != 53) || ulen < 8 || ulen > (size_t)(ip + iplen - udp))
-            continue;
-        fn(udp + 8, ulen - 8, ctx);
-        count++;
-    }
-    free(d);
-    return count;
-}
-
 /* -- offsets against the re-parsing rewrite ---------------------------------------- */
 
 struct tally {
@@ -102,7 +57,7 @@ static void test_offsets_real(void)
     struct tally t = {0};
     size_t pkts = 0;
     for (size_t i = 0; i < 3; i++)
-        pkts += pcap_udp53(cw_test_shared(files[i]), offsets_vs_oracle, &t);
+        pkts += cw_test_pcap_udp53(cw_test_shared(files[i]), offsets_vs_oracle, &t);
     CHECK(pkts >= 100);
     CHECK(t.fast >= 90); /* real messages have no pointer into a TTL */
     printf("pcap: %zu messages, %zu aged from offsets, %zu by re-parsing\n", pkts, t.fast, t.slow);

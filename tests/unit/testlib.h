@@ -63,6 +63,10 @@ int cw_test_finish(const char *name);
 const char *cw_test_shared(const char *rel);
 /* Read a whole file (heap, NUL-terminated); NULL on error. */
 char *cw_test_read_file(const char *path, size_t *len);
+/* Every UDP port-53 payload of a pcap file, in order, to fn; returns how many (0 when
+ * the file is unreadable or not a little-endian Ethernet pcap). */
+typedef void (*cw_test_payload_fn)(const uint8_t *p, size_t n, void *ctx);
+size_t cw_test_pcap_udp53(const char *path, cw_test_payload_fn fn, void *ctx);
 /* Read a .gz file fully (heap); NULL on error. */
 char *cw_test_read_gz(const char *path, size_t *len);
 
