@@ -30,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import cwtest  # noqa: E402
-from test_dns_feed import dns_query, free_udp_tcp_port, NSD_CONF  # noqa: E402
+from test_dns_feed import dns_query  # noqa: E402
 
 
 def pct(xs, p):
@@ -45,7 +45,7 @@ def ms(x):
 def latency(args, env, c, sensor_key, nsd_port):
     """Publish --publishes hostnames one at a time; time until crosswatch dns blocks
     each, and until a plain long-poller of the feed gets it."""
-    dns_port = free_udp_tcp_port()
+    dns_port = cwtest.free_udp_tcp_port()
     keyfile = env.path("pdns.key")
     with open(keyfile, "w") as f:
         f.write(sensor_key + "\n")
@@ -200,15 +200,14 @@ def main():
     import shutil
     nsd = shutil.which("nsd") or "/usr/sbin/nsd"
     with cwtest.TestEnv("bench_ioc_e2e", keep=args.keep) as env:
-        nsd_port = free_udp_tcp_port()
+        nsd_port = cwtest.free_udp_tcp_port()
         with open(env.path("example.zone"), "w") as f:
             f.write("$TTL 300\n@ IN SOA ns.bench.example. a.bench.example. 1 3600 600 86400 60\n"
                     "@ IN NS ns\nns IN A 127.0.0.1\nok IN A 192.0.2.1\n" +
                     "".join("e%d IN A 192.0.2.%d\n" % (i, 2 + i % 200)
                             for i in range(args.publishes)))
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=env.dir)
-                    .replace("name: example", "name: bench.example"))
+            f.write(cwtest.nsd_conf(nsd_port, env.dir, "bench.example", "example.zone"))
         nsd_proc = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.log2"))
         while (dns_query(nsd_port, "ok.bench.example") or [None])[0] != "NOERROR":
             if nsd_proc.poll() is not None:

@@ -115,6 +115,52 @@ def free_port():
     return port
 
 
+def free_udp_tcp_port():
+    """A loopback port free for both TCP and UDP (DNS servers bind both)."""
+    while True:
+        p = free_port()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            u.close()
+
+
+def nsd_binary():
+    """Debian's nsd (often in /usr/sbin, not on a user's PATH), or None."""
+    return shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+
+
+NSD_CONF = """server:
+  ip-address: 127.0.0.1@{port}
+  port: {port}
+  zonesdir: "{dir}"
+  database: ""
+  pidfile: "{dir}/nsd.pid"
+  username: ""
+  chroot: ""
+  logfile: "{dir}/nsd.log"
+  xfrdfile: "{dir}/xfrd.state"
+  zonelistfile: "{dir}/zone.list"
+  server-count: 1
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: {zone}
+  zonefile: {zonefile}
+"""
+
+
+def nsd_conf(port, dir, zone, zonefile=None):
+    """nsd.conf serving one zone on 127.0.0.1:port, files under dir, the zone read from
+    zonefile (default ZONE.zone) in dir."""
+    return NSD_CONF.format(port=port, dir=dir, zone=zone, zonefile=zonefile or zone + ".zone")
+
+
 def tail(path, n=40):
     try:
         with open(path, "rb") as f:

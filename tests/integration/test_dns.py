@@ -83,38 +83,6 @@ $TTL 60
 allowed.example.test   CNAME rpz-passthru.
 viewblock.example.test CNAME .
 """
-NSD_CONF = """server:
-  ip-address: 127.0.0.1@{port}
-  port: {port}
-  zonesdir: "{dir}"
-  database: ""
-  pidfile: "{dir}/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "{dir}/nsd.log"
-  xfrdfile: "{dir}/xfrd.state"
-  zonelistfile: "{dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-"""
-
-
-def free_udp_tcp_port():
-    while True:
-        p = cwtest.free_port()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            continue
-        finally:
-            u.close()
 
 
 class Answer:
@@ -153,18 +121,18 @@ class Answer:
 def main():
     args = cwtest.parse_args()
     kdig = shutil.which("kdig")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not kdig or not nsd:
         print("test_dns: needs kdig (knot-dnsutils) and nsd: apt-get install knot-dnsutils nsd")
         sys.exit(1)
     with cwtest.TestEnv("test_dns", keep=args.keep) as env:
         ck = env.c
         d = env.dir
-        nsd_port, dns_port, met_port = (free_udp_tcp_port() for _ in range(3))
+        nsd_port, dns_port, met_port = (cwtest.free_udp_tcp_port() for _ in range(3))
         with open(env.path("example.test.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=d))
+            f.write(cwtest.nsd_conf(nsd_port, d, "example.test"))
         rpz1, rpz2, vrpz = env.path("rpz1.zone"), env.path("rpz2.zone"), env.path("view.zone")
         for p, t in ((rpz1, RPZ1), (rpz2, RPZ2), (vrpz, VIEW_RPZ)):
             with open(p, "w") as f:

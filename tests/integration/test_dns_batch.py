@@ -21,7 +21,6 @@ No wall-clock assertions: waits poll with generous deadlines.
 """
 import os
 import random
-import shutil
 import signal
 import socket
 import struct
@@ -50,38 +49,6 @@ RPZ = RPZ_HEAD + """bad.example.test CNAME .
 # CLIENT-IP 127.0.0.3/32: every query of that client is NXDOMAIN
 CLIENT_RULE = "32.3.0.0.127.rpz-client-ip CNAME .\n"
 
-NSD_CONF = """server:
-  ip-address: 127.0.0.1@{port}
-  port: {port}
-  zonesdir: "{dir}"
-  database: ""
-  pidfile: "{dir}/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "{dir}/nsd.log"
-  xfrdfile: "{dir}/xfrd.state"
-  zonelistfile: "{dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-"""
-
-
-def free_udp_port():
-    while True:
-        p = cwtest.free_port()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            continue
-        finally:
-            u.close()
 
 
 def wire_name(name):
@@ -194,17 +161,17 @@ def burst(port, plan, nsock, per_sock, srcs, seed):
 
 def main():
     args = cwtest.parse_args()
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not nsd:
         print("test_dns_batch: needs nsd: apt-get install nsd")
         sys.exit(1)
     with cwtest.TestEnv("test_dns_batch", keep=args.keep) as env:
         ck = env.c
-        nsd_port, dns_port = free_udp_port(), free_udp_port()
+        nsd_port, dns_port = cwtest.free_udp_tcp_port(), cwtest.free_udp_tcp_port()
         with open(env.path("example.test.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=env.dir))
+            f.write(cwtest.nsd_conf(nsd_port, env.dir, "example.test"))
         rpz = env.path("rpz.zone")
 
         def write_rpz(text):

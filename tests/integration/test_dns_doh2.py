@@ -35,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from test_dns import ZONE, RPZ1, VIEW_RPZ, NSD_CONF, Answer, free_udp_tcp_port  # noqa: E402
+from test_dns import ZONE, RPZ1, VIEW_RPZ, Answer  # noqa: E402
 from test_dns_tls import wire_query, parse_answer  # noqa: E402
 
 # HTTP/2 frame types and error codes (RFC 9113)
@@ -139,7 +139,7 @@ def main():
     args = cwtest.parse_args()
     kdig = shutil.which("kdig")
     curl = shutil.which("curl")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     openssl = shutil.which("openssl")
     if not kdig or not nsd or not openssl or not curl:
         print("test_dns_doh2: needs kdig, nsd, curl and openssl: "
@@ -148,11 +148,11 @@ def main():
     with cwtest.TestEnv("test_dns_doh2", keep=args.keep) as env:
         ck = env.c
         d = env.dir
-        nsd_port, port, doh_port, met = (free_udp_tcp_port() for _ in range(4))
+        nsd_port, port, doh_port, met = (cwtest.free_udp_tcp_port() for _ in range(4))
         with open(env.path("example.test.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=d))
+            f.write(cwtest.nsd_conf(nsd_port, d, "example.test"))
         rpz1, view_rpz = env.path("rpz1.zone"), env.path("view.zone")
         with open(rpz1, "w") as f:
             f.write(RPZ1)

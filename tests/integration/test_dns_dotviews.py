@@ -38,25 +38,6 @@ www A 192.0.2.10
 ablock A 192.0.2.11
 bblock A 192.0.2.12
 """
-NSD_CONF = """server:
-  ip-address: 127.0.0.1@{port}
-  port: {port}
-  zonesdir: "{dir}"
-  database: ""
-  pidfile: "{dir}/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "{dir}/nsd.log"
-  xfrdfile: "{dir}/xfrd.state"
-  zonelistfile: "{dir}/zone.list"
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-"""
-
 
 def view_rpz(name, blocked):
     return ("$ORIGIN %s.rpz.\n$TTL 60\n@ SOA localhost. root.localhost. 1 3600 600 86400 60\n"
@@ -74,7 +55,7 @@ def wire_query(qid, name):
 def main():
     args = cwtest.parse_args()
     kdig, openssl = shutil.which("kdig"), shutil.which("openssl")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not kdig or not nsd or not openssl:
         print("test_dns_dotviews: needs kdig, nsd and openssl")
         sys.exit(1)
@@ -103,7 +84,7 @@ def main():
 
         write("example.test.zone", ZONE)
         nsd_port = cwtest.free_port()
-        write("nsd.conf", NSD_CONF.format(port=nsd_port, dir=env.dir))
+        write("nsd.conf", cwtest.nsd_conf(nsd_port, env.dir, "example.test"))
         nsd_p = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.out"))
         deadline = time.monotonic() + 30
         while b"status: NOERROR" not in cwtest.run(

@@ -27,7 +27,6 @@ included), and bad answers (not JSON, 500) leave the policy in force.
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import struct
@@ -56,38 +55,6 @@ fake2    IN A   192.0.2.16
 ZONE += "".join("evil%d IN A 192.0.2.%d\nwww.evil%d IN A 192.0.2.%d\n" % (i, 100 + i, i, 150 + i)
                 for i in range(5))
 
-NSD_CONF = """server:
-  ip-address: 127.0.0.1@{port}
-  port: {port}
-  zonesdir: "{dir}"
-  database: ""
-  pidfile: "{dir}/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "{dir}/nsd.log"
-  xfrdfile: "{dir}/xfrd.state"
-  zonelistfile: "{dir}/zone.list"
-  server-count: 1
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example
-  zonefile: example.zone
-"""
-
-
-def free_udp_tcp_port():
-    while True:
-        p = cwtest.free_port()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            continue
-        finally:
-            u.close()
 
 
 def wire_name(name):
@@ -192,18 +159,18 @@ class FakeFeed(BaseHTTPRequestHandler):
 
 def main():
     args = cwtest.parse_args()
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not nsd:
         print("test_dns_feed: needs nsd (apt-get install nsd)")
         sys.exit(1)
     with cwtest.TestEnv("test_dns_feed", keep=args.keep) as env:
         ck = env.c
         d = env.dir
-        nsd_port, dns_port, met_port = (free_udp_tcp_port() for _ in range(3))
+        nsd_port, dns_port, met_port = (cwtest.free_udp_tcp_port() for _ in range(3))
         with open(env.path("example.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=d))
+            f.write(cwtest.nsd_conf(nsd_port, d, "example"))
         nsd_proc = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.out.log"))
         deadline = time.monotonic() + 30
         while not (dns_query(nsd_port, "ok.example") or [None])[0] == "NOERROR":

@@ -93,7 +93,7 @@ class Answer:
 def main():
     args = cwtest.parse_args()
     kdig = shutil.which("kdig")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not kdig or not nsd:
         print("test_dns_recursive: needs kdig (knot-dnsutils) and nsd")
         sys.exit(1)

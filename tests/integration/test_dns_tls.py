@@ -43,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from test_dns import ZONE, RPZ1, NSD_CONF, Answer, free_udp_tcp_port  # noqa: E402
+from test_dns import ZONE, RPZ1, Answer  # noqa: E402
 
 
 def wire_query(qid, name, qtype=1, edns=True):
@@ -81,7 +81,7 @@ def parse_answer(m):
 def main():
     args = cwtest.parse_args()
     kdig = shutil.which("kdig")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     openssl = shutil.which("openssl")
     if not kdig or not nsd or not openssl:
         print("test_dns_tls: needs kdig, nsd and openssl: apt-get install knot-dnsutils nsd openssl")
@@ -89,11 +89,11 @@ def main():
     with cwtest.TestEnv("test_dns_tls", keep=args.keep) as env:
         ck = env.c
         d = env.dir
-        nsd_port, a_port, dot_port, doh_port, b_port, met_a, met_b = (free_udp_tcp_port() for _ in range(7))
+        nsd_port, a_port, dot_port, doh_port, b_port, met_a, met_b = (cwtest.free_udp_tcp_port() for _ in range(7))
         with open(env.path("example.test.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=d))
+            f.write(cwtest.nsd_conf(nsd_port, d, "example.test"))
         rpz1 = env.path("rpz1.zone")
         with open(rpz1, "w") as f:
             f.write(RPZ1)

@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from test_dns import ZONE, RPZ1, NSD_CONF, free_udp_tcp_port  # noqa: E402
+from test_dns import ZONE, RPZ1  # noqa: E402
 from test_dns_tls import wire_query, parse_answer  # noqa: E402
 
 CLIENT_QUERY, CLIENT_RESPONSE, FORWARDER_QUERY, FORWARDER_RESPONSE = 5, 6, 7, 8
@@ -126,7 +126,7 @@ class Tap:
 def main():
     args = cwtest.parse_args()
     kdig = shutil.which("kdig")
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     capture = shutil.which("fstrm_capture")
     if not kdig or not nsd or not capture:
         print("test_dnstap: needs kdig, nsd and fstrm_capture: apt-get install knot-dnsutils nsd fstrm-bin")
@@ -134,11 +134,11 @@ def main():
     with cwtest.TestEnv("test_dnstap", keep=args.keep) as env:
         ck = env.c
         d = env.dir
-        nsd_port, port, met, port2 = (free_udp_tcp_port() for _ in range(4))
+        nsd_port, port, met, port2 = (cwtest.free_udp_tcp_port() for _ in range(4))
         with open(env.path("example.test.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=d))
+            f.write(cwtest.nsd_conf(nsd_port, d, "example.test"))
         rpz1 = env.path("rpz1.zone")
         with open(rpz1, "w") as f:
             f.write(RPZ1)

@@ -20,14 +20,13 @@ goes to the center) and `crosswatch ship` (a member's proxy log).
 """
 import json
 import os
-import shutil
 import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cwtest  # noqa: E402
-from test_dns_feed import dns_query, free_udp_tcp_port, NSD_CONF  # noqa: E402
+from test_dns_feed import dns_query  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 HOST, URL = "www.mambaoffers.xyz", "http://www.mambaoffers.xyz/lc.html"
@@ -42,18 +41,17 @@ ok   IN A   192.0.2.81
 
 def main():
     args = cwtest.parse_args()
-    nsd = shutil.which("nsd") or ("/usr/sbin/nsd" if os.path.exists("/usr/sbin/nsd") else None)
+    nsd = cwtest.nsd_binary()
     if not nsd:
         print("test_indicators_e2e: needs nsd (apt-get install nsd)")
         sys.exit(1)
     with cwtest.TestEnv("test_indicators_e2e", keep=args.keep) as env:
         ck = env.c
-        nsd_port, dns_port = free_udp_tcp_port(), free_udp_tcp_port()
+        nsd_port, dns_port = cwtest.free_udp_tcp_port(), cwtest.free_udp_tcp_port()
         with open(env.path("example.zone"), "w") as f:
             f.write(ZONE)
         with open(env.path("nsd.conf"), "w") as f:
-            f.write(NSD_CONF.format(port=nsd_port, dir=env.dir)
-                    .replace("name: example", "name: mambaoffers.xyz"))
+            f.write(cwtest.nsd_conf(nsd_port, env.dir, "mambaoffers.xyz", "example.zone"))
         nsd_proc = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.out.log"))
         deadline = time.monotonic() + 30
         while (dns_query(nsd_port, "ok.mambaoffers.xyz") or [None])[0] != "NOERROR":
