@@ -167,18 +167,6 @@ static void jstr(struct cw_buf *out, const char *key, const unsigned char *v)
         cw_buf_adds(out, "null");
 }
 
-static void jtime(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
-{
-    char t[40];
-    cw_buf_addf(out, ",\"%s\":", key);
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        cw_buf_adds(out, "null");
-        return;
-    }
-    cw_time_format_iso(sqlite3_column_int64(st, col), t);
-    cw_buf_addf(out, "\"%s\"", t);
-}
-
 int cw_store_drills_json(struct cw_store *s, const struct cw_principal *who,
                          struct cw_buf *out, char *err, size_t errlen)
 {
@@ -206,15 +194,15 @@ int cw_store_drills_json(struct cw_store *s, const struct cw_principal *who,
             cw_buf_addf(out, "%s{\"id\":%lld", n ? "," : "",
                         (long long)sqlite3_column_int64(st, 0));
             jstr(out, "title", sqlite3_column_text(st, 1));
-            jtime(out, "started", st, 2);
-            jtime(out, "deadline", st, 3);
+            cw_store_json_time(out, "started", st, 2);
+            cw_store_json_time(out, "deadline", st, 3);
             if (coord) {
                 jstr(out, "created_by", sqlite3_column_text(st, 4));
                 cw_buf_addf(out, ",\"contacts\":%lld,\"answered\":%lld",
                             (long long)sqlite3_column_int64(st, 5),
                             (long long)sqlite3_column_int64(st, 6));
             } else {
-                jtime(out, "your_answer", st, 7);
+                cw_store_json_time(out, "your_answer", st, 7);
             }
             cw_buf_addc(out, '}');
         }
@@ -241,8 +229,8 @@ int cw_store_drill_report_json(struct cw_store *s, int64_t id, int64_t now_us,
             deadline = sqlite3_column_int64(st, 3);
             cw_buf_addf(out, "{\"id\":%lld", (long long)id);
             jstr(out, "title", sqlite3_column_text(st, 1));
-            jtime(out, "started", st, 2);
-            jtime(out, "deadline", st, 3);
+            cw_store_json_time(out, "started", st, 2);
+            cw_store_json_time(out, "deadline", st, 3);
             jstr(out, "created_by", sqlite3_column_text(st, 4));
             cw_buf_addf(out, ",\"closed\":%s", now_us > deadline ? "true" : "false");
         } else {
@@ -278,9 +266,9 @@ int cw_store_drill_report_json(struct cw_store *s, int64_t id, int64_t now_us,
             cw_buf_addf(out, ",\"state\":\"%s\"",
                         ok ? "answered" : was_late ? "late" : now_us > deadline ? "silent"
                                                                                  : "waiting");
-            jtime(out, "answered", st, 2);
+            cw_store_json_time(out, "answered", st, 2);
             jstr(out, "answered_by", sqlite3_column_text(st, 3));
-            jtime(out, "late_attempt", st, 4);
+            cw_store_json_time(out, "late_attempt", st, 4);
             jstr(out, "late_by", sqlite3_column_text(st, 5));
             cw_buf_addc(out, '}');
         }

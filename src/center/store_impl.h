@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "center/store.h"
+#include "common/buf.h"
 
 #define CW_STORE_MAX_READERS 64
 
@@ -42,5 +43,11 @@ void cw_store_make_credential(const char *prefix, char *key_id, size_t key_id_ca
 
 /* Prepare a statement; on failure err says "storage error: <SQLite's reason>". */
 int cw_store_prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, size_t errlen);
+
+/* One column of a result row as a member of the JSON object being written:
+ * ,"key":"text" (JSON-escaped, exact bytes) or ,"key":"ISO time" from microseconds;
+ * a NULL column gives ,"key":null. */
+void cw_store_json_text(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col);
+void cw_store_json_time(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col);
 
 #endif

@@ -389,28 +389,6 @@ int cw_store_sharing_import(struct cw_store *s, const struct cw_incident_new *in
 
 /* ------------------------------------------------------------------ reads */
 
-static void jtext(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    cw_buf_addf(out, ",\"%s\":", key);
-    if (v)
-        cw_buf_add_json_str(out, (const char *)v, strlen((const char *)v));
-    else
-        cw_buf_adds(out, "null");
-}
-
-static void jtime(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
-{
-    char t[40];
-    cw_buf_addf(out, ",\"%s\":", key);
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        cw_buf_adds(out, "null");
-        return;
-    }
-    cw_time_format_iso(sqlite3_column_int64(st, col), t);
-    cw_buf_addf(out, "\"%s\"", t);
-}
-
 /* "C01,C12" as a JSON array */
 static void jlist(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
 {
@@ -436,22 +414,22 @@ static void incident_row(struct cw_buf *out, sqlite3_stmt *st)
 {
     int fq = sqlite3_column_int(st, 10);
     cw_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 0));
-    jtext(out, "ref", st, 1);
+    cw_store_json_text(out, "ref", st, 1);
     cw_buf_addf(out, ",\"member_id\":%lld", (long long)sqlite3_column_int64(st, 2));
-    jtext(out, "member", st, 3);
-    jtext(out, "sector", st, 4);
-    jtext(out, "title", st, 5);
-    jtext(out, "what", st, 6);
-    jtext(out, "systems", st, 7);
-    jtime(out, "occurred", st, 8);
-    jtime(out, "reported", st, 9);
+    cw_store_json_text(out, "member", st, 3);
+    cw_store_json_text(out, "sector", st, 4);
+    cw_store_json_text(out, "title", st, 5);
+    cw_store_json_text(out, "what", st, 6);
+    cw_store_json_text(out, "systems", st, 7);
+    cw_store_json_time(out, "occurred", st, 8);
+    cw_store_json_time(out, "reported", st, 9);
     cw_buf_addf(out, ",\"fiscal_year\":%d,\"quarter\":%d", fq / 4, fq % 4 + 1);
-    jtext(out, "status", st, 11);
-    jtext(out, "event", st, 12);
+    cw_store_json_text(out, "status", st, 11);
+    cw_store_json_text(out, "event", st, 12);
     jlist(out, "causes", st, 13);
-    jtext(out, "attack", st, 14);
-    jtext(out, "created_by", st, 15);
-    jtime(out, "updated", st, 16);
+    cw_store_json_text(out, "attack", st, 14);
+    cw_store_json_text(out, "created_by", st, 15);
+    cw_store_json_time(out, "updated", st, 16);
 }
 
 /* Delivery receipts: the viewer fetched these (its inbox). Writer; best effort. */
@@ -542,15 +520,15 @@ static void receipts_json(sqlite3 *rd, const struct cw_principal *who, int incid
         bind_viewer(st, who);
         for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
             cw_buf_addf(out, "%s{\"hop\":%d", n ? "," : "", sqlite3_column_int(st, 0));
-            jtext(out, "to_kind", st, 1);
-            jtext(out, "to", st, 2);
-            jtext(out, "via", st, 3);
-            jtime(out, "sent", st, 4);
-            jtime(out, "delivered", st, 5);
-            jtime(out, "read", st, 6);
-            jtext(out, "read_by", st, 7);
-            jtime(out, "forwarded", st, 8);
-            jtext(out, "forwarded_by", st, 9);
+            cw_store_json_text(out, "to_kind", st, 1);
+            cw_store_json_text(out, "to", st, 2);
+            cw_store_json_text(out, "via", st, 3);
+            cw_store_json_time(out, "sent", st, 4);
+            cw_store_json_time(out, "delivered", st, 5);
+            cw_store_json_time(out, "read", st, 6);
+            cw_store_json_text(out, "read_by", st, 7);
+            cw_store_json_time(out, "forwarded", st, 8);
+            cw_store_json_text(out, "forwarded_by", st, 9);
             cw_buf_addc(out, '}');
         }
     }
@@ -588,8 +566,8 @@ int cw_store_incident_json(struct cw_store *s, const struct cw_principal *who, i
             char t[40];
             cw_time_format_iso(sqlite3_column_int64(st, 0), t);
             cw_buf_addf(out, "%s{\"at\":\"%s\"", n ? "," : "", t);
-            jtext(out, "actor", st, 1);
-            jtext(out, "change", st, 2);
+            cw_store_json_text(out, "actor", st, 1);
+            cw_store_json_text(out, "change", st, 2);
             cw_buf_addc(out, '}');
         }
         cw_buf_addc(out, ']');
@@ -748,14 +726,14 @@ static void item_row(struct cw_buf *out, sqlite3_stmt *st)
 {
     int fq = sqlite3_column_int(st, 7);
     cw_buf_addf(out, "{\"id\":%lld", (long long)sqlite3_column_int64(st, 0));
-    jtext(out, "kind", st, 1);
-    jtext(out, "ref", st, 2);
-    jtext(out, "from_org", st, 3);
-    jtext(out, "title", st, 4);
-    jtext(out, "body", st, 5);
-    jtime(out, "sent", st, 6);
+    cw_store_json_text(out, "kind", st, 1);
+    cw_store_json_text(out, "ref", st, 2);
+    cw_store_json_text(out, "from_org", st, 3);
+    cw_store_json_text(out, "title", st, 4);
+    cw_store_json_text(out, "body", st, 5);
+    cw_store_json_time(out, "sent", st, 6);
     cw_buf_addf(out, ",\"fiscal_year\":%d,\"quarter\":%d", fq / 4, fq % 4 + 1);
-    jtext(out, "created_by", st, 8);
+    cw_store_json_text(out, "created_by", st, 8);
     jlist(out, "sectors", st, 9);
 }
 

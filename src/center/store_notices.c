@@ -198,28 +198,6 @@ bool cw_notice_state_valid(const char *state)
     return false;
 }
 
-static void col_str(struct cw_buf *o, const char *key, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    cw_buf_addf(o, ",\"%s\":", key);
-    if (!v)
-        cw_buf_adds(o, "null");
-    else
-        cw_buf_add_json_str(o, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
-}
-
-static void col_time(struct cw_buf *o, const char *key, sqlite3_stmt *st, int col)
-{
-    cw_buf_addf(o, ",\"%s\":", key);
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-        cw_buf_adds(o, "null");
-        return;
-    }
-    char t[40];
-    cw_time_format_iso(sqlite3_column_int64(st, col), t);
-    cw_buf_addf(o, "\"%s\"", t);
-}
-
 #define NOTICE_COLS                                                                           \
     "SELECT n.id, n.member_id, m.name, n.state, n.title, n.what, n.why, n.action,"             \
     " n.template, n.lang, n.answer_by_us, n.created_us, n.created_by, n.acked_us, n.acked_by," \
@@ -233,26 +211,26 @@ static void notice_row(struct cw_buf *o, sqlite3_stmt *st, int64_t now)
 {
     cw_buf_addf(o, "{\"id\":%lld,\"member_id\":%lld", (long long)sqlite3_column_int64(st, 0),
                 (long long)sqlite3_column_int64(st, 1));
-    col_str(o, "member", st, 2);
-    col_str(o, "state", st, 3);
-    col_str(o, "title", st, 4);
-    col_str(o, "what", st, 5);
-    col_str(o, "why", st, 6);
-    col_str(o, "action", st, 7);
-    col_str(o, "template", st, 8);
-    col_str(o, "lang", st, 9);
-    col_time(o, "answer_by", st, 10);
+    cw_store_json_text(o, "member", st, 2);
+    cw_store_json_text(o, "state", st, 3);
+    cw_store_json_text(o, "title", st, 4);
+    cw_store_json_text(o, "what", st, 5);
+    cw_store_json_text(o, "why", st, 6);
+    cw_store_json_text(o, "action", st, 7);
+    cw_store_json_text(o, "template", st, 8);
+    cw_store_json_text(o, "lang", st, 9);
+    cw_store_json_time(o, "answer_by", st, 10);
     const char *state = (const char *)sqlite3_column_text(st, 3);
     bool open = state && (!strcmp(state, "sent") || !strcmp(state, "acknowledged"));
     cw_buf_addf(o, ",\"overdue\":%s",
                 open && sqlite3_column_int64(st, 10) < now ? "true" : "false");
-    col_time(o, "created", st, 11);
-    col_str(o, "created_by", st, 12);
-    col_time(o, "acknowledged", st, 13);
-    col_str(o, "acknowledged_by", st, 14);
-    col_time(o, "answered", st, 15);
-    col_time(o, "closed", st, 16);
-    col_time(o, "updated", st, 17);
+    cw_store_json_time(o, "created", st, 11);
+    cw_store_json_text(o, "created_by", st, 12);
+    cw_store_json_time(o, "acknowledged", st, 13);
+    cw_store_json_text(o, "acknowledged_by", st, 14);
+    cw_store_json_time(o, "answered", st, 15);
+    cw_store_json_time(o, "closed", st, 16);
+    cw_store_json_time(o, "updated", st, 17);
     const char *ev = (const char *)sqlite3_column_text(st, 18);
     cw_buf_addf(o, ",\"events\":[%s]", ev ? ev : "");
 }
@@ -766,8 +744,8 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
         char t[40];
         cw_time_format_iso(sqlite3_column_int64(st, 0), t);
         cw_buf_addf(out, "%s{\"at\":\"%s\"", n ? "," : "", t);
-        col_str(out, "by", st, 1);
-        col_str(out, "text", st, 2);
+        cw_store_json_text(out, "by", st, 1);
+        cw_store_json_text(out, "text", st, 2);
         cw_buf_addc(out, '}');
     }
     sqlite3_finalize(st);
@@ -782,8 +760,8 @@ int cw_store_notice_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
         char t[40];
         cw_time_format_iso(sqlite3_column_int64(st, 0), t);
         cw_buf_addf(out, "%s{\"at\":\"%s\"", n ? "," : "", t);
-        col_str(out, "actor", st, 1);
-        col_str(out, "change", st, 2);
+        cw_store_json_text(out, "actor", st, 1);
+        cw_store_json_text(out, "change", st, 2);
         cw_buf_addc(out, '}');
     }
     cw_buf_adds(out, "]}\n");
@@ -817,16 +795,16 @@ int cw_store_notice_deliveries_json(struct cw_store *s, int64_t id, uint32_t sco
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         int64_t did = sqlite3_column_int64(st, 0);
         cw_buf_addf(out, "%s{\"id\":%lld", n ? "," : "", (long long)did);
-        col_str(out, "channel", st, 1);
-        col_str(out, "state", st, 2);
+        cw_store_json_text(out, "channel", st, 1);
+        cw_store_json_text(out, "state", st, 2);
         cw_buf_addf(out, ",\"attempts\":%d", sqlite3_column_int(st, 3));
         const char *state = (const char *)sqlite3_column_text(st, 2);
         if (state && !strcmp(state, "pending"))
-            col_time(out, "next_try", st, 4);
+            cw_store_json_time(out, "next_try", st, 4);
         else
             cw_buf_adds(out, ",\"next_try\":null");
-        col_time(out, "created", st, 5);
-        col_time(out, "done", st, 6);
+        cw_store_json_time(out, "created", st, 5);
+        cw_store_json_time(out, "done", st, 6);
         cw_buf_adds(out, ",\"log\":[");
         sqlite3_reset(at);
         sqlite3_bind_int64(at, 1, did);
@@ -838,8 +816,8 @@ int cw_store_notice_deliveries_json(struct cw_store *s, int64_t id, uint32_t sco
                 cw_buf_adds(out, "null");
             else
                 cw_buf_addf(out, "%d", sqlite3_column_int(at, 1));
-            col_str(out, "error", at, 2);
-            col_time(out, "next_try", at, 3);
+            cw_store_json_text(out, "error", at, 2);
+            cw_store_json_time(out, "next_try", at, 3);
             cw_buf_addc(out, '}');
         }
         cw_buf_adds(out, "]}");
@@ -901,10 +879,10 @@ int cw_store_webhook_json(struct cw_store *s, uint32_t member_id, struct cw_buf 
     sqlite3_bind_int64(st, 1, member_id);
     cw_buf_addf(out, "{\"member_id\":%u", member_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        col_str(out, "url", st, 0);
+        cw_store_json_text(out, "url", st, 0);
         cw_buf_adds(out, ",\"secret_set\":true");
-        col_time(out, "updated", st, 1);
-        col_str(out, "updated_by", st, 2);
+        cw_store_json_time(out, "updated", st, 1);
+        cw_store_json_text(out, "updated_by", st, 2);
     } else {
         cw_buf_adds(out, ",\"url\":null,\"secret_set\":false,\"updated\":null,\"updated_by\":null");
     }

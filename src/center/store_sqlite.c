@@ -628,6 +628,28 @@ int cw_store_prep(sqlite3 *db, sqlite3_stmt **st, const char *sql, char *err, si
     return 0;
 }
 
+void cw_store_json_text(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    cw_buf_addf(out, ",\"%s\":", key);
+    if (!v)
+        cw_buf_adds(out, "null");
+    else
+        cw_buf_add_json_str(out, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
+}
+
+void cw_store_json_time(struct cw_buf *out, const char *key, sqlite3_stmt *st, int col)
+{
+    cw_buf_addf(out, ",\"%s\":", key);
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        cw_buf_adds(out, "null");
+        return;
+    }
+    char t[40];
+    cw_time_format_iso(sqlite3_column_int64(st, col), t);
+    cw_buf_addf(out, "\"%s\"", t);
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;

@@ -317,11 +317,6 @@ static void col_str_at(struct cw_buf *o, bool first, const char *key, sqlite3_st
         cw_buf_add_json_str(o, (const char *)v, (size_t)sqlite3_column_bytes(st, col));
 }
 
-static void col_str(struct cw_buf *o, const char *key, sqlite3_stmt *st, int col)
-{
-    col_str_at(o, false, key, st, col);
-}
-
 static const char event_cols[] =
     "SELECT e.id, e.member_id, m.name, e.attack_class, e.severity, e.state, e.assignee,"
     " e.first_us, e.last_us, e.count, e.distinct_sources, e.distinct_targets, e.key_source,"
@@ -331,18 +326,18 @@ static void event_row(struct cw_buf *o, sqlite3_stmt *st)
 {
     cw_buf_addf(o, "{\"id\":%lld,\"member_id\":%lld", (long long)sqlite3_column_int64(st, 0),
                 (long long)sqlite3_column_int64(st, 1));
-    col_str(o, "member", st, 2);
-    col_str(o, "attack_class", st, 3);
+    cw_store_json_text(o, "member", st, 2);
+    cw_store_json_text(o, "attack_class", st, 3);
     cw_buf_addf(o, ",\"severity\":%d", sqlite3_column_int(st, 4));
-    col_str(o, "state", st, 5);
-    col_str(o, "assignee", st, 6);
+    cw_store_json_text(o, "state", st, 5);
+    cw_store_json_text(o, "assignee", st, 6);
     add_time(o, "first_seen", sqlite3_column_int64(st, 7));
     add_time(o, "last_seen", sqlite3_column_int64(st, 8));
     cw_buf_addf(o, ",\"count\":%lld,\"distinct_sources\":%lld,\"distinct_targets\":%lld",
                 (long long)sqlite3_column_int64(st, 9), (long long)sqlite3_column_int64(st, 10),
                 (long long)sqlite3_column_int64(st, 11));
-    col_str(o, "key_source", st, 12);
-    col_str(o, "key_target", st, 13);
+    cw_store_json_text(o, "key_source", st, 12);
+    cw_store_json_text(o, "key_target", st, 13);
     const unsigned char *srcs = sqlite3_column_text(st, 14), *tgts = sqlite3_column_text(st, 15);
     cw_buf_adds(o, ",\"sources\":");
     cw_buf_adds(o, srcs ? (const char *)srcs : "[]");
@@ -475,11 +470,11 @@ static void detections_rows(struct cw_buf *o, sqlite3_stmt *st)
         else
             cw_buf_addf(o, ",\"event_id\":%lld", (long long)sqlite3_column_int64(st, 1));
         cw_buf_addf(o, ",\"member_id\":%lld", (long long)sqlite3_column_int64(st, 2));
-        col_str(o, "noise", st, 3);
-        col_str(o, "detail", st, 4);
-        col_str(o, "rule_id", st, 5);
-        col_str(o, "rule_name", st, 6);
-        col_str(o, "attack_class", st, 7);
+        cw_store_json_text(o, "noise", st, 3);
+        cw_store_json_text(o, "detail", st, 4);
+        cw_store_json_text(o, "rule_id", st, 5);
+        cw_store_json_text(o, "rule_name", st, 6);
+        cw_store_json_text(o, "attack_class", st, 7);
         cw_buf_addf(o, ",\"severity\":%d", sqlite3_column_int(st, 8));
         add_time(o, "ts", sqlite3_column_int64(st, 9));
         /* the record column is JSON we wrote ourselves (cw_record_to_json) */
@@ -523,7 +518,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         cw_buf_adds(out, n ? ",{" : "{");
         col_str_at(out, true, "rule_id", st, 0);
-        col_str(out, "rule_name", st, 1);
+        cw_store_json_text(out, "rule_name", st, 1);
         cw_buf_addf(out, ",\"count\":%lld}", (long long)sqlite3_column_int64(st, 2));
     }
     cw_buf_addc(out, ']');
@@ -547,7 +542,7 @@ int cw_store_event_json(struct cw_store *s, int64_t id, uint32_t scope, struct c
         cw_buf_adds(out, n ? ",{" : "{");
         col_str_at(out, true, "actor", st, 1);
         add_time(out, "at", sqlite3_column_int64(st, 0));
-        col_str(out, "change", st, 2);
+        cw_store_json_text(out, "change", st, 2);
         cw_buf_addc(out, '}');
     }
     cw_buf_adds(out, "]}\n");
@@ -681,9 +676,9 @@ int cw_store_noise_json(struct cw_store *s, uint32_t member_id, struct cw_buf *o
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         cw_buf_addf(out, "%s{\"member_id\":%lld", n ? "," : "",
                     (long long)sqlite3_column_int64(st, 0));
-        col_str(out, "member", st, 1);
-        col_str(out, "day", st, 2);
-        col_str(out, "reason", st, 3);
+        cw_store_json_text(out, "member", st, 1);
+        cw_store_json_text(out, "day", st, 2);
+        cw_store_json_text(out, "reason", st, 3);
         int64_t c = sqlite3_column_int64(st, 4);
         cw_buf_addf(out, ",\"count\":%lld}", (long long)c);
         const char *r = (const char *)sqlite3_column_text(st, 3);
@@ -746,7 +741,7 @@ int cw_store_campaigns_json(struct cw_store *s, struct cw_buf *out, char *err, s
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         cw_buf_adds(out, n ? ",{" : "{");
         col_str_at(out, true, "attack_class", st, 0);
-        col_str(out, "source", st, 1);
+        cw_store_json_text(out, "source", st, 1);
         cw_buf_addf(out, ",\"members\":%lld,\"events\":%lld",
                     (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
         cw_buf_adds(out, ",\"member_ids\":[");
@@ -855,7 +850,7 @@ static int rows_json(struct cw_store *s, const char *sql, uint32_t scope, const 
                 cw_buf_addf(out, ",\"%s\":%lld", names[c - 1],
                             (long long)sqlite3_column_int64(st, c));
             else
-                col_str(out, names[c - 1], st, c);
+                cw_store_json_text(out, names[c - 1], st, c);
         }
         cw_buf_addc(out, '}');
     }
@@ -1294,7 +1289,7 @@ int cw_store_rule_hits_json(struct cw_store *s, struct cw_buf *out, char *err, s
     for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
         cw_buf_adds(out, n ? ",{" : "{");
         col_str_at(out, true, "rule_id", st, 0);
-        col_str(out, "noise", st, 1);
+        cw_store_json_text(out, "noise", st, 1);
         cw_buf_addf(out, ",\"count\":%lld}", (long long)sqlite3_column_int64(st, 2));
     }
     cw_buf_addc(out, ']');
