@@ -282,16 +282,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cw_buf_init(&req->body);
         if (!cw_web_origin_ok(cw_center_web(c), conn))
             return answer_error(req, 403, "cross-origin request refused");
-        /* everything outside /api/ is the web UI's files, except TAXII discovery */
-        if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/taxii2/") != 0 &&
+        bool known;
+        req->route = route_find(method, url, req->path_arg, sizeof(req->path_arg), &known);
+        /* a GET outside /api/ that no route claims (TAXII discovery is one that does) is
+         * one of the web UI's files */
+        if (!req->route && !known && strncmp(url, "/api/", 5) != 0 &&
             (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
             struct cw_http_response resp;
             memset(&resp, 0, sizeof(resp));
             cw_web_static(cw_center_web(c), url, &resp);
             return send_response(req, &resp);
         }
-        bool known;
-        req->route = route_find(method, url, req->path_arg, sizeof(req->path_arg), &known);
         if (!req->route)
             return answer_error(req, known ? 405 : 404,
                                 known ? "method not allowed" : "no such endpoint");
