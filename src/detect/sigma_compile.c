@@ -35,6 +35,7 @@
 #define SC_MIN_LIT 4 /* shorter literals are compared per value (or a per-field db) */
 #define SC_MAX_CMP 16 /* short unanchored literals compared per value, at most */
 #define SC_NOSEG UINT32_MAX
+#define SC_EXLEN 512 /* whole-value lengths told apart by the length filter */
 
 struct sc_key { /* a field as the evaluator fetches it */
     int fid;
@@ -55,6 +56,7 @@ struct sc_cmp { /* a short literal compared with each value of its field */
     uint8_t anchor; /* SC_ANCHOR_*: whole value, prefix, suffix, or anywhere (0) */
     uint8_t n;
     bool caseless;
+    uint8_t group; /* first of an unanchored group: the group's size (else 0) */
     char s[SC_MIN_LIT]; /* the bytes, here rather than behind the atom (cache) */
 };
 
@@ -67,12 +69,19 @@ struct sc_field { /* one database of a kind */
     bool lit_raw_covers;     /* keywords: only unanchored literals, so a value lying
                               * inside the raw line needs no segment of its own */
     bool db_raw_covers;      /* the same for db: no anchored atom */
+    bool covered_noop;       /* keywords: a value inside the raw line needs nothing at
+                              * all (no whole value, no anchored compare), so the
+                              * record's values are not even visited */
     struct sc_cmp *cmp;      /* short literals (< SC_MIN_LIT bytes): compared */
     uint32_t ncmp;
     uint32_t *ex_head;       /* whole-value literals (any length): a hash table of
                               * chains (index + 1) over ex, probed once per value */
     uint32_t *ex_atom, *ex_next, *ex_hash; /* per entry: atom, chain, full hash */
     uint32_t nex, ex_mask;
+    uint64_t ex_len[SC_EXLEN / 64]; /* lengths of the whole values (the last bit: that
+                              * length or more): most values (browser user agents,
+                              * paths) have a length no whole value has, and skip the
+                              * hash and its probe, a likely cache miss */
     hs_database_t *db;       /* its regex atoms (and short literals when there are
                               * too many to compare), scanned per value; or NULL */
 };
@@ -1243,6 +1252,8 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
         const struct sc_atom *a = &sc->atoms[ids[i]];
         if (!a->regex && a->anchor == (SC_ANCHOR_START | SC_ANCHOR_END)) {
             uint32_t h = ex_hash(a->s, a->n), b = h & f->ex_mask;
+            uint32_t lb = a->n < SC_EXLEN ? a->n : SC_EXLEN - 1;
+            f->ex_len[lb >> 6] |= 1ull << (lb & 63);
             f->ex_hash[f->nex] = h;
             f->ex_atom[f->nex] = ids[i];
             f->ex_next[f->nex] = f->ex_head[b];
@@ -1275,6 +1286,16 @@ static int field_atoms(struct sigma_compiled *sc, struct sc_field *f, uint32_t f
         }
     }
     qsort(f->cmp, f->ncmp, sizeof(*f->cmp), cmp_order);
+    for (uint32_t i = 0, j; i < f->ncmp; i = j) {
+        for (j = i + 1; j < f->ncmp && !cmp_order(&f->cmp[i], &f->cmp[j]);)
+            j++;
+        if (!f->cmp[i].anchor)
+            f->cmp[i].group = (uint8_t)(j - i); /* at most SC_MAX_CMP */
+        else
+            j = i + 1;
+    }
+    f->covered_noop = f->fid == SIGMA_FID_KEYWORD && (!f->lit || f->lit_raw_covers) &&
+                      (!ndb || f->db_raw_covers) && !f->nex && (!f->ncmp || !f->cmp[0].anchor);
     return ndb ? build_db(sc, ids, ndb, &f->db) : 0;
 oom:
     snprintf(sc->why, sizeof(sc->why), "out of memory");
@@ -1949,7 +1970,8 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
         seg_add(t, fi, s, n, rec);
     if (f->db && !(covered && f->db_raw_covers))
         scan(t, f->db, s, n);
-    if (f->nex) { /* whole values: one probe */
+    size_t lb = n < SC_EXLEN ? n : SC_EXLEN - 1;
+    if ((f->ex_len[lb >> 6] >> (lb & 63)) & 1) { /* whole values of that length: a probe */
         uint32_t h = ex_hash(s, n);
         for (uint32_t e = f->ex_head[h & f->ex_mask]; e; e = f->ex_next[e - 1]) {
             if (f->ex_hash[e - 1] != h)
@@ -1965,14 +1987,10 @@ static void take_value(struct sigma_cthread *t, const struct sc_field *f, uint32
         if (!atom_seen(t, c->atom) && cmp_hit(c, s, n))
             mark_atom(t, t->kind, c->atom);
     }
-    while (i < f->ncmp) { /* unanchored: a group per first byte */
-        uint32_t j = i + 1;
-        while (j < f->ncmp && !cmp_order(&f->cmp[i], &f->cmp[j]))
-            j++;
-        if (!covered) /* a covered value lies in the raw line, which is taken too */
-            cmp_group(t, f->cmp + i, j - i, s, n);
-        i = j;
-    }
+    /* unanchored: a group per first byte (a covered value lies in the raw line,
+     * which is taken too) */
+    for (; i < f->ncmp && !covered; i += f->cmp[i].group)
+        cmp_group(t, f->cmp + i, f->cmp[i].group, s, n);
 }
 
 /* Slot k (0 path, 1 query) of the URL memo, normalised once per record; NULL
@@ -2114,7 +2132,8 @@ static void take_field(struct sigma_cthread *t, const struct sc_field *f, uint32
                 continue;
             uintptr_t p = (uintptr_t)v->v.s;
             bool covered = r0 && p >= r0 && p <= r1 && v->len <= r1 - p;
-            take_value(t, f, fi, v->v.s, v->len, covered, rec);
+            if (!covered || !f->covered_noop)
+                take_value(t, f, fi, v->v.s, v->len, covered, rec);
         }
         if (rec->raw)
             take_value(t, f, fi, rec->raw, rec->raw_len, false, rec);
