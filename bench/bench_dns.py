@@ -361,8 +361,20 @@ def dnsperf(args, port, qfile, extra, cpu, verbose=False):
     argv = prefix(cpu) + argv
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out, _ = p.communicate()
+    # Output to a file, not a pipe: with -v dnsperf writes a line per answer, and a
+    # SCHED_FIFO dnsperf sharing its CPU with this script must never wait for the
+    # script to be scheduled to drain a pipe (a run once spun for minutes so).
+    with tempfile.TemporaryFile() as f:
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
+        limit = 60 + 2 * max([int(extra[i + 1]) for i, a in enumerate(extra[:-1]) if a == "-l"] or [0])
+        try:
+            p.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            die("dnsperf did not finish within %d s: %s" % (limit, " ".join(argv)))
+        f.seek(0)
+        out = f.read()
     w1 = time.monotonic()
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = out.decode("utf-8", "replace")
