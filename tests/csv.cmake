@@ -1,0 +1,3 @@
+# CSV output (src/common/csv.c): RFC 4180 fields, verbatim by default and defused for
+# spreadsheets on request (?for=spreadsheet, ioc convert --spreadsheet).
+cw_unit_test(test_csv cw_common)
