@@ -9,7 +9,7 @@
  *   POST /api/v1/incidents/{id}/update|classify|read|forward
  *   POST /api/v1/incidents/import             coordinator: NDJSON, all or nothing
  *   POST/GET /api/v1/alerts, GET /api/v1/alerts/{id}, POST .../read|forward
- *   GET  /api/v1/stats/incidents?fy=N[&format=csv]   coordinator
+ *   GET  /api/v1/stats/incidents?fy=N[&format=csv[&for=spreadsheet]]   coordinator
  * Visibility is the store's (store_incidents.h) from the authenticated principal; an
  * item the caller may not see answers 404 like one that does not exist. */
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include "center/http_body.h"
 #include "center/incident_import.h"
 #include "center/store_incidents.h"
+#include "common/csv.h"
 #include "common/timefmt.h"
 #include "common/banned.h"
 
@@ -735,17 +736,6 @@ out:
 
 /* ------------------------------------------------------------------ statistics */
 
-static void csv_text(struct cw_buf *out, const char *s)
-{
-    cw_buf_addc(out, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            cw_buf_addc(out, '"');
-        cw_buf_addc(out, *s);
-    }
-    cw_buf_addc(out, '"');
-}
-
 static void stats(struct cw_center *c, struct cw_http_request *req,
                   struct cw_http_response *resp)
 {
@@ -759,6 +749,11 @@ static void stats(struct cw_center *c, struct cw_http_request *req,
         return;
     if (format && strcmp(format, "json") && strcmp(format, "csv")) {
         cw_http_json_error(resp, 400, "format must be json or csv");
+        return;
+    }
+    unsigned csv_flags; /* ?for=spreadsheet (common/csv.h) */
+    if (cw_csv_for(cw_http_query(req, "for"), &csv_flags)) {
+        cw_http_json_error(resp, 400, "for must be machine or spreadsheet");
         return;
     }
     struct cw_stats_row *rows = calloc(CW_STATS_ROWS, sizeof(*rows));
@@ -787,9 +782,9 @@ static void stats(struct cw_center *c, struct cw_http_request *req,
         cw_buf_adds(o, "\r\n");
         for (int r = 0; r < CW_STATS_ROWS; r++) {
             cw_buf_addf(o, "%s,", rows[r].key);
-            csv_text(o, rows[r].label);
+            cw_csv_str(o, rows[r].label, CW_CSV_QUOTE_ALL | csv_flags);
             cw_buf_addc(o, ',');
-            csv_text(o, rows[r].label_ja);
+            cw_csv_str(o, rows[r].label_ja, CW_CSV_QUOTE_ALL | csv_flags);
             for (int k = 0; k < CW_STATS_COLS; k++)
                 cw_buf_addf(o, ",%lld", (long long)rows[r].v[k]);
             cw_buf_adds(o, "\r\n");

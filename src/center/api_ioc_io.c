@@ -18,6 +18,7 @@
 #include "center/ioc_hub.h"
 #include "center/ioc_share.h"
 #include "center/store_iocs.h"
+#include "common/csv.h"
 #include "common/timefmt.h"
 #include "ioc/iocfmt.h"
 #include "common/banned.h"
@@ -216,6 +217,11 @@ static void indicators_export(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 400, "format must be stix, misp, csv, plain or rpz");
         return;
     }
+    unsigned csv_flags; /* ?for=spreadsheet: CSV cells that would be formulas defused */
+    if (cw_csv_for(cw_http_query(req, "for"), &csv_flags)) {
+        cw_http_json_error(resp, 400, "for must be machine or spreadsheet");
+        return;
+    }
     struct cw_ioc_share sh;
     char err[256];
     if (cw_ioc_share_collect(cw_center_store(c), req->scope, tlps ? (int)tlp : -1, &sh, err,
@@ -233,7 +239,8 @@ static void indicators_export(struct cw_center *c, struct cw_http_request *req,
                                    .now_us = cw_now_us(),
                                    .rpz_origin = "crosswatch-indicators",
                                    .rpz_serial = (uint32_t)cw_ioc_hub_serial(cw_center_ioc_hub(c)),
-                                   .misp_event_info = "crosswatch indicators"};
+                                   .misp_event_info = "crosswatch indicators",
+                                   .csv_flags = csv_flags};
     int rc;
     if (strcmp(fmt, "stix") == 0) {
         rc = cw_ioc_export_stix(sh.items, n, &o, &resp->body);

@@ -5,7 +5,8 @@
  *   GET /api/v1/summary         counts by attack class, severity, state, noise reason, member
  *   GET /api/v1/notices/stats   notices per month and per fiscal year (April-March)
  * Each is scoped to the caller's member by the dispatcher's req->scope; series,
- * summary and stats also answer CSV with ?format=csv.
+ * summary and stats also answer CSV with ?format=csv (verbatim; &for=spreadsheet
+ * defuses cells a spreadsheet would run as formulas, common/csv.h).
  *
  * Live streams: the handler answers with a callback response whose reader hands out
  * the stream's pending message and, when there is none, suspends the connection. One
@@ -24,6 +25,7 @@
 #include "center/http.h"
 #include "center/store_web.h"
 #include "center/web.h"
+#include "common/csv.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "triage/noise.h"
@@ -398,12 +400,18 @@ static int scope_param(struct cw_center *c, struct cw_http_request *req,
     return cw_http_scope(req, resp, wanted, scope);
 }
 
-static int format_param(struct cw_http_request *req, struct cw_http_response *resp, bool *csv)
+/* ?format=json|csv and, for CSV, ?for=machine|spreadsheet (common/csv.h) */
+static int format_param(struct cw_http_request *req, struct cw_http_response *resp, bool *csv,
+                        unsigned *csv_flags)
 {
     const char *f = cw_http_query(req, "format");
     *csv = f && !strcmp(f, "csv");
     if (f && !*csv && strcmp(f, "json")) {
         cw_http_json_error(resp, 400, "format must be json or csv");
+        return -1;
+    }
+    if (cw_csv_for(cw_http_query(req, "for"), csv_flags)) {
+        cw_http_json_error(resp, 400, "for must be machine or spreadsheet");
         return -1;
     }
     if (*csv)
@@ -446,8 +454,9 @@ static void series(struct cw_center *c, struct cw_http_request *req,
     static const char *const buckets[] = {"hour", "day", "month"};
     uint32_t scope;
     bool csv;
+    unsigned csv_flags; /* times, numbers and reason names only: nothing to defuse */
     int64_t from, to, now = cw_now_us();
-    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv) ||
+    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv, &csv_flags) ||
         time_param(req, resp, "to", now, &to) ||
         time_param(req, resp, "from", to - 30LL * 86400 * 1000000, &from))
         return;
@@ -469,12 +478,13 @@ static void summary(struct cw_center *c, struct cw_http_request *req,
 {
     uint32_t scope;
     bool csv;
-    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv))
+    unsigned csv_flags;
+    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv, &csv_flags))
         return;
     const char *g = cw_http_query(req, "group");
     char err[256];
-    answer_store(resp, cw_store_summary(cw_center_store(c), scope, g ? g : "", csv, &resp->body,
-                                        err, sizeof(err)), err);
+    answer_store(resp, cw_store_summary(cw_center_store(c), scope, g ? g : "", csv, csv_flags,
+                                        &resp->body, err, sizeof(err)), err);
 }
 
 static void notice_stats(struct cw_center *c, struct cw_http_request *req,
@@ -482,7 +492,8 @@ static void notice_stats(struct cw_center *c, struct cw_http_request *req,
 {
     uint32_t scope;
     bool csv;
-    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv))
+    unsigned csv_flags; /* months and numbers only: nothing to defuse */
+    if (scope_param(c, req, resp, &scope) || format_param(req, resp, &csv, &csv_flags))
         return;
     char err[256];
     answer_store(resp, cw_store_notice_stats(cw_center_store(c), scope, csv, &resp->body, err,

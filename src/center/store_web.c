@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "center/store_impl.h"
+#include "common/csv.h"
 #include "common/timefmt.h"
 #include "triage/noise.h"
 #include "common/banned.h"
@@ -512,22 +513,8 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
 
 static const char *const sev_names[] = {"", "critical", "high", "medium", "low", "info"};
 
-static void csv_field(struct cw_buf *o, const char *v)
-{
-    /* RFC 4180 quoting; a leading = + - @ is defused for spreadsheets */
-    cw_buf_addc(o, '"');
-    if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')
-        cw_buf_addc(o, '\'');
-    for (; *v; v++) {
-        if (*v == '"')
-            cw_buf_addc(o, '"');
-        cw_buf_addc(o, *v);
-    }
-    cw_buf_addc(o, '"');
-}
-
 int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool csv,
-                     struct cw_buf *out, char *err, size_t errlen)
+                     unsigned csv_flags, struct cw_buf *out, char *err, size_t errlen)
 {
     /* %s is the member condition: none for every member, so that each count reads
      * one covering index (events_class, events_severity, events_open, events_member)
@@ -586,9 +573,10 @@ int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool
         }
         long long count = sqlite3_column_int64(st, 2);
         if (csv) {
-            csv_field(out, key);
+            /* member names are the coordinator's free text */
+            cw_csv_str(out, key, CW_CSV_QUOTE_ALL | csv_flags);
             cw_buf_addc(out, ',');
-            csv_field(out, label);
+            cw_csv_str(out, label, CW_CSV_QUOTE_ALL | csv_flags);
             cw_buf_addf(out, ",%lld\n", count);
             continue;
         }

@@ -55,9 +55,10 @@ int cw_store_series(struct cw_store *s, uint32_t scope, enum cw_series_metric m,
                     enum cw_series_bucket bk, int64_t from_us, int64_t to_us, bool csv,
                     struct cw_buf *out, char *err, size_t errlen);
 
-/* group: attack_class, severity, state, noise_reason, member. INVALID for another. */
+/* group: attack_class, severity, state, noise_reason, member. INVALID for another.
+ * CSV fields are quoted, verbatim unless csv_flags has CW_CSV_SPREADSHEET (common/csv.h). */
 int cw_store_summary(struct cw_store *s, uint32_t scope, const char *group, bool csv,
-                     struct cw_buf *out, char *err, size_t errlen);
+                     unsigned csv_flags, struct cw_buf *out, char *err, size_t errlen);
 
 /* Notices sent and acknowledged per month and per fiscal year (April-March). */
 int cw_store_notice_stats(struct cw_store *s, uint32_t scope, bool csv, struct cw_buf *out,

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "common/config.h"
+#include "common/csv.h"
 #include "common/timefmt.h"
 #include "ioc/iocfmt.h"
 #include "ship/durable.h"
@@ -31,6 +32,7 @@ static const struct cw_option ioc_options[] = {
     {"producer", 0, "producer", "NAME", "identity written into STIX and MISP output (default crosswatch)"},
     {"origin", 0, "origin", "ZONE", "rpz: zone name (default rpz.crosswatch.invalid)"},
     {"info", 0, "info", "TEXT", "misp: event info"},
+    {"spreadsheet", 0, "spreadsheet", NULL, "csv: prefix cells a spreadsheet would run as formulas with '"},
     {"quiet", 'q', "quiet", NULL, "do not print each rejected object"},
     {NULL, 0, NULL, NULL, NULL},
 };
@@ -296,6 +298,8 @@ static int run(const struct cw_config *cfg, bool convert, const char **files, si
         .rpz_origin = cw_config_str(cfg, SECTION, "origin", "rpz.crosswatch.invalid"),
         .misp_event_info = cw_config_str(cfg, SECTION, "info", NULL),
         .now_us = cw_now_us(),
+        /* verbatim by default: the file may be imported again */
+        .csv_flags = cw_config_str(cfg, SECTION, "spreadsheet", NULL) ? CW_CSV_SPREADSHEET : 0,
     };
     struct cw_buf out = CW_BUF_INIT;
     int left = 0;

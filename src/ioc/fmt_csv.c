@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/csv.h"
 #include "common/timefmt.h"
 #include "ioc/fmt_impl.h"
 #include "common/banned.h"
@@ -351,27 +352,6 @@ int cw_ioc_import_plain(const char *data, size_t len, const struct cw_ioc_import
 
 /* -- export --------------------------------------------------------------------- */
 
-static void csv_field(struct cw_buf *b, const char *s)
-{
-    if (!s)
-        return;
-    size_t n = strlen(s);
-    bool q = n && (s[0] == ' ' || s[n - 1] == ' ');
-    for (size_t i = 0; i < n && !q; i++)
-        q = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (!q) {
-        cw_buf_add(b, s, n);
-        return;
-    }
-    cw_buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            cw_buf_addc(b, '"');
-        cw_buf_addc(b, s[i]);
-    }
-    cw_buf_addc(b, '"');
-}
-
 static void csv_time(struct cw_buf *b, int64_t us)
 {
     cw_buf_addc(b, ',');
@@ -391,7 +371,7 @@ int cw_ioc_export_csv(const struct cw_ioc_item *items, size_t n,
         const struct cw_ioc_item *it = &items[i];
         cw_buf_adds(out, cw_ioc_type_name(it->type));
         cw_buf_addc(out, ',');
-        csv_field(out, it->value);
+        cw_csv_str(out, it->value, o->csv_flags);
         cw_buf_addf(out, ",%s,", cw_tlp_name(it->tlp));
         if (it->confidence >= 0)
             cw_buf_addf(out, "%d", it->confidence);
@@ -399,9 +379,9 @@ int cw_ioc_export_csv(const struct cw_ioc_item *items, size_t n,
         csv_time(out, it->last_seen_us);
         csv_time(out, it->valid_until_us);
         cw_buf_addc(out, ',');
-        csv_field(out, it->description);
+        cw_csv_str(out, it->description, o->csv_flags);
         cw_buf_addc(out, ',');
-        csv_field(out, it->id);
+        cw_csv_str(out, it->id, o->csv_flags);
         cw_buf_addc(out, ',');
         struct cw_buf l = CW_BUF_INIT;
         for (size_t k = 0; k < it->nlabels; k++) {
@@ -413,7 +393,7 @@ int cw_ioc_export_csv(const struct cw_ioc_item *items, size_t n,
         }
         if (!cw_buf_ok(&l))
             out->oom = true;
-        csv_field(out, l.data ? l.data : "");
+        cw_csv_str(out, l.data, o->csv_flags);
         cw_buf_release(&l);
         cw_buf_adds(out, "\r\n");
     }

@@ -177,6 +177,8 @@ struct cw_ioc_export_opts {
     /* MISP */
     const char *misp_event_info; /* event "info" (NULL: "crosswatch indicators") */
     const char *misp_event_uuid; /* NULL: UUIDv5 of producer + info */
+    /* CSV */
+    unsigned csv_flags;          /* common/csv.h: 0 verbatim, CW_CSV_SPREADSHEET defused */
 };
 
 /* STIX 2.1 bundle: an identity for the producer, one indicator per item, and the
@@ -219,7 +221,8 @@ int cw_ioc_misp_manifest_events(const char *data, size_t len,
 void cw_misp_event_uuid(const struct cw_ioc_export_opts *o, char out[37]);
 
 /* CSV: header "type,value,tlp,confidence,first_seen,last_seen,valid_until,
- * description,id,labels", RFC 4180 quoting, times ISO 8601 UTC or empty. */
+ * description,id,labels", RFC 4180 quoting, times ISO 8601 UTC or empty. Values are
+ * verbatim unless o->csv_flags asks for spreadsheet-safe fields (common/csv.h). */
 int cw_ioc_export_csv(const struct cw_ioc_item *items, size_t n,
                       const struct cw_ioc_export_opts *o, struct cw_buf *out);
 /* Plain list: the values of items of type t (CW_IOC_NONE: all), one per line. */

@@ -196,8 +196,8 @@ static void check_totals(struct cw_store *s, uint32_t m1, uint32_t m2)
             CHECK_EQ_INT(lc.noise[k], tot[1 + k]);
         /* the noise summary: one row per reason seen, each with its count */
         struct cw_buf o = CW_BUF_INIT;
-        CHECK_EQ_INT(cw_store_summary(s, scopes[sc], "noise_reason", true, &o, err, sizeof(err)),
-                     0);
+        CHECK_EQ_INT(cw_store_summary(s, scopes[sc], "noise_reason", true, 0, &o, err,
+                                      sizeof(err)), 0);
         int64_t seen = 0;
         for (int k = 1; k < 6; k++) {
             char line[96];
