@@ -9,11 +9,23 @@
  * it see (its RED collection holds only what it submitted itself), so the same URL
  * answers each caller with its own view. Paging: added_after, limit and an opaque
  * next cursor ("<date added µs>.<id>"), the more flag and the X-TAXII-Date-Added-
- * First/Last headers. Filters: match[id], match[type], match[spec_version].
+ * First/Last headers. Filters: match[id], match[type], match[spec_version],
+ * match[version].
+ *
+ * Read side complete (TAXII 2.1 sections 5.3-5.8): objects, manifest, one object by
+ * its STIX id ({object_id}, a dispatcher token) and its versions. An object the caller
+ * may not see is answered exactly like one that does not exist (404): the share is
+ * the caller's view, and the object is looked up only in it.
+ *
+ * Versions: the store keeps an indicator's current state only, so an object has one
+ * version, its STIX "modified" (item_version); re-publishing an indicator gives it a
+ * new one, which replaces the old (a revoked one leaves the view). match[version]
+ * last, first and all therefore each select that version, a timestamp selects it when
+ * equal.
  *
  * Collections have fixed ids (UUIDs), so they are literal routes of the dispatcher.
- * Writes (POST objects), status, object-by-id and versions are not offered: a
- * collection is can_write false, and those paths answer 404. */
+ * Writes (POST objects, DELETE) and status are not offered: a collection is
+ * can_write false, and those paths answer 404 or 405. */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +43,7 @@
 #define ROOT "/api/v1/taxii2/indicators/"
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
+#define VERSIONS_MAX 16 /* timestamps in one match[version] */
 
 struct collection {
     const char *id;
@@ -139,22 +152,92 @@ static void collection_get(struct cw_center *c, struct cw_http_request *req,
     cw_buf_addc(&resp->body, '\n');
 }
 
-/* -- objects and manifest --------------------------------------------------------- */
+/* -- objects, manifest, one object, its versions ---------------------------------- */
 
 struct page {
     size_t from, to; /* items[from..to) of the share */
     bool more;
     int64_t last_added, last_id;
+    size_t found; /* items with the route's {object_id}, before any filter */
 };
 
+/* What a request selects besides the cursor: the route's object (NULL: all of the
+ * collection), whether match[id]/[type]/[version] apply (not to versions, 5.7), and
+ * the parsed match[version]. */
+struct select {
+    const char *object_id;
+    bool match;
+    bool any_version; /* absent, or last/first/all given */
+    int64_t version[VERSIONS_MAX];
+    size_t nversion;
+};
+
+/* An item's one version: its STIX "modified" exactly as cw_stix_write_indicator sets
+ * it (not before valid_from, which stays before valid_until). */
+static int64_t item_version(const struct cw_ioc_item *it)
+{
+    int64_t from = it->first_seen_us ? it->first_seen_us : it->modified_us;
+    if (it->valid_until_us && it->valid_until_us <= from)
+        from = it->valid_until_us - 1000;
+    return it->modified_us > from ? it->modified_us : from;
+}
+
+/* match[version]: a comma-separated list of last, first, all and STIX timestamps.
+ * Returns 0, or -1 with the reason answered (400). */
+static int parse_version(struct cw_http_request *req, struct cw_http_response *resp,
+                         struct select *sel)
+{
+    const char *v = cw_http_query(req, "match[version]");
+    sel->any_version = !v;
+    sel->nversion = 0;
+    for (const char *p = v; p && *p;) {
+        size_t k = strcspn(p, ",");
+        int64_t us;
+        if ((k == 4 && strncmp(p, "last", 4) == 0) || (k == 5 && strncmp(p, "first", 5) == 0) ||
+            (k == 3 && strncmp(p, "all", 3) == 0)) {
+            sel->any_version = true;
+        } else if (k && cw_time_parse_iso(p, k, &us) == 0 && sel->nversion < VERSIONS_MAX) {
+            sel->version[sel->nversion++] = us;
+        } else {
+            taxii_error(resp, 400, sel->nversion == VERSIONS_MAX
+                                       ? "match[version] has more than 16 timestamps"
+                                       : "match[version] must be last, first, all or a "
+                                         "timestamp, comma-separated");
+            return -1;
+        }
+        p += k + (p[k] == ',');
+    }
+    if (v && !sel->any_version && !sel->nversion) {
+        taxii_error(resp, 400, "match[version] is empty");
+        return -1;
+    }
+    return 0;
+}
+
+static bool version_matches(const struct select *sel, const struct cw_ioc_item *it)
+{
+    if (sel->any_version)
+        return true;
+    int64_t v = item_version(it);
+    for (size_t i = 0; i < sel->nversion; i++)
+        if (sel->version[i] == v)
+            return true;
+    return false;
+}
+
 /* Does item i pass the match[] filters? */
-static bool matches(struct cw_http_request *req, const struct cw_ioc_item *it, const char *iid)
+static bool matches(struct cw_http_request *req, const struct select *sel,
+                    const struct cw_ioc_item *it, const char *iid)
 {
     const char *t = cw_http_query(req, "match[type]"), *id = cw_http_query(req, "match[id]");
     const char *sv = cw_http_query(req, "match[spec_version]");
+    if (sv && !strstr(sv, "2.1"))
+        return false;
+    if (!sel->match)
+        return true;
     if (t && !strstr(t, "indicator"))
         return false;
-    if (sv && !strstr(sv, "2.1"))
+    if (!version_matches(sel, it))
         return false;
     if (id) { /* comma-separated list */
         size_t n = strlen(iid);
@@ -166,14 +249,13 @@ static bool matches(struct cw_http_request *req, const struct cw_ioc_item *it, c
         }
         return false;
     }
-    (void)it;
     return true;
 }
 
-/* Filter the share in place by match[] and the cursor, then cut a page. Returns 0 or
- * answers 400. */
+/* Filter the share in place by the route's object, match[] and the cursor, then cut a
+ * page. Returns 0 or answers 400. */
 static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
-                    struct cw_ioc_share *sh, struct page *pg)
+                    struct cw_ioc_share *sh, struct select *sel, struct page *pg)
 {
     int64_t after_us = 0, limit, cur_added = -1, cur_id = 0;
     const char *aa = cw_http_query(req, "added_after"), *next = cw_http_query(req, "next");
@@ -201,11 +283,17 @@ static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
         if (limit > PAGE_MAX)
             limit = PAGE_MAX;
     }
+    if (parse_version(req, resp, sel))
+        return -1;
     size_t n = 0;
+    pg->found = 0;
     for (size_t i = 0; i < sh->n; i++) {
         char iid[CW_IOC_ID_MAX];
         cw_ioc_item_id(sh->items[i].type, sh->items[i].value, iid);
-        if (sh->added_us[i] <= after_us || !matches(req, &sh->items[i], iid))
+        if (sel->object_id && strcmp(iid, sel->object_id) != 0)
+            continue;
+        pg->found++;
+        if (sh->added_us[i] <= after_us || !matches(req, sel, &sh->items[i], iid))
             continue;
         if (cur_added >= 0 && (sh->added_us[i] < cur_added ||
                                (sh->added_us[i] == cur_added && sh->ids[i] <= cur_id)))
@@ -248,9 +336,11 @@ static void envelope_tail(struct cw_buf *b, const struct page *pg)
     cw_buf_adds(b, "}\n");
 }
 
-/* Shared by objects and manifest: the caller's view of the route's collection. */
+/* Shared by every objects/manifest/versions route: the caller's view of the route's
+ * collection, narrowed to sel. An object id the view lacks answers 404, the same for
+ * an object that does not exist and one the caller may not see. */
 static int view(struct cw_center *c, struct cw_http_request *req, struct cw_http_response *resp,
-                struct cw_ioc_share *sh, struct page *pg)
+                struct cw_ioc_share *sh, struct select *sel, struct page *pg)
 {
     const struct collection *k = route_collection(req);
     char err[256];
@@ -262,19 +352,26 @@ static int view(struct cw_center *c, struct cw_http_request *req, struct cw_http
         taxii_error(resp, 500, err);
         return -1;
     }
-    if (paginate(req, resp, sh, pg))
+    if (paginate(req, resp, sh, sel, pg))
         return -1;
+    if (sel->object_id && pg->found == 0) {
+        taxii_error(resp, 404, "no such object in this collection");
+        return -1;
+    }
     resp->content_type = TAXII_TYPE;
     date_headers(resp, sh, pg);
     return 0;
 }
 
-static void objects_get(struct cw_center *c, struct cw_http_request *req,
-                        struct cw_http_response *resp)
+/* Objects of the collection, or (object_id) the versions of one object: the same
+ * envelope (5.3, 5.5). */
+static void envelope_get(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp, const char *object_id)
 {
     struct cw_ioc_share sh;
     struct page pg;
-    if (view(c, req, resp, &sh, &pg) == 0) {
+    struct select sel = {.object_id = object_id, .match = true};
+    if (view(c, req, resp, &sh, &sel, &pg) == 0) {
         struct cw_ioc_export_opts o = {.producer_name = "crosswatch center",
                                        .now_us = cw_now_us()};
         cw_buf_adds(&resp->body, "{\"objects\":[");
@@ -288,23 +385,32 @@ static void objects_get(struct cw_center *c, struct cw_http_request *req,
     cw_ioc_share_release(&sh);
 }
 
+static void objects_get(struct cw_center *c, struct cw_http_request *req,
+                        struct cw_http_response *resp)
+{
+    envelope_get(c, req, resp, NULL);
+}
+
+static void object_get(struct cw_center *c, struct cw_http_request *req,
+                       struct cw_http_response *resp)
+{
+    envelope_get(c, req, resp, req->path_arg);
+}
+
 static void manifest_get(struct cw_center *c, struct cw_http_request *req,
                          struct cw_http_response *resp)
 {
     struct cw_ioc_share sh;
     struct page pg;
-    if (view(c, req, resp, &sh, &pg) == 0) {
+    struct select sel = {.match = true};
+    if (view(c, req, resp, &sh, &sel, &pg) == 0) {
         cw_buf_adds(&resp->body, "{\"objects\":[");
         for (size_t i = pg.from; i < pg.to; i++) {
             char iid[CW_IOC_ID_MAX], added[64], ver[64];
             const struct cw_ioc_item *it = &sh.items[i];
             cw_ioc_item_id(it->type, it->value, iid);
             cw_time_format_iso(sh.added_us[i], added);
-            /* the version is the object's "modified", as the STIX writer sets it */
-            int64_t from = it->first_seen_us ? it->first_seen_us : it->modified_us;
-            if (it->valid_until_us && it->valid_until_us <= from)
-                from = it->valid_until_us - 1000;
-            cw_time_format_iso(it->modified_us > from ? it->modified_us : from, ver);
+            cw_time_format_iso(item_version(it), ver);
             cw_buf_addf(&resp->body,
                         "%s{\"id\":\"%s\",\"date_added\":\"%s\",\"version\":\"%s\","
                         "\"media_type\":\"" STIX_TYPE "\"}",
@@ -315,9 +421,35 @@ static void manifest_get(struct cw_center *c, struct cw_http_request *req,
     cw_ioc_share_release(&sh);
 }
 
+/* {"more":..,"versions":[..]} (5.7); the versions key is left out when empty. */
+static void versions_get(struct cw_center *c, struct cw_http_request *req,
+                         struct cw_http_response *resp)
+{
+    struct cw_ioc_share sh;
+    struct page pg;
+    struct select sel = {.object_id = req->path_arg};
+    if (view(c, req, resp, &sh, &sel, &pg) == 0) {
+        cw_buf_addf(&resp->body, "{\"more\":%s", pg.more ? "true" : "false");
+        if (pg.more)
+            cw_buf_addf(&resp->body, ",\"next\":\"%lld.%lld\"", (long long)pg.last_added,
+                        (long long)pg.last_id);
+        for (size_t i = pg.from; i < pg.to; i++) {
+            char ver[64];
+            cw_time_format_iso(item_version(&sh.items[i]), ver);
+            cw_buf_addf(&resp->body, "%s\"%s\"", i > pg.from ? "," : ",\"versions\":[", ver);
+        }
+        cw_buf_adds(&resp->body, pg.to > pg.from ? "]}\n" : "}\n");
+    }
+    cw_ioc_share_release(&sh);
+}
+
 #define C(uuid)                                                                            \
     {"GET", ROOT "collections/" uuid "/", CW_ACCESS_USER, collection_get},                  \
         {"GET", ROOT "collections/" uuid "/objects/", CW_ACCESS_USER, objects_get},         \
+        {"GET", ROOT "collections/" uuid "/objects/{object_id}/", CW_ACCESS_USER,      \
+         object_get},                                                                       \
+        {"GET", ROOT "collections/" uuid "/objects/{object_id}/versions/", CW_ACCESS_USER, \
+         versions_get},                                                                     \
         {"GET", ROOT "collections/" uuid "/manifest/", CW_ACCESS_USER, manifest_get}
 
 const struct cw_route cw_api_taxii_routes[] = {

@@ -50,12 +50,24 @@ const char *cw_route_access_name(enum cw_route_access a)
     return "?";
 }
 
-/* Match url (without query) against a pattern; {id} takes one run of digits. */
+/* Match url (without query) against a pattern; {id} takes one run of digits,
+ * {object_id} one STIX id ("indicator--<uuid>": letters, digits, '-'; TAXII). */
 static bool route_match(const char *pattern, const char *url, char *arg, size_t argcap)
 {
     const char *p = pattern, *u = url;
     arg[0] = '\0';
     while (*p) {
+        if (strncmp(p, "{object_id}", 11) == 0) {
+            size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+            if (n == 0 || n >= argcap)
+                return false;
+            memcpy(arg, u, n);
+            arg[n] = '\0';
+            u += n;
+            p += 11;
+            continue;
+        }
         if (strncmp(p, "{id}", 4) == 0) {
             size_t n = 0;
             while (u[n] >= '0' && u[n] <= '9')

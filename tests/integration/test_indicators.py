@@ -289,6 +289,162 @@ STIX_BUNDLE = {"type": "bundle", "id": "bundle--0b0e0e8e-6f3a-4c1e-9d1c-1a2b3c4d
 ]}
 
 
+def taxii_reads(ck, call, tok, root, cols):
+    """TAXII 2.1 sections 5.3-5.8 against each other: the manifest, one object by id and
+    its versions must say what the objects listing says, for a member and for the
+    coordinator; what a member may not see answers like what does not exist."""
+    TX = "application/taxii+json;version=2.1"
+    hx = {"Accept": TX}
+    ghost = "indicator--00000000-0000-5000-8000-000000000000"
+
+    def coll(tlp):
+        return root + "collections/%s/" % cols[tlp]["id"]
+
+    def get(path, who):
+        return call("GET", path, token="admin" if who == "coordinator" else tok[who],
+                    headers=hx)
+
+    def walk(path, who, limit):
+        """every page of path with limit/next: [(envelope, headers)]"""
+        out, nxt = [], None
+        while len(out) < 100:
+            r = get(path + "?limit=%d" % limit + ("&next=" + nxt if nxt else ""), who)
+            ck.require(r.status == 200, "%s page of %s" % (who, path), repr(r))
+            out.append((r.json(), r.headers))
+            if not r.json()["more"]:
+                break
+            nxt = r.json()["next"]
+        return out
+
+    print("[TAXII 2.1: manifest, object by id and versions = the objects listing]")
+    for i in range(3):  # GREEN pages by 2: three pages for acme and the coordinator
+        r = call("POST", "/api/v1/indicators", {"type": "hostname", "tlp": "GREEN",
+                                                "value": "taxii-page-%d.example" % i,
+                                                "publish": True})
+        ck.eq(r.status, 200, "GREEN hostname %d published" % i)
+    seen = {}  # STIX id -> (collection, object) over every collection, as the coordinator
+    for who in ("acme_user", "coordinator"):
+        for tlp in sorted(cols):
+            base = coll(tlp)
+            # one object a page: each page's X-TAXII-Date-Added-First/Last is its date added
+            objs = []
+            for env_, h in walk(base + "objects/", who, 1):
+                for o in env_["objects"]:
+                    ck.eq(h.get("x-taxii-date-added-first"), h.get("x-taxii-date-added-last"),
+                          "%s %s: one object a page, one date added" % (who, tlp))
+                    objs.append((o, h.get("x-taxii-date-added-first")))
+            if who == "coordinator":
+                seen.update({o["id"]: (tlp, o) for o, _ in objs})
+            man, npages = [], 0
+            for env_, h in walk(base + "manifest/", who, 2):
+                npages += 1
+                man += env_["objects"]
+                if env_["objects"]:
+                    ck.eq((h.get("x-taxii-date-added-first"), h.get("x-taxii-date-added-last")),
+                          (env_["objects"][0]["date_added"], env_["objects"][-1]["date_added"]),
+                          "%s %s manifest page: date headers = its first and last entry"
+                          % (who, tlp))
+            ck.eq([(m["id"], m["version"], m["date_added"], m["media_type"]) for m in man],
+                  [(o["id"], o["modified"], added, "application/stix+json;version=2.1")
+                   for o, added in objs],
+                  "%s %s: manifest (paged by 2) = objects (paged by 1) one for one: id, "
+                  "version = modified, date_added" % (who, tlp))
+            ck.eq(npages, max(1, (len(objs) + 1) // 2), "%s %s: %d manifest pages for %d "
+                  "objects" % (who, tlp, npages, len(objs)))
+            for o, added in objs:
+                r = get(base + "objects/%s/" % o["id"], who)
+                ck.eq((r.status, r.headers.get("content-type")), (200, TX),
+                      "%s GET %s object %s" % (who, tlp, o["id"]))
+                ck.eq((r.json()["objects"], r.json()["more"]), ([o], False),
+                      "%s: object by id = the object in the listing" % who)
+                ck.eq((r.headers.get("x-taxii-date-added-first"),
+                       r.headers.get("x-taxii-date-added-last")), (added, added),
+                      "%s: object by id: date added headers" % who)
+                r = get(base + "objects/%s/versions/" % o["id"], who)
+                ck.eq((r.status, r.headers.get("content-type"), r.json()),
+                      (200, TX, {"more": False, "versions": [o["modified"]]}),
+                      "%s: versions of %s = [its modified]" % (who, o["id"]))
+    green = [o for t, o in seen.values() if t == "GREEN"]
+    ck.require(len(green) >= 5, "the coordinator's GREEN collection pages (>= 5 objects)",
+               "(%d)" % len(green))
+
+    print("[TAXII 2.1: match[version], unknown ids, what a member may not see]")
+    o = green[0]
+    one = coll("GREEN") + "objects/%s/" % o["id"]
+    for mv in ("last", "first", "all", o["modified"], "last,2001-01-01T00:00:00.000Z",
+               "2001-01-01T00:00:00Z," + o["modified"]):
+        r = get(one + "?match[version]=" + mv, "coordinator")
+        ck.eq((r.status, [x["id"] for x in r.json()["objects"]]), (200, [o["id"]]),
+              "match[version]=%s selects the object" % mv)
+    r = get(one + "?match[version]=2001-01-01T00:00:00.000Z", "coordinator")
+    ck.eq((r.status, r.json()["objects"]), (200, []), "match[version] of another time: none")
+    r = get(coll("GREEN") + "objects/?match[version]=" + o["modified"], "coordinator")
+    ck.eq([x["id"] for x in r.json()["objects"]],
+          [x["id"] for x in green if x["modified"] == o["modified"]],
+          "objects?match[version]=<time>: exactly the objects of that version")
+    for bad in ("latest", "", "last,yesterday", "2026-13-45T00:00:00Z"):
+        for path in (one, coll("GREEN") + "objects/", coll("GREEN") + "manifest/"):
+            r = get(path + "?match[version]=" + bad, "coordinator")
+            ck.eq((r.status, r.headers.get("content-type"), r.json().get("http_status")),
+                  (400, TX, "400"), "match[version]=%r on %s: 400" % (bad, path[-30:]))
+            ck.check("match[version]" in r.json().get("title", ""),
+                     "the 400 names match[version]", r.json())
+    ghost_obj = get(coll("GREEN") + "objects/%s/" % ghost, "acme_user")
+    ghost_ver = get(coll("GREEN") + "objects/%s/versions/" % ghost, "acme_user")
+    ck.eq((ghost_obj.status, ghost_obj.headers.get("content-type"),
+           ghost_obj.json().get("http_status")), (404, TX, "404"), "unknown id: TAXII 404")
+    ck.eq(ghost_ver.status, 404, "versions of an unknown id: 404")
+    r = get(coll("RED") + "objects/%s/" % o["id"], "coordinator")
+    ck.eq(r.status, 404, "a GREEN object asked for in the RED collection: 404")
+    # a member asking for what it may not see: exactly the unknown id's answer
+    hidden = {}
+    for sid, (t, x) in seen.items():
+        v = x["pattern"].split("'")[1]
+        if v in ("red-only.example", "beta-only.example"):
+            hidden[v] = (t, sid)
+    ck.eq(sorted(hidden), ["beta-only.example", "red-only.example"],
+          "the coordinator sees the RED and the beta-only indicator")
+    for v, (t, sid) in sorted(hidden.items()):
+        for suffix, ref in (("", ghost_obj), ("versions/", ghost_ver)):
+            r = get(coll(t) + "objects/%s/%s" % (sid, suffix), "acme_user")
+            ck.eq((r.status, r.body), (ref.status, ref.body),
+                  "acme asking for %s %s (%s): the unknown id's answer" % (v, suffix, t))
+    t, sid = hidden["beta-only.example"]
+    ck.eq(get(coll(t) + "objects/%s/" % sid, "beta_user").status, 200,
+          "beta, its audience, gets beta-only.example by id")
+
+    print("[TAXII 2.1: revoked and published again = a new version]")
+    value = o["pattern"].split("'")[1]
+    iid = [x["id"] for x in call("GET", "/api/v1/indicators?state=published&limit=1000")
+           .json()["indicators"] if x["value"] == value][0]
+    man0 = {m["id"]: m for m in get(coll("GREEN") + "manifest/", "coordinator")
+            .json()["objects"]}
+    ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % iid).status, 200, "revoke " + value)
+    ck.eq((get(one, "coordinator").status, get(one + "versions/", "coordinator").status),
+          (404, 404), "a revoked indicator leaves the collection (object and versions 404)")
+    ck.check(o["id"] not in [m["id"] for m in get(coll("GREEN") + "manifest/", "coordinator")
+                             .json()["objects"]], "and its manifest")
+    ck.eq(call("POST", "/api/v1/indicators/%d/publish" % iid).status, 200, "publish again")
+    r = get(one + "versions/", "coordinator")
+    vers = r.json().get("versions", [])
+    ck.check(r.status == 200 and len(vers) == 1 and vers[0] > o["modified"],
+             "versions after re-publishing: one, later than the first", repr(r.json()))
+    r = get(one, "coordinator")
+    o1 = r.json()["objects"][0] if r.status == 200 and r.json()["objects"] else {}
+    ck.eq(o1.get("modified"), vers[0] if vers else None, "the object's modified = the version")
+    m1 = {m["id"]: m for m in get(coll("GREEN") + "manifest/", "coordinator")
+          .json()["objects"]}.get(o["id"], {})
+    ck.check(m1.get("version") == o1.get("modified") and
+             m1.get("date_added", "") > man0[o["id"]]["date_added"],
+             "manifest: the new version, added again later", repr((man0[o["id"]], m1)))
+    ck.eq({k: v for k, v in o1.items() if k != "modified"},
+          {k: v for k, v in o.items() if k != "modified"},
+          "re-published: the same object but for modified")
+    r = get(one + "?match[version]=" + o["modified"], "coordinator")
+    ck.eq((r.status, r.json()["objects"]), (200, []),
+          "the earlier version is not kept (the store holds the current one)")
+
+
 def sharing(args, env):
     """Import/export, TAXII 2.1 and samples at a second center with auto-publish of
     hostnames (confidence >= 60)."""
@@ -441,6 +597,7 @@ def sharing(args, env):
           406, "a non-TAXII Accept answers 406")
     ck.eq(call("GET", green + "?next=bogus", token=tok["acme_user"], headers=hx).status, 400,
           "a bad cursor answers 400")
+    taxii_reads(ck, call, tok, root, cols)
 
     print("[samples: a member submits an e-mail]")
     path = os.path.join(args.shared, "data", "eml", "eml_parser", "github_issue_48.eml")

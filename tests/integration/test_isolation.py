@@ -704,6 +704,41 @@ def main():
             for p_ in json.load(f)["paths"]:
                 if p_.startswith("/api/v1/taxii2/") or p_ == "/taxii2/":
                     R[("GET", p_)] = [Variant("", p_)]
+        # TAXII object by id and its versions: per TLP collection an indicator for B's
+        # audience only (A: 404, as for an id that does not exist) and one for all (A: 200)
+        ghost_oid = "indicator--00000000-0000-5000-8000-000000000000"
+        taxii_oid = {}
+
+        def one_object(want_id, versions):
+            def f(caller, r):
+                j = r.json()
+                got = j.get("versions", []) if versions else [o["id"] for o in j["objects"]]
+                ck.eq(len(got), 1, "%s: one %s" % (caller, "version" if versions else "object"))
+                if not versions:
+                    ck.eq(got, [want_id], "%s: the object asked for" % caller)
+            return f
+        for p_ in [k[1] for k in R if "{object_id}" in k[1]]:
+            coll = p_.split("/objects/")[0] + "/"
+            tlp = admin_get(coll)["title"].split(":")[-1]
+            if coll not in taxii_oid:
+                taxii_oid[coll] = {}
+                for who, aud in (("b", [B_ID]), ("all", "all")):
+                    value = "%s-taxii-%s-%s.example" % (B_NAME if who == "b" else "shared",
+                                                       tlp.lower().replace("+", "-"), who)
+                    c.admin_json("POST", "/api/v1/indicators", {
+                        "type": "domain", "value": value, "tlp": tlp, "audience": aud,
+                        "publish": True})
+                    taxii_oid[coll][who] = [
+                        o["id"] for o in admin_get(coll + "objects/?limit=1000")["objects"]
+                        if "'%s'" % value in o["pattern"]][0]
+            oid = taxii_oid[coll]
+            # RED holds only what the member submitted itself: A sees neither
+            R[("GET", p_)] = [
+                Variant("B's audience", p_.replace("{object_id}", oid["b"]), expect=404,
+                        twin=(p_.replace("{object_id}", ghost_oid), None)),
+                Variant("all members", p_.replace("{object_id}", oid["all"]),
+                        expect=404 if tlp == "RED" else 200,
+                        check=one_object(oid["all"], p_.endswith("/versions/")))]
 
         # ------------------------------------------------------------ the operations
         with open(DOC) as f:
