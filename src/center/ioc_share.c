@@ -57,9 +57,10 @@ static int take(void *ctx, const struct cw_ioc_row *r)
     it->first_seen_us = r->first_seen_us ? r->first_seen_us : r->created_us;
     it->last_seen_us = r->last_seen_us;
     it->valid_until_us = r->valid_until_us;
-    it->modified_us = r->published_us;
+    /* a published indicator changed by a merge is a new version, added anew */
+    it->modified_us = r->updated_us > r->published_us ? r->updated_us : r->published_us;
     sh->ids[sh->n] = r->id;
-    sh->added_us[sh->n] = r->published_us;
+    sh->added_us[sh->n] = it->modified_us;
     sh->n++;
     return 0;
 }

@@ -8,7 +8,8 @@
  * or sample name (source_name, member_id, submitter stay empty), only the value,
  * type, TLP, confidence, description and times.
  *
- * Items are ordered by the time they were published (TAXII "date added"), then id.
+ * Items are ordered by their TAXII "date added" (also their STIX "modified"): when
+ * they were published or, later, last changed by a merge; then by id.
  * Memory: a share owns its items and their strings (one arena); release it once. */
 #ifndef CW_CENTER_IOC_SHARE_H
 #define CW_CENTER_IOC_SHARE_H

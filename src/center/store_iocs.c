@@ -134,7 +134,7 @@ bool cw_ioc_visible(const struct cw_ioc_row *r, uint32_t m)
 #define ROW_COLS                                                                           \
     "id, type, value, state, tlp, audience, confidence, source, source_member,"           \
     " source_name, description, first_seen_us, last_seen_us, valid_until_us,"            \
-    " published_us, created_us, sightings, sample_id, created_by"
+    " published_us, created_us, sightings, sample_id, created_by, updated_us"
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
@@ -185,6 +185,7 @@ static void read_row(sqlite3_stmt *st, struct cw_ioc_row *r)
     r->sightings = sqlite3_column_int64(st, 16);
     r->sample_id = sqlite3_column_int64(st, 17);
     copy_col(r->created_by, sizeof(r->created_by), st, 18);
+    r->updated_us = sqlite3_column_int64(st, 19);
 }
 
 static int get_row(sqlite3 *db, int64_t id, struct cw_ioc_row *out)
@@ -312,11 +313,12 @@ int cw_store_ioc_upsert(struct cw_store *s, const struct cw_ioc_row *in, int64_t
         snprintf(err, errlen, "invalid indicator type, TLP or confidence");
         return CW_STORE_INVALID;
     }
-    struct cw_ioc_row *cur = malloc(sizeof(*cur));
+    struct cw_ioc_row *cur = malloc(2 * sizeof(*cur)), *was;
     if (!cur) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    was = cur + 1;
     int64_t now = cw_now_us();
     int rc = -1;
     pthread_mutex_lock(&s->wlock);
@@ -330,8 +332,10 @@ int cw_store_ioc_upsert(struct cw_store *s, const struct cw_ioc_row *in, int64_t
     } else {
         if (get_row(s->w, *id, cur))
             goto fail;
+        memcpy(was, cur, sizeof(*cur));
         merge(cur, in);
-        if (write_row(s->w, cur, false, now))
+        /* a merge that changes nothing keeps updated_us: it is the version TAXII serves */
+        if (memcmp(was, cur, sizeof(*cur)) != 0 && write_row(s->w, cur, false, now))
             goto fail;
     }
     if (exec(s->w, "COMMIT"))

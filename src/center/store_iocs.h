@@ -51,6 +51,7 @@ struct cw_ioc_row {
     char source_name[128];         /* feed / producer name, or sample file name */
     char description[CW_IOC_DESC_MAX + 1];
     int64_t first_seen_us, last_seen_us, valid_until_us, published_us, created_us;
+    int64_t updated_us; /* last change of state or merge that changed the row */
     int64_t sightings;
     int64_t sample_id;
     char created_by[64];

@@ -444,6 +444,29 @@ def taxii_reads(ck, call, tok, root, cols):
     ck.eq((r.status, r.json()["objects"]), (200, []),
           "the earlier version is not kept (the store holds the current one)")
 
+    print("[TAXII 2.1: a merge that changes a published indicator = a new version]")
+    def state():
+        v = get(one + "versions/", "coordinator").json().get("versions")
+        m = {x["id"]: x for x in get(coll("GREEN") + "manifest/", "coordinator")
+             .json()["objects"]}.get(o["id"], {})
+        return v, m.get("date_added")
+    v1, added1 = state()
+    add = {"type": "domain", "value": value, "tlp": "GREEN", "confidence": 10}
+    ck.eq(call("POST", "/api/v1/indicators", add).status, 200, "the same indicator again")
+    ck.eq(state(), (v1, added1), "a merge that changes nothing: same version, same date added")
+    add["confidence"] = 95
+    ck.eq(call("POST", "/api/v1/indicators", add).status, 200, "again with confidence 95")
+    v2, added2 = state()
+    ck.check(v2 and len(v2) == 1 and v2[0] > v1[0] and added2 == v2[0],
+             "the change is a new version, added when it was made", repr((v1, v2, added2)))
+    r = get(one, "coordinator")
+    o2 = r.json()["objects"][0] if r.json().get("objects") else {}
+    ck.eq((o2.get("confidence"), o2.get("modified")), (95, v2[0] if v2 else None),
+          "the object by id carries the change and the new modified")
+    r = get(coll("GREEN") + "objects/?added_after=" + added1, "acme_user")
+    ck.eq([x["id"] for x in r.json()["objects"]], [o["id"]],
+          "a client polling with added_after (the old date added) gets the new version")
+
 
 def sharing(args, env):
     """Import/export, TAXII 2.1 and samples at a second center with auto-publish of
