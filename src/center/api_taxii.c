@@ -18,8 +18,9 @@
  * the caller's view, and the object is looked up only in it.
  *
  * Versions: the store keeps an indicator's current state only, so an object has one
- * version, its STIX "modified" (item_version); re-publishing an indicator gives it a
- * new one, which replaces the old (a revoked one leaves the view). match[version]
+ * version, its STIX "modified" (item_version), also its date added: re-publishing an
+ * indicator or a merge that changes it gives it a new one, which replaces the old (a
+ * revoked one leaves the view; see ioc_share.h). match[version]
  * last, first and all therefore each select that version, a timestamp selects it when
  * equal.
  *
