@@ -95,6 +95,7 @@ try {
   for (const href of csvLinks) {
     const r = await page.evaluate(async (h) => { const x = await fetch(h); return [x.status, x.headers.get('content-type') || '', (await x.text()).split('\n')[0]]; }, href);
     check(r[0] === 200 && /csv/.test(r[1]) && r[2].length > 0, 'CSV export ' + href + ' answers CSV with a header line', JSON.stringify(r));
+    check(new URL(href, page.url()).searchParams.get('for') === 'spreadsheet', 'CSV export ' + href + ' asks for a spreadsheet-safe file');
   }
   await pageChecks(page, 'dashboard (ja)');
   await shot(page, 'dashboard-ja');

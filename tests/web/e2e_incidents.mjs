@@ -137,6 +137,7 @@ try {
   check(num(rep[8]) === rowOf(before, 'reports')[8], 'the report was counted once, when it was reported (classifying adds no report)', JSON.stringify(rep));
   check((await cp.locator('#stats-table tr[data-key="event.E3"] th').innerText()) === tax.event.find((e) => e.code === 'E3').ja, 'row labels in Japanese are the report\'s own');
   const csvHref = await cp.locator('#st-csv').getAttribute('href');
+  check(/[?&]for=spreadsheet(&|$)/.test(csvHref), 'the statistics CSV link asks for a spreadsheet-safe file', csvHref);
   const csv = await cp.evaluate(async (h) => { const r = await fetch(h); return [r.status, r.headers.get('content-type'), await r.text()]; }, csvHref);
   check(csv[0] === 200 && /csv/.test(csv[1]) && csv[2].startsWith('key,label,label_ja,FY' + (fy - 4)) && csv[2].includes('attack.A1,'), 'the CSV export answers the same table', JSON.stringify([csv[0], csv[1], csv[2].slice(0, 60)]));
   await pageChecks(cp, 'statistics (ja)');
@@ -303,8 +304,9 @@ try {
   await mp.locator('main table, main .empty').first().waitFor();
   const mlist = (await apiCall(mp, 'GET', '/api/v1/indicators')).json.indicators;
   check(mlist.every((x) => x.state === 'published'), 'a member sees published indicators only', JSON.stringify(mlist.map((x) => x.state)));
-  const mcsv = await mp.evaluate(async () => { const a = document.querySelector('#ioc-exports a[data-format="csv"]'); const r = await fetch(a.getAttribute('href')); return [r.status, r.headers.get('content-type')]; });
+  const mcsv = await mp.evaluate(async () => { const a = document.querySelector('#ioc-exports a[data-format="csv"]'); const r = await fetch(a.getAttribute('href')); return [r.status, r.headers.get('content-type'), a.getAttribute('href')]; });
   check(mcsv[0] === 200 && /csv/.test(mcsv[1]), 'the member\'s CSV export link answers CSV', JSON.stringify(mcsv));
+  check(/[?&]for=spreadsheet(&|$)/.test(mcsv[2]), 'the indicators CSV link asks for a spreadsheet-safe file', mcsv[2]);
   await pageChecks(mp, 'portal indicators');
   await shot(mp, 'portal-indicators');
 

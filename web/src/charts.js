@@ -1,6 +1,7 @@
 // Small SVG charts drawn from API figures (no library): a time line chart with one or
 // more series, horizontal bars, grouped vertical bars. Each chart comes in a <figure>
-// with a title, a CSV download of the same figures from the server (?format=csv) and
+// with a title, a CSV download of the same figures from the server (?format=csv,
+// for=spreadsheet: a cell a spreadsheet would run as a formula gets a leading ') and
 // the figures as a table for screen readers and for those who prefer to read.
 import { h, s, table, empty } from './dom.js';
 import { t, getLang } from './i18n/index.js';

@@ -133,8 +133,8 @@ async function drawCharts(el, coord) {
       { label: t('chart.records.series'), num: true, cell: (p) => num(p.r) },
       { label: t('chart.detections.series'), num: true, cell: (p) => num(p.d) },
     ], mergeTimes(rec.ok.points || [], det.ok.points || [])) : null;
-    const fig = figure('chart-records', title, '/api/v1/series' + qs({ metric: 'records', ...range, format: 'csv' }), body, tbl, t('chart.records.sub'));
-    fig.querySelector('figcaption').append(h('a', { class: 'btn btn-small', href: '/api/v1/series' + qs({ metric: 'detections', ...range, format: 'csv' }),
+    const fig = figure('chart-records', title, '/api/v1/series' + qs({ metric: 'records', ...range, format: 'csv', for: 'spreadsheet' }), body, tbl, t('chart.records.sub'));
+    fig.querySelector('figcaption').append(h('a', { class: 'btn btn-small', href: '/api/v1/series' + qs({ metric: 'detections', ...range, format: 'csv', for: 'spreadsheet' }),
       download: 'chart-detections.csv', title: t('common.csv.title', { chart: t('chart.detections.series') }) }, t('common.csv') + ' (' + t('chart.detections.series') + ')'));
     el.append(fig);
   }
@@ -146,7 +146,7 @@ async function drawCharts(el, coord) {
   {
     const tm = t('chart.notices.month');
     const tf = t('chart.notices.fy');
-    const csv = '/api/v1/notices/stats?format=csv';
+    const csv = '/api/v1/notices/stats?format=csv&for=spreadsheet';
     const series = [{ name: t('chart.notices.sent'), color: PALETTE[0] }, { name: t('chart.notices.acked'), color: PALETTE[2] }];
     if (nstats.err) {
       el.append(figure('chart-notices-month', tm, null, unavailable(nstats.err)));
@@ -173,7 +173,7 @@ function mergeTimes(a, b) {
 }
 
 function summaryFigure(id, title, res, prefix, group, keep = () => true) {
-  const csv = '/api/v1/summary' + qs({ group, format: 'csv' });
+  const csv = '/api/v1/summary' + qs({ group, format: 'csv', for: 'spreadsheet' });
   if (res.err) return figure(id, title, null, unavailable(res.err));
   const rows = (res.ok.rows || []).filter(keep).map((r) => ({ label: label(prefix, r.key), value: r.count, key: r.key }));
   rows.sort((a, b) => b.value - a.value);

@@ -21,7 +21,7 @@ export async function render(ctx) {
   } }, field('st-fy', t('stats.choose'), options('st-fy', years, fy)),
   h('div', { class: 'field field-buttons' },
     h('button', { type: 'submit', class: 'btn btn-primary', id: 'st-apply' }, t('common.apply')),
-    h('a', { class: 'btn', id: 'st-csv', href: '/api/v1/stats/incidents' + qs({ fy, format: 'csv' }), download: `incidents-fy${fy}.csv`,
+    h('a', { class: 'btn', id: 'st-csv', href: '/api/v1/stats/incidents' + qs({ fy, format: 'csv', for: 'spreadsheet' }), download: `incidents-fy${fy}.csv`,
       title: t('common.csv.title', { chart: t('stats.title') }) }, t('common.csv'))));
   main.append(form);
   const r = await get('/api/v1/stats/incidents' + qs({ fy }));

@@ -23,7 +23,7 @@ export function istateBadge(s) {
 
 function exportLinks(f) {
   return h('p', { class: 'exports', id: 'ioc-exports' }, t('ioc.export'), ' ',
-    FORMATS.map((fmt, i) => [i ? ' · ' : '', h('a', { href: '/api/v1/indicators/export' + qs({ format: fmt, type: f.type, tlp: f.tlp }),
+    FORMATS.map((fmt, i) => [i ? ' · ' : '', h('a', { href: '/api/v1/indicators/export' + qs({ format: fmt, for: fmt === 'csv' ? 'spreadsheet' : null, type: f.type, tlp: f.tlp }),
       download: 'indicators.' + (fmt === 'stix' || fmt === 'misp' ? 'json' : fmt === 'csv' ? 'csv' : 'txt'),
       'data-format': fmt }, label('iocfmt', fmt))]));
 }
