@@ -35,6 +35,7 @@
 #include "center/http.h"
 #include "center/ioc_hub.h"
 #include "center/ioc_share.h"
+#include "center/taxii_query.h"
 #include "common/timefmt.h"
 #include "ioc/iocfmt.h"
 #include "common/banned.h"
@@ -44,7 +45,6 @@
 #define ROOT "/api/v1/taxii2/indicators/"
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
-#define VERSIONS_MAX 16 /* timestamps in one match[version] */
 
 struct collection {
     const char *id;
@@ -168,9 +168,7 @@ struct page {
 struct select {
     const char *object_id;
     bool match;
-    bool any_version; /* absent, or last/first/all given */
-    int64_t version[VERSIONS_MAX];
-    size_t nversion;
+    struct cw_taxii_versions version;
 };
 
 /* An item's one version: its STIX "modified" exactly as cw_stix_write_indicator sets
@@ -181,49 +179,6 @@ static int64_t item_version(const struct cw_ioc_item *it)
     if (it->valid_until_us && it->valid_until_us <= from)
         from = it->valid_until_us - 1000;
     return it->modified_us > from ? it->modified_us : from;
-}
-
-/* match[version]: a comma-separated list of last, first, all and STIX timestamps.
- * Returns 0, or -1 with the reason answered (400). */
-static int parse_version(struct cw_http_request *req, struct cw_http_response *resp,
-                         struct select *sel)
-{
-    const char *v = cw_http_query(req, "match[version]");
-    sel->any_version = !v;
-    sel->nversion = 0;
-    for (const char *p = v; p && *p;) {
-        size_t k = strcspn(p, ",");
-        int64_t us;
-        if ((k == 4 && strncmp(p, "last", 4) == 0) || (k == 5 && strncmp(p, "first", 5) == 0) ||
-            (k == 3 && strncmp(p, "all", 3) == 0)) {
-            sel->any_version = true;
-        } else if (k && cw_time_parse_iso(p, k, &us) == 0 && sel->nversion < VERSIONS_MAX) {
-            sel->version[sel->nversion++] = us;
-        } else {
-            taxii_error(resp, 400, sel->nversion == VERSIONS_MAX
-                                       ? "match[version] has more than 16 timestamps"
-                                       : "match[version] must be last, first, all or a "
-                                         "timestamp, comma-separated");
-            return -1;
-        }
-        p += k + (p[k] == ',');
-    }
-    if (v && !sel->any_version && !sel->nversion) {
-        taxii_error(resp, 400, "match[version] is empty");
-        return -1;
-    }
-    return 0;
-}
-
-static bool version_matches(const struct select *sel, const struct cw_ioc_item *it)
-{
-    if (sel->any_version)
-        return true;
-    int64_t v = item_version(it);
-    for (size_t i = 0; i < sel->nversion; i++)
-        if (sel->version[i] == v)
-            return true;
-    return false;
 }
 
 /* Does item i pass the match[] filters? */
@@ -238,7 +193,7 @@ static bool matches(struct cw_http_request *req, const struct select *sel,
         return true;
     if (t && !strstr(t, "indicator"))
         return false;
-    if (!version_matches(sel, it))
+    if (!cw_taxii_versions_select(&sel->version, item_version(it)))
         return false;
     if (id) { /* comma-separated list */
         size_t n = strlen(iid);
@@ -264,13 +219,9 @@ static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
         taxii_error(resp, 400, "added_after must be a timestamp");
         return -1;
     }
-    if (next) {
-        char *end;
-        cur_added = strtoll(next, &end, 10);
-        if (*end != '.' || cur_added < 0 || (cur_id = strtoll(end + 1, &end, 10)) < 0 || *end) {
-            taxii_error(resp, 400, "next is not a cursor this server gave");
-            return -1;
-        }
+    if (next && cw_taxii_cursor_parse(next, &cur_added, &cur_id)) {
+        taxii_error(resp, 400, "next is not a cursor this server gave");
+        return -1;
     }
     const char *ls = cw_http_query(req, "limit");
     limit = PAGE_DEFAULT;
@@ -284,8 +235,14 @@ static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
         if (limit > PAGE_MAX)
             limit = PAGE_MAX;
     }
-    if (parse_version(req, resp, sel))
+    /* match[version] is no filter of versions (5.7) */
+    const char *why = sel->match ? cw_taxii_versions_parse(cw_http_query(req, "match[version]"),
+                                                           &sel->version)
+                                 : NULL;
+    if (why) {
+        taxii_error(resp, 400, why);
         return -1;
+    }
     size_t n = 0;
     pg->found = 0;
     for (size_t i = 0; i < sh->n; i++) {
