@@ -380,7 +380,8 @@ struct hit {
 };
 
 struct hits {
-    uint32_t key;
+    uint32_t keys[CW_OBS_KEYS_MAX]; /* a batch may match when its digest has any */
+    size_t nkeys;
     struct hit *batch;
     size_t n, cap;
     int64_t scanned;
@@ -390,7 +391,10 @@ static int on_digest(void *ctx, const struct cw_digest_row *d)
 {
     struct hits *x = ctx;
     x->scanned++;
-    if (!cw_obs_digest_has(d->keys, d->n, x->key))
+    size_t k = 0;
+    while (k < x->nkeys && !cw_obs_digest_has(d->keys, d->n, x->keys[k]))
+        k++;
+    if (k == x->nkeys)
         return 0;
     if (x->n == x->cap) {
         size_t nc = x->cap ? x->cap * 2 : 64;
@@ -537,7 +541,7 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
 {
     struct cw_ioc_row *r = malloc(sizeof(*r));
     struct cw_iocset *one = cw_iocset_new();
-    struct hits x = {0, NULL, 0, 0, 0};
+    struct hits x = {.nkeys = 0}; /* 1 KiB of keys */
     int64_t t0 = cw_monotonic_ms(), hits = 0;
     int rc = -1;
     if (!r || !one) {
@@ -552,9 +556,13 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
         rc = 0;
         goto out;
     }
-    if (cw_obs_indicator_key(r->type, r->value, &x.key)) {
-        cw_store_ioc_retro_set(h->store, id, "done: this indicator cannot be hunted in digests",
-                               0, 0, 0, 0);
+    char why[200], state[240];
+    x.nkeys = cw_obs_indicator_keys(r->type, r->value, x.keys, why, sizeof(why));
+    if (!x.nkeys) {
+        /* the hunt status says why (the guard refuses such ranges unless forced) */
+        snprintf(state, sizeof(state), "refused: %s", why);
+        cw_warn("ioc: retro-hunt of indicator %lld refused: %s", (long long)id, why);
+        cw_store_ioc_retro_set(h->store, id, state, 0, 0, 0, 0);
         rc = 0;
         goto out;
     }
@@ -576,7 +584,7 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
     }
     rc = 0;
 out:
-    if (rc == 0 && r && r->state == CW_IOC_PUBLISHED && x.key)
+    if (rc == 0 && r && r->state == CW_IOC_PUBLISHED && x.nkeys)
         cw_store_ioc_retro_set(h->store, id, "done", hits, x.scanned, (int64_t)x.n,
                                cw_monotonic_ms() - t0);
     else if (rc)

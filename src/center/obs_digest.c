@@ -2,6 +2,7 @@
 #include "center/obs_digest.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -459,28 +460,55 @@ int cw_obs_digest_has(const uint32_t *keys, size_t n, uint32_t key)
     return lo < n && keys[lo] == key;
 }
 
-/* "a.b.c.d/n" or "v6/n" -> the key of the longest indexed prefix inside it */
-static int cidr_key(const char *canon, uint32_t *key)
+/* "a.b.c.d/n" or "v6/n" -> the key of the longest indexed prefix inside it; one
+ * wider than the widest indexed prefix W (/8, /32) -> the keys of the 2^(W-n) W-bit
+ * networks it is the union of (the bits n..W-1 of the first 32 take every value). */
+static size_t cidr_keys(const char *canon, uint32_t *keys, char *why, size_t whylen)
 {
     const char *slash = strchr(canon, '/');
-    if (!slash)
-        return -1;
     struct cw_ip ip;
-    if (cw_ip_parse(&ip, canon, (size_t)(slash - canon)))
-        return -1;
+    if (!slash || cw_ip_parse(&ip, canon, (size_t)(slash - canon))) {
+        snprintf(why, whylen, "%s is not a CIDR", canon);
+        return 0;
+    }
     int plen = atoi(slash + 1);
     int full = ip.family == 4 ? 32 : 128;
-    if (plen == full) {
-        *key = key_text('A', (const char *)ip.a, ip.family == 4 ? 4 : 16, false);
+    if (plen < 0 || plen > full) {
+        snprintf(why, whylen, "%s has a prefix length out of range", canon);
         return 0;
+    }
+    if (plen == full) {
+        keys[0] = key_text('A', (const char *)ip.a, ip.family == 4 ? 4 : 16, false);
+        return 1;
     }
     const int *pl = ip.family == 4 ? v4_prefixes : v6_prefixes;
     for (int i = 0; i < 3; i++)
         if (plen >= pl[i]) {
-            *key = key_net(ip.family, ip.a, pl[i]);
-            return 0;
+            keys[0] = key_net(ip.family, ip.a, pl[i]);
+            return 1;
         }
-    return -1;
+    int widest = pl[2];
+    if (widest - plen > 8) { /* 2^(W-n) > CW_OBS_KEYS_MAX */
+        snprintf(why, whylen,
+                 "%s is wider than /%d: the retro-hunt would probe its %llu /%d networks "
+                 "(at most %d)",
+                 canon, widest - 8, 1ULL << (widest - plen), widest, CW_OBS_KEYS_MAX);
+        return 0;
+    }
+    uint32_t base = (uint32_t)ip.a[0] << 24 | (uint32_t)ip.a[1] << 16 |
+                    (uint32_t)ip.a[2] << 8 | ip.a[3];
+    base = plen ? base & ~(0xffffffffu >> plen) : 0;
+    size_t count = (size_t)1 << (widest - plen);
+    uint8_t net[16] = {0};
+    for (size_t i = 0; i < count; i++) {
+        uint32_t v = base | (uint32_t)i << (32 - widest);
+        net[0] = (uint8_t)(v >> 24);
+        net[1] = (uint8_t)(v >> 16);
+        net[2] = (uint8_t)(v >> 8);
+        net[3] = (uint8_t)v;
+        keys[i] = key_net(ip.family, net, widest);
+    }
+    return count;
 }
 
 int cw_obs_indicator_key(enum cw_ioc_type t, const char *canon, uint32_t *key)
@@ -497,7 +525,14 @@ int cw_obs_indicator_key(enum cw_ioc_type t, const char *canon, uint32_t *key)
         *key = key_text('A', (const char *)ip.a, ip.family == 4 ? 4 : 16, false);
         return 0;
     }
-    case CW_IOC_CIDR: return cidr_key(canon, key);
+    case CW_IOC_CIDR: {
+        uint32_t keys[CW_OBS_KEYS_MAX];
+        char why[160];
+        if (cidr_keys(canon, keys, why, sizeof(why)) != 1)
+            return -1;
+        *key = keys[0];
+        return 0;
+    }
     case CW_IOC_URL: {
         const char *h = strstr(canon, "://");
         h = h ? h + 3 : canon;
@@ -517,4 +552,15 @@ int cw_obs_indicator_key(enum cw_ioc_type t, const char *canon, uint32_t *key)
     case CW_IOC_JA4: *key = key_text('K', canon, n, true); return 0;
     default: return -1;
     }
+}
+
+size_t cw_obs_indicator_keys(enum cw_ioc_type t, const char *canon, uint32_t *keys,
+                             char *why, size_t whylen)
+{
+    if (t == CW_IOC_CIDR)
+        return cidr_keys(canon, keys, why, whylen);
+    if (cw_obs_indicator_key(t, canon, &keys[0]) == 0)
+        return 1;
+    snprintf(why, whylen, "a %s indicator cannot be hunted in digests", cw_ioc_type_name(t));
+    return 0;
 }

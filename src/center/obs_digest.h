@@ -22,7 +22,10 @@
  *              subdomains)
  *   addresses  the address, and its /24, /16, /8 (IPv4) or /64, /48, /32 (IPv6)
  *              network: a CIDR indicator probes the key of the longest indexed
- *              prefix it contains (one probe, confirmed per record)
+ *              prefix it contains (one probe, confirmed per record); a CIDR wider
+ *              than /8 (/32) is the union of 2^(8-n) /8 (2^(32-n) /32) networks and
+ *              probes each of them, at most CW_OBS_KEYS_MAX (IPv4 down to /0, IPv6
+ *              down to /24; wider IPv6 is refused): nothing more is indexed at ingest
  *   URLs       lower-case host without port + path (+ "?" query)
  *   the rest   the canonical value of ioc.h
  *
@@ -78,7 +81,16 @@ void cw_obs_digest_release(struct cw_obs_digest *d);
 int cw_obs_digest_has(const uint32_t *keys, size_t n, uint32_t key);
 
 /* The key a retro-hunt probes for a canonical indicator (ioc.h). Returns 0 and sets
- * *key, or -1 when the type cannot be hunted in digests (a CIDR wider than /8 or /32). */
+ * *key, or -1 when one key does not cover it (a CIDR wider than /8 or /32: see
+ * cw_obs_indicator_keys) or the type cannot be hunted in digests. */
 int cw_obs_indicator_key(enum cw_ioc_type t, const char *canon, uint32_t *key);
+
+/* Every key a retro-hunt probes for a canonical indicator: a batch may hold a match
+ * only when its digest has at least one of them. keys[] has room for CW_OBS_KEYS_MAX.
+ * Returns the count (1, or one per covered network for a CIDR wider than the widest
+ * indexed prefix), or 0 with a reason in why when it cannot be hunted in digests. */
+#define CW_OBS_KEYS_MAX 256
+size_t cw_obs_indicator_keys(enum cw_ioc_type t, const char *canon, uint32_t *keys,
+                             char *why, size_t whylen);
 
 #endif
