@@ -222,9 +222,17 @@ static void indicators_export(struct cw_center *c, struct cw_http_request *req,
         cw_http_json_error(resp, 400, "for must be machine or spreadsheet");
         return;
     }
+    /* ?include_revoked=1: revoked ones as STIX "revoked": true (ioc_share.h); no other
+     * format can say "withdrawn", an RPZ zone or list would block them instead */
+    const char *ir = cw_http_query(req, "include_revoked");
+    if (ir && strcmp(ir, "0") && (strcmp(ir, "1") || strcmp(fmt, "stix"))) {
+        cw_http_json_error(resp, 400, "include_revoked must be 0 or 1, and 1 needs format=stix");
+        return;
+    }
     struct cw_ioc_share sh;
     char err[256];
-    if (cw_ioc_share_collect(cw_center_store(c), req->scope, tlps ? (int)tlp : -1, &sh, err,
+    if (cw_ioc_share_collect(cw_center_store(c), req->scope, tlps ? (int)tlp : -1,
+                             ir && *ir == '1' ? CW_IOC_SHARE_REVOKED : 0, &sh, err,
                              sizeof(err))) {
         cw_http_json_error(resp, 500, "%s", err);
         cw_ioc_share_release(&sh);
@@ -233,14 +241,17 @@ static void indicators_export(struct cw_center *c, struct cw_http_request *req,
     /* a type filter applies to every format (plain lists also group by it) */
     size_t n = 0;
     for (size_t i = 0; i < sh.n; i++)
-        if (type == CW_IOC_NONE || sh.items[i].type == type)
+        if (type == CW_IOC_NONE || sh.items[i].type == type) {
+            sh.revoked[n] = sh.revoked[i];
             sh.items[n++] = sh.items[i];
+        }
     struct cw_ioc_export_opts o = {.producer_name = "crosswatch center",
                                    .now_us = cw_now_us(),
                                    .rpz_origin = "crosswatch-indicators",
                                    .rpz_serial = (uint32_t)cw_ioc_hub_serial(cw_center_ioc_hub(c)),
                                    .misp_event_info = "crosswatch indicators",
-                                   .csv_flags = csv_flags};
+                                   .csv_flags = csv_flags,
+                                   .revoked = sh.revoked};
     int rc;
     if (strcmp(fmt, "stix") == 0) {
         rc = cw_ioc_export_stix(sh.items, n, &o, &resp->body);

@@ -19,10 +19,22 @@
  *
  * Versions: the store keeps an indicator's current state only, so an object has one
  * version, its STIX "modified" (item_version), also its date added: re-publishing an
- * indicator or a merge that changes it gives it a new one, which replaces the old (a
- * revoked one leaves the view; see ioc_share.h). match[version]
- * last, first and all therefore each select that version, a timestamp selects it when
- * equal.
+ * indicator or a merge that changes it gives it a new one, which replaces the old.
+ * match[version] last, first and all therefore each select that version, a timestamp
+ * selects it when equal.
+ *
+ * Revocation (STIX 2.1 section 3.6, property revoked): revoking an indicator is its
+ * new version, the same id with "revoked": true, modified and date added = the
+ * revocation, in objects, object by id, versions and manifest alike - so a client
+ * polling with added_after learns of it and withdraws the indicator, instead of
+ * blocking it forever. Only whoever was cleared for the published indicator gets the
+ * revoked one (ioc_share.h); to anyone else it stays an unknown id (404). It is served
+ * while its row exists (no retention deletes indicators). Expired indicators leave the
+ * view without a new version: expiry happens only when valid_until has passed, and
+ * the version a client holds carries that valid_until, after which STIX says the
+ * indicator is no longer valid - a new version would say nothing more.
+ * Not done: publishing a revoked indicator again reuses its id with revoked false,
+ * which STIX forbids (revocation is permanent); a strict client keeps it revoked.
  *
  * Collections have fixed ids (UUIDs), so they are literal routes of the dispatcher.
  * Writes (POST objects, DELETE) and status are not offered: a collection is
@@ -259,6 +271,7 @@ static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
         sh->items[n] = sh->items[i];
         sh->added_us[n] = sh->added_us[i];
         sh->ids[n] = sh->ids[i];
+        sh->revoked[n] = sh->revoked[i];
         n++;
     }
     pg->from = 0;
@@ -305,8 +318,8 @@ static int view(struct cw_center *c, struct cw_http_request *req, struct cw_http
     memset(sh, 0, sizeof(*sh));
     if (!accepts(req, resp))
         return -1;
-    if (cw_ioc_share_collect(cw_center_store(c), req->scope, (int)k->tlp, sh, err,
-                             sizeof(err))) {
+    if (cw_ioc_share_collect(cw_center_store(c), req->scope, (int)k->tlp,
+                             CW_IOC_SHARE_REVOKED, sh, err, sizeof(err))) {
         taxii_error(resp, 500, err);
         return -1;
     }
@@ -336,7 +349,7 @@ static void envelope_get(struct cw_center *c, struct cw_http_request *req,
         for (size_t i = pg.from; i < pg.to; i++) {
             if (i > pg.from)
                 cw_buf_addc(&resp->body, ',');
-            cw_stix_write_indicator(&resp->body, &sh.items[i], &o);
+            cw_stix_write_indicator(&resp->body, &sh.items[i], &o, sh.revoked[i]);
         }
         envelope_tail(&resp->body, &pg);
     }

@@ -30,6 +30,10 @@ static int grow(struct cw_ioc_share *sh)
     if (!ad)
         return -1;
     sh->added_us = ad;
+    bool *rv = realloc(sh->revoked, cap * sizeof(*rv));
+    if (!rv)
+        return -1;
+    sh->revoked = rv;
     sh->cap = cap;
     return 0;
 }
@@ -38,7 +42,11 @@ static int take(void *ctx, const struct cw_ioc_row *r)
 {
     struct collect *c = ctx;
     struct cw_ioc_share *sh = c->sh;
-    if (!cw_ioc_visible(r, c->scope) || (c->tlp >= 0 && (int)r->tlp != c->tlp))
+    bool revoked = r->state == CW_IOC_REVOKED;
+    /* a revoked one: only if it was ever shared, and to whom it was (ioc_share.h) */
+    if (!(revoked ? r->published_us && cw_ioc_cleared(r, c->scope)
+                  : cw_ioc_visible(r, c->scope)) ||
+        (c->tlp >= 0 && (int)r->tlp != c->tlp))
         return 0;
     if (sh->n == sh->cap && grow(sh))
         return c->oom = 1;
@@ -57,10 +65,13 @@ static int take(void *ctx, const struct cw_ioc_row *r)
     it->first_seen_us = r->first_seen_us ? r->first_seen_us : r->created_us;
     it->last_seen_us = r->last_seen_us;
     it->valid_until_us = r->valid_until_us;
-    /* a published indicator changed by a merge is a new version, added anew */
+    /* a published indicator changed by a merge is a new version, added anew; so is
+     * its revocation (updated_us is when it was revoked, or changed since) */
     it->modified_us = r->updated_us > r->published_us ? r->updated_us : r->published_us;
+
     sh->ids[sh->n] = r->id;
     sh->added_us[sh->n] = it->modified_us;
+    sh->revoked[sh->n] = revoked;
     sh->n++;
     return 0;
 }
@@ -69,6 +80,7 @@ static int take(void *ctx, const struct cw_ioc_row *r)
 struct key {
     int64_t added, id;
     size_t ix;
+    bool revoked;
 };
 
 static int by_added(const void *a, const void *b)
@@ -91,27 +103,31 @@ static int sort_share(struct cw_ioc_share *sh)
         return -1;
     }
     for (size_t i = 0; i < sh->n; i++)
-        k[i] = (struct key){sh->added_us[i], sh->ids[i], i};
+        k[i] = (struct key){sh->added_us[i], sh->ids[i], i, sh->revoked[i]};
     qsort(k, sh->n, sizeof(*k), by_added);
     for (size_t i = 0; i < sh->n; i++) {
         it[i] = sh->items[k[i].ix];
         sh->ids[i] = k[i].id;
         sh->added_us[i] = k[i].added;
+        sh->revoked[i] = k[i].revoked;
     }
     free(sh->items);
     free(k);
     sh->items = it;
-    sh->cap = sh->n; /* ids/added_us keep their larger capacity: only n is read */
+    sh->cap = sh->n; /* ids/added_us/revoked keep their larger capacity: only n is read */
     return 0;
 }
 
-int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, struct cw_ioc_share *out,
-                         char *err, size_t errlen)
+int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, unsigned flags,
+                         struct cw_ioc_share *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     cw_arena_init(&out->arena, 64 * 1024, 0);
     struct collect c = {out, scope, tlp, 0};
     if (cw_store_iocs_foreach(s, CW_IOC_PUBLISHED, take, &c, err, errlen) && !c.oom)
+        return -1;
+    if (!c.oom && (flags & CW_IOC_SHARE_REVOKED) &&
+        cw_store_iocs_foreach(s, CW_IOC_REVOKED, take, &c, err, errlen) && !c.oom)
         return -1;
     if (c.oom || sort_share(out)) {
         snprintf(err, errlen, "out of memory");
@@ -125,6 +141,7 @@ void cw_ioc_share_release(struct cw_ioc_share *sh)
     free(sh->items);
     free(sh->ids);
     free(sh->added_us);
+    free(sh->revoked);
     cw_arena_release(&sh->arena);
     memset(sh, 0, sizeof(*sh));
 }

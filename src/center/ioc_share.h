@@ -8,12 +8,25 @@
  * or sample name (source_name, member_id, submitter stay empty), only the value,
  * type, TLP, confidence, description and times.
  *
+ * Revoked indicators (CW_IOC_SHARE_REVOKED): STIX 2.1 (3.6) withdraws an object by a
+ * new version of it with "revoked": true, and a TAXII client polling with added_after
+ * learns of the revocation only from that version. So a share may also hold the
+ * revoked indicators that were published once (published_us set: a rejected candidate
+ * was never shared) and that the caller is cleared for (cw_ioc_cleared: the same TLP
+ * and audience rule as a published one, so whoever could not see it before sees
+ * nothing now); such an item has revoked[i] set and its modified/date added is the
+ * revocation (updated_us). They are served as long as their row exists: no retention
+ * deletes indicators today; one that did would end the revoked version's life too.
+ * Expired indicators are left out (as before): an indicator expires only when its
+ * valid_until has passed, and that valid_until is in the version consumers hold.
+ *
  * Items are ordered by their TAXII "date added" (also their STIX "modified"): when
- * they were published or, later, last changed by a merge; then by id.
+ * they were published or, later, last changed by a merge or revoked; then by id.
  * Memory: a share owns its items and their strings (one arena); release it once. */
 #ifndef CW_CENTER_IOC_SHARE_H
 #define CW_CENTER_IOC_SHARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,13 +39,17 @@ struct cw_ioc_share {
     struct cw_ioc_item *items;
     int64_t *ids;      /* store id of items[i] */
     int64_t *added_us; /* when items[i] was published */
+    bool *revoked;     /* items[i] is revoked (CW_IOC_SHARE_REVOKED) */
     size_t n, cap;
 };
 
+#define CW_IOC_SHARE_REVOKED 1u /* also the revoked ones (see above) */
+
 /* Collect the published indicators visible to scope (0 = coordinator: all published),
- * of TLP tlp (-1: any). Returns 0, or -1 with a reason in err. */
-int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, struct cw_ioc_share *out,
-                         char *err, size_t errlen);
+ * of TLP tlp (-1: any), and with flags CW_IOC_SHARE_REVOKED the revoked ones the scope
+ * is cleared for. Returns 0, or -1 with a reason in err. */
+int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, unsigned flags,
+                         struct cw_ioc_share *out, char *err, size_t errlen);
 void cw_ioc_share_release(struct cw_ioc_share *sh);
 
 #endif

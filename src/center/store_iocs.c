@@ -110,10 +110,13 @@ bool cw_ioc_feed_eligible(const struct cw_ioc_row *r)
 
 bool cw_ioc_visible(const struct cw_ioc_row *r, uint32_t m)
 {
+    return m == 0 || (r->state == CW_IOC_PUBLISHED && cw_ioc_cleared(r, m));
+}
+
+bool cw_ioc_cleared(const struct cw_ioc_row *r, uint32_t m)
+{
     if (m == 0)
         return true;
-    if (r->state != CW_IOC_PUBLISHED)
-        return false;
     if (r->tlp == CW_TLP_RED)
         return r->source_member == m;
     if (!r->naudience)

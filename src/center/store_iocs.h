@@ -62,6 +62,9 @@ struct cw_ioc_row {
 bool cw_ioc_feed_eligible(const struct cw_ioc_row *r);
 /* May member m see it (m = 0: the coordinator sees everything)? */
 bool cw_ioc_visible(const struct cw_ioc_row *r, uint32_t m);
+/* The same rule without the state: do TLP and audience clear member m for it (a
+ * revoked indicator is shared as revoked with whom it was cleared for, ioc_share.h)? */
+bool cw_ioc_cleared(const struct cw_ioc_row *r, uint32_t m);
 
 int cw_store_iocs_schema(struct cw_store *s, char *err, size_t errlen);
 

@@ -380,7 +380,7 @@ void cw_stix_write_tlp_marking(struct cw_buf *b, enum cw_tlp t)
 }
 
 void cw_stix_write_indicator(struct cw_buf *b, const struct cw_ioc_item *it,
-                             const struct cw_ioc_export_opts *o)
+                             const struct cw_ioc_export_opts *o, bool revoked)
 {
     int64_t now = o && o->now_us ? o->now_us : cw_now_us();
     char id[CW_IOC_ID_MAX], ident[CW_IOC_ID_MAX];
@@ -401,6 +401,8 @@ void cw_stix_write_indicator(struct cw_buf *b, const struct cw_ioc_item *it,
     kv_str(b, "created_by_ref", ident);
     kv_time(b, "created", from);
     kv_time(b, "modified", mod);
+    if (revoked)
+        cw_buf_adds(b, ",\"revoked\":true");
     if (it->description && *it->description)
         kv_str(b, "description", it->description);
     cw_buf_adds(b, ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":");
@@ -452,7 +454,7 @@ int cw_ioc_export_stix(const struct cw_ioc_item *items, size_t n,
         }
     for (size_t i = 0; i < n; i++) {
         cw_buf_adds(out, ",\n");
-        cw_stix_write_indicator(out, &items[i], &oo);
+        cw_stix_write_indicator(out, &items[i], &oo, oo.revoked && oo.revoked[i]);
     }
     cw_buf_adds(out, "]}\n");
     return cw_buf_ok(out) ? 0 : -1;

@@ -179,6 +179,10 @@ struct cw_ioc_export_opts {
     const char *misp_event_uuid; /* NULL: UUIDv5 of producer + info */
     /* CSV */
     unsigned csv_flags;          /* common/csv.h: 0 verbatim, CW_CSV_SPREADSHEET defused */
+    /* STIX: revoked[i] set = items[i] is withdrawn, written as its revoking version
+     * ("revoked": true); NULL: none is. No other writer can say "withdrawn": never
+     * give them revoked items. */
+    const bool *revoked;
 };
 
 /* STIX 2.1 bundle: an identity for the producer, one indicator per item, and the
@@ -186,10 +190,10 @@ struct cw_ioc_export_opts {
 int cw_ioc_export_stix(const struct cw_ioc_item *items, size_t n,
                        const struct cw_ioc_export_opts *o, struct cw_buf *out);
 /* Just the objects of the bundle, each as one JSON object, for TAXII envelopes and
- * paging: writes item i's indicator. The marking-definition and identity objects
- * they refer to are written by the next two. */
+ * paging: writes item i's indicator (revoked: as withdrawn). The marking-definition
+ * and identity objects they refer to are written by the next two. */
 void cw_stix_write_indicator(struct cw_buf *b, const struct cw_ioc_item *it,
-                             const struct cw_ioc_export_opts *o);
+                             const struct cw_ioc_export_opts *o, bool revoked);
 void cw_stix_write_tlp_marking(struct cw_buf *b, enum cw_tlp t);
 void cw_stix_write_identity(struct cw_buf *b, const struct cw_ioc_export_opts *o);
 /* "marking-definition--..." of a TLP 2.0 level. */

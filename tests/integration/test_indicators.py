@@ -413,6 +413,8 @@ def taxii_reads(ck, call, tok, root, cols):
     ck.eq(get(coll(t) + "objects/%s/" % sid, "beta_user").status, 200,
           "beta, its audience, gets beta-only.example by id")
 
+    taxii_revoked(ck, call, tok, coll, get, ghost_obj, ghost_ver, hidden)
+
     print("[TAXII 2.1: revoked and published again = a new version]")
     value = o["pattern"].split("'")[1]
     iid = [x["id"] for x in call("GET", "/api/v1/indicators?state=published&limit=1000")
@@ -420,15 +422,18 @@ def taxii_reads(ck, call, tok, root, cols):
     man0 = {m["id"]: m for m in get(coll("GREEN") + "manifest/", "coordinator")
             .json()["objects"]}
     ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % iid).status, 200, "revoke " + value)
-    ck.eq((get(one, "coordinator").status, get(one + "versions/", "coordinator").status),
-          (404, 404), "a revoked indicator leaves the collection (object and versions 404)")
-    ck.check(o["id"] not in [m["id"] for m in get(coll("GREEN") + "manifest/", "coordinator")
-                             .json()["objects"]], "and its manifest")
+    r = get(one + "versions/", "coordinator")
+    vrev = r.json().get("versions", [])
+    ck.check(r.status == 200 and len(vrev) == 1 and vrev[0] > o["modified"],
+             "revoked: one version, later than the published one", repr(r.json()))
+    r = get(one, "coordinator")
+    ck.eq([(x.get("revoked"), x["modified"]) for x in r.json().get("objects", [])],
+          [(True, vrev[0] if vrev else None)], "the object by id is the revoked version")
     ck.eq(call("POST", "/api/v1/indicators/%d/publish" % iid).status, 200, "publish again")
     r = get(one + "versions/", "coordinator")
     vers = r.json().get("versions", [])
-    ck.check(r.status == 200 and len(vers) == 1 and vers[0] > o["modified"],
-             "versions after re-publishing: one, later than the first", repr(r.json()))
+    ck.check(r.status == 200 and len(vers) == 1 and vers[0] > vrev[0],
+             "versions after re-publishing: one, later than the revocation", repr(r.json()))
     r = get(one, "coordinator")
     o1 = r.json()["objects"][0] if r.status == 200 and r.json()["objects"] else {}
     ck.eq(o1.get("modified"), vers[0] if vers else None, "the object's modified = the version")
@@ -466,6 +471,214 @@ def taxii_reads(ck, call, tok, root, cols):
     r = get(coll("GREEN") + "objects/?added_after=" + added1, "acme_user")
     ck.eq([x["id"] for x in r.json()["objects"]], [o["id"]],
           "a client polling with added_after (the old date added) gets the new version")
+
+
+def taxii_revoked(ck, call, tok, coll, get, ghost_obj, ghost_ver, hidden):
+    """STIX 2.1 3.6: revoking is a new version of the object with revoked: true, so a
+    member polling with added_after learns of it; whoever could not see the published
+    indicator still gets the unknown id's answer."""
+    print("[TAXII 2.1: a revoked indicator reaches a polling member as revoked: true]")
+    value = "taxii-revoke.example"
+    r = call("POST", "/api/v1/indicators", {"type": "domain", "value": value, "tlp": "GREEN",
+                                            "confidence": 70, "publish": True})
+    ck.require(r.status == 200, "GREEN domain %s published" % value, repr(r))
+    iid = r.json()["added"][0]["id"]
+    base = coll("GREEN")
+    # the member's poll: every object, remembering X-TAXII-Date-Added-Last
+    r = get(base + "objects/", "acme_user")
+    before = [x for x in r.json()["objects"] if "'%s'" % value in x["pattern"]]
+    ck.require(r.status == 200 and len(before) == 1 and not r.json()["more"],
+               "acme's poll holds %s (one page)" % value, repr(r))
+    pub = before[0]
+    last = r.headers.get("x-taxii-date-added-last")
+    ck.eq(get(base + "objects/?added_after=" + last, "acme_user").json()["objects"], [],
+          "nothing after the poll's X-TAXII-Date-Added-Last")
+    ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % iid).status, 200, "revoke " + value)
+    r = get(base + "objects/?added_after=" + last, "acme_user")
+    objs = r.json().get("objects", [])
+    ck.eq((r.status, [x["id"] for x in objs], r.json().get("more")), (200, [pub["id"]], False),
+          "acme's next poll (added_after) returns exactly the revoked object")
+    rev = objs[0] if objs else {}
+    ck.eq(rev.get("revoked"), True, "it carries revoked: true")
+    ck.check(rev.get("modified", "") > pub["modified"], "and a later modified",
+             repr((pub["modified"], rev.get("modified"))))
+    ck.eq({k: v for k, v in rev.items() if k not in ("modified", "revoked")},
+          {k: v for k, v in pub.items() if k != "modified"},
+          "the same object (id, created, pattern, TLP ...) but for modified and revoked")
+    ck.eq((r.headers.get("x-taxii-date-added-first"), r.headers.get("x-taxii-date-added-last")),
+          (rev.get("modified"), rev.get("modified")), "its date added is the revocation")
+    r = get(base + "objects/%s/" % pub["id"], "acme_user")
+    ck.eq((r.status, r.json().get("objects")), (200, [rev]), "object by id = the revoked object")
+    man = [m for m in get(base + "manifest/", "acme_user").json()["objects"]
+           if m["id"] == pub["id"]]
+    ck.eq([(m["version"], m["date_added"]) for m in man],
+          [(rev.get("modified"), rev.get("modified"))],
+          "manifest: one entry, version = date_added = the revocation")
+    r = get(base + "objects/%s/versions/" % pub["id"], "acme_user")
+    ck.eq((r.status, r.json()), (200, {"more": False, "versions": [rev.get("modified")]}),
+          "versions lists the new (revoked) version")
+    r = get(base + "objects/?match[version]=" + pub["modified"], "acme_user")
+    ck.check(pub["id"] not in [x["id"] for x in r.json()["objects"]],
+             "the published version is not served any more")
+    r = get(base + "objects/", "coordinator")
+    ck.eq([x.get("revoked") for x in r.json()["objects"] if x["id"] == pub["id"]], [True],
+          "the coordinator's listing has it revoked too")
+
+    print("[TAXII 2.1: a revoked indicator stays invisible to whoever could not see it]")
+    t, sid = hidden["beta-only.example"]
+    bid = [x["id"] for x in call("GET", "/api/v1/indicators?q=beta-only&limit=10")
+           .json()["indicators"] if x["value"] == "beta-only.example"][0]
+    ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % bid).status, 200,
+          "revoke beta-only.example (audience beta)")
+    r = get(coll(t) + "objects/%s/" % sid, "beta_user")
+    ck.eq((r.status, [x.get("revoked") for x in r.json().get("objects", [])]), (200, [True]),
+          "beta, its audience, gets it revoked")
+    for suffix, ref in (("", ghost_obj), ("versions/", ghost_ver)):
+        r = get(coll(t) + "objects/%s/%s" % (sid, suffix), "acme_user")
+        ck.eq((r.status, r.body), (ref.status, ref.body),
+              "acme asking for revoked beta-only.example %s: the unknown id's answer" % suffix)
+    for path in ("objects/", "manifest/"):
+        r = get(coll(t) + path, "acme_user")
+        ck.check(sid not in r.text(), "acme's %s of %s: no beta-only.example" % (path, t))
+    cand = "taxii-never-published.example"
+    r = call("POST", "/api/v1/indicators", {"type": "domain", "value": cand, "tlp": "GREEN"})
+    cid = r.json()["added"][0]["id"]
+    ck.eq(call("POST", "/api/v1/indicators/%d/revoke" % cid).status, 200,
+          "a candidate rejected (revoked) before it was ever published")
+    ck.check(cand not in get(base + "objects/", "coordinator").text(),
+             "a revoked indicator that was never published is never served")
+
+    print("[export: include_revoked=1 adds revoked objects to STIX, the default does not]")
+    r = call("GET", "/api/v1/indicators/export?format=stix", token=tok["acme_user"])
+    ck.check(r.status == 200 and pub["id"] not in r.text() and '"revoked"' not in r.text(),
+             "acme's STIX export (default): no revoked object")
+    r0 = call("GET", "/api/v1/indicators/export?format=stix&include_revoked=0",
+              token=tok["acme_user"])
+    ck.eq(sorted(x["id"] for x in r0.json()["objects"]),
+          sorted(x["id"] for x in r.json()["objects"]), "include_revoked=0 = the default")
+    r = call("GET", "/api/v1/indicators/export?format=stix&include_revoked=1",
+             token=tok["acme_user"])
+    inds = {x["id"]: x for x in r.json()["objects"] if x["type"] == "indicator"}
+    ck.eq(inds.get(pub["id"]), rev, "acme's STIX export with include_revoked=1 carries the "
+          "revoked object as TAXII serves it")
+    ck.check(sid not in r.text() and "beta-only" not in r.text(),
+             "but not beta's revoked indicator")
+    ck.eq([k for k, x in inds.items() if x.get("revoked")], [pub["id"]],
+          "the one revoked object acme was cleared for is the only revoked one")
+    ck.eq(int(r.headers.get("x-crosswatch-indicators", "-1")),
+          int(r0.headers.get("x-crosswatch-indicators", "-2")) +
+          sum(1 for x in inds.values() if x.get("revoked")),
+          "include_revoked=1 adds exactly the revoked objects to the count")
+    for bad in ("format=csv&include_revoked=1", "format=rpz&include_revoked=1",
+                "format=stix&include_revoked=yes"):
+        r = call("GET", "/api/v1/indicators/export?" + bad, token=tok["acme_user"])
+        ck.check(r.status == 400 and "include_revoked" in r.json().get("error", ""),
+                 "%s: 400 naming include_revoked" % bad, r.text()[:200])
+    r = call("GET", "/api/v1/indicators/export?format=rpz", token=tok["acme_user"])
+    ck.check(r.status == 200 and value not in r.text(), "the RPZ export has no revoked name")
+    feed = call("GET", "/api/v1/rpz/feed?since=0").json()
+    ck.check(value not in [x["name"] for x in feed["rules"]],
+             "the RPZ feed policy withdrew the revoked name (DNS side unchanged)")
+
+
+def wide_cidrs(ck, c, call, acme):
+    """Retro-hunt of CIDRs wider than the widest prefix the digests index (/8, IPv6 /32):
+    records in several /8s (and IPv6 /32s), a few batches, then a forced /6, /7 and
+    IPv6 /30: each hunt's hits and retro sightings are exactly the stored records whose
+    address lies inside (a brute-force filter over every record the center exports),
+    none outside; an IPv6 /16 is refused with the reason in the hunt state."""
+    import calendar
+    import ipaddress
+    import random
+    print("[retro-hunt of CIDRs wider than /8 and /32]")
+    rng = random.Random(2020)
+    key = c.add_sensor("acme", "edge-fw")["key"]
+    t0 = int(time.time()) - 5000
+    firsts = [3, 4, 5, 6, 7, 8, 43, 44, 45, 46]
+    v6nets = ["2a03:%x" % rng.randrange(65536), "2a04:1", "2a05:77", "2a07:ffff", "2a08:0",
+              "2001:db8"]
+    n = 0
+    for batch in range(4):
+        lines = []
+        for i in range(60):
+            ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + n))
+            n += 1
+            if batch == 0:  # a batch with nothing inside any of the ranges below
+                first = rng.choice([3, 8, 43, 46])
+            else:
+                first = rng.choice(firsts)
+            v4 = "%d.%d.%d.%d" % (first, rng.randrange(256), rng.randrange(256),
+                                  rng.randrange(1, 255))
+            v6 = "%s:%x::%x" % (rng.choice(v6nets if batch else v6nets[:1] + v6nets[4:]),
+                                rng.randrange(65536), rng.randrange(1, 65536))
+            if i % 10 == 9:  # every tenth record carries an address in its DNS answers
+                lines.append(rec(ts, "dns", src_ip="100.64.0.1",
+                                 **{"dns.qname": "w%d.wide.example" % n, "dns.qtype": "A",
+                                    "dns.answers": v4 + "," + v6}))
+            elif i % 2:
+                lines.append(rec(ts, "flow", src_ip="100.64.0.%d" % (i + 1), dst_ip=v4))
+            else:
+                lines.append(rec(ts, "flow", src_ip=v6, dst_ip="fd00::1"))
+        ck.eq(c.ingest(key, "\n".join(lines) + "\n").status, 200, "batch %d ingested" % batch)
+
+    records = c.export_records()
+    horizon = time.time() - 30 * 86400 + 3600  # inside the 30-day retro-hunt window
+
+    def addresses(r):
+        out = [r.get("src_ip"), r.get("dst_ip")]
+        out += [a.strip() for a in str(r.get("dns.answers") or "").split(",")]
+        for a in out:
+            try:
+                yield ipaddress.ip_address(a or "")
+            except ValueError:
+                pass
+
+    def ts_of(r):
+        return calendar.timegm(time.strptime(r["ts"][:19], "%Y-%m-%dT%H:%M:%S"))
+
+    def brute(cidr):
+        net = ipaddress.ip_network(cidr)
+        return sorted(r["ts"][:19] for r in records
+                      if ts_of(r) > horizon and any(a in net for a in addresses(r)
+                                                    if a.version == net.version))
+
+    def hunt(cidr):
+        r = call("POST", "/api/v1/indicators", {"type": "cidr", "value": cidr, "force": True,
+                                                 "publish": True, "tlp": "GREEN"})
+        ck.eq(r.status, 200, "%s published (forced past the guard)" % cidr)
+        rid = r.json()["added"][0]["id"]
+        deadline = time.time() + 30
+        one = {}
+        while time.time() < deadline:
+            one = call("GET", "/api/v1/indicators/%d" % rid).json()
+            st = (one.get("retro_hunt") or {}).get("state") or ""
+            if st and st != "running":
+                break
+            time.sleep(0.1)
+        return one
+
+    for cidr in ("4.0.0.0/6", "44.0.0.0/7", "2a04::/30"):
+        want = brute(cidr)
+        one = hunt(cidr)
+        rh = one.get("retro_hunt") or {}
+        got = sorted(s["record_time"][:19] for s in one.get("recent_sightings", [])
+                     if s["kind"] == "retro")
+        ck.check(0 < len(want) < 50, "%s: %d stored records inside (test data)" %
+                 (cidr, len(want)))
+        ck.eq((rh.get("state"), rh.get("hits")), ("done", len(want)),
+              "%s: the hunt finds as many records as the brute-force filter" % cidr)
+        ck.eq(got, want, "%s: its retro sightings are exactly the records inside" % cidr)
+        ck.check(set(s["member"] for s in one.get("recent_sightings", [])) <= {acme},
+                 "%s: sightings for acme only" % cidr)
+        ck.check(rh.get("batches_read", 0) < rh.get("batches_scanned", 0),
+                 "%s: the digests skip batches with nothing inside" % cidr, json.dumps(rh))
+        print("    %s: %d hits, %d of %d batches read, %d ms" % (
+            cidr, rh.get("hits", -1), rh.get("batches_read", -1),
+            rh.get("batches_scanned", -1), rh.get("ms", -1)))
+    one = hunt("2a00::/16")
+    st = (one.get("retro_hunt") or {}).get("state") or ""
+    ck.check(st.startswith("refused: 2a00::/16 is wider than /24") and "65536 /32" in st,
+             "an IPv6 /16 is refused with the reason in the hunt state", st)
 
 
 def sharing(args, env):
@@ -718,6 +931,8 @@ def sharing(args, env):
         time.sleep(0.1)
     ck.eq((rh.get("state"), rh.get("hits"), rh.get("batches_read")), ("done", 2, 1),
           "both records (upper-case qname, http host) found in the one batch")
+
+    wide_cidrs(ck, c, call, acme)
 
     print("[admin CLI]")
     base = [args.binary, "admin", "--center", c.url, "--token-file",
