@@ -697,9 +697,14 @@ def main():
                                                        label="{id}=B's sample")
         R[("POST", "/api/v1/indicators/import")] = [
             Variant("", "/api/v1/indicators/import?format=plain", SNEAK + ".example\n")]
+        # a revoked indicator for B's audience: A's include_revoked=1 export must lack it
+        rv = c.admin_json("POST", "/api/v1/indicators", {
+            "type": "domain", "value": B_NAME + "-revoked.example", "tlp": "GREEN",
+            "audience": [B_ID], "publish": True})["added"][0]["id"]
+        c.admin_json("POST", "/api/v1/indicators/%d/revoke" % rv)
         R[("GET", "/api/v1/indicators/export")] = [
             Variant(f, "/api/v1/indicators/export?format=" + f)
-            for f in ("stix", "misp", "csv", "plain", "rpz")]
+            for f in ("stix", "misp", "csv", "plain", "rpz", "stix&include_revoked=1")]
         with open(DOC) as f:
             for p_ in json.load(f)["paths"]:
                 if p_.startswith("/api/v1/taxii2/") or p_ == "/taxii2/":
