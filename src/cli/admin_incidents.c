@@ -11,7 +11,7 @@
  *   drill answer ID | drill report ID | drill list
  *   sector add CODE NAME_JA NAME_EN | sector list | sector assign MEMBER_ID SECTOR
  *   org add NAME sector_body|ministry SECTOR[,SECTOR] | org list | org user ORG_ID NAME
- *   stats --fy N [--csv] [--lang ja]   the national annual report's table */
+ *   stats --fy N [--csv [--spreadsheet]] [--lang ja]   the national annual report's table */
 #include "cli/admin_incidents.h"
 
 #include <stdio.h>
@@ -230,13 +230,20 @@ int admin_incidents_run(struct client *cl, const struct cw_config *cfg, const ch
     int rc = 2;
     cw_buf_addc(&body, '{');
     if (!strcmp(cmd, "stats") && npos == 1) {
-        bool csv = false;
+        bool csv = false, sheet = false;
         char e[128];
-        if (cw_config_bool(cfg, "admin", "csv", false, &csv, e, sizeof(e)) || !number(fy)) {
+        if (cw_config_bool(cfg, "admin", "csv", false, &csv, e, sizeof(e)) ||
+            cw_config_bool(cfg, "admin", "spreadsheet", false, &sheet, e, sizeof(e)) ||
+            !number(fy)) {
             fprintf(stderr, "crosswatch admin: --fy takes a fiscal year (e.g. 2023)\n");
             goto done;
         }
-        cw_buf_addf(&path, "/api/v1/stats/incidents?fy=%s%s", fy, csv ? "&format=csv" : "");
+        if (sheet && !csv) {
+            fprintf(stderr, "crosswatch admin: --spreadsheet goes with --csv\n");
+            goto done;
+        }
+        cw_buf_addf(&path, "/api/v1/stats/incidents?fy=%s%s%s", fy, csv ? "&format=csv" : "",
+                    sheet ? "&for=spreadsheet" : "");
         stats = !csv && !cl->json;
         raw = csv;
     } else if (!strcmp(cmd, "incident") && !strcmp(sub, "report") && npos == 3) {

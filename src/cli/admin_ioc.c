@@ -233,13 +233,22 @@ static int run_ioc(struct client *cl, const struct cw_config *cfg, const char **
         query(q, cfg, "format", "format");
         query(q, cfg, "type", "type");
         query(q, cfg, "tlp", "tlp");
+        if (opt_true(cfg, "spreadsheet")) { /* the route's ?for=spreadsheet (common/csv.h) */
+            const char *f = cw_config_str(cfg, "admin", "format", NULL);
+            if (!f || strcmp(f, "csv")) {
+                fprintf(stderr, "crosswatch admin: --spreadsheet goes with --format csv\n");
+                return 2;
+            }
+            cw_buf_adds(q, "&for=spreadsheet");
+        }
         st = admin_api_call(cl, "GET", q->data, NULL, out, NULL);
         return finish(cl, st, out, NULL, NULL, NULL);
     }
     fprintf(stderr, "usage: crosswatch admin ioc add VALUE [--type T --tlp L --confidence N "
                     "--note TEXT --publish --force] | list [--type --state --q] | show ID | "
                     "publish ID | revoke ID | import FILE --format stix|misp|csv|plain [--tlp "
-                    "--publish --force] | export [--format stix|misp|csv|plain|rpz --type --tlp]\n");
+                    "--publish --force] | export [--format stix|misp|csv|plain|rpz --type --tlp "
+                    "--spreadsheet]\n");
     return 2;
 }
 

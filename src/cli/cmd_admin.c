@@ -45,6 +45,9 @@ static const struct cw_option admin_options[] = {
     {"answer-by", 0, "answer_by", "TIME", "notice create: answer by (ISO 8601)"},
     {"fy", 0, "fy", "YEAR", "stats, incident list: fiscal year (April-March, Japan time)"},
     {"csv", 0, "csv", NULL, "stats --fy: CSV instead of the table"},
+    {"spreadsheet", 0, "spreadsheet", NULL,
+     "stats --fy --csv, ioc export --format csv: prefix cells a spreadsheet would run as "
+     "formulas with '"},
     {"event", 0, "event", "CODE", "incident report/classify: event code (E0..E7)"},
     {"cause", 0, "cause", "CODES", "incident report/classify: cause codes, comma separated"},
     {"attack", 0, "attack", "CODE", "incident classify: kind of attack (A1..A4)"},
@@ -95,7 +98,7 @@ static const char admin_usage[] =
     "  alert send|list|show|read|forward   alerts, advisories, ministry information\n"
     "  drill start|list|answer|report      reachability drills (--deadline, --contacts)\n"
     "  sector add|list|assign, org add|list|user   the sharing hierarchy\n"
-    "  stats --fy YEAR [--csv]    the national annual report's table (docs/incidents.md)\n"
+    "  stats --fy YEAR [--csv [--spreadsheet]]  the national annual report's table\n"
     "  ioc add|list|show|publish|revoke|import|export  indicators (docs/indicators.md)\n"
     "  sample submit FILE|list|show ID  analyse a suspicious e-mail or file\n"
     "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"

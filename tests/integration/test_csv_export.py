@@ -11,7 +11,10 @@ On a real center and the real `crosswatch ioc convert`:
   - series, notice and incident statistics accept ?for=spreadsheet (nothing in them can
     start a formula: the answer is the default's byte for byte); ?for=excel is 400;
   - `ioc convert --to csv [--spreadsheet]`: the same two modes, and the default output
-    converts to itself.
+    converts to itself;
+  - `crosswatch admin ioc export --format csv [--spreadsheet]` and `admin stats --fy N
+    --csv [--spreadsheet]`: the route's two modes byte for byte (descriptions verbatim /
+    with a leading '); --spreadsheet without CSV is a usage error (exit 2).
 """
 import csv
 import io
@@ -126,6 +129,41 @@ def statistics(ck, c):
                  "%s: same answer for a spreadsheet" % path, "%r %r" % (a, b))
 
 
+def admin_cli(ck, c, binary):
+    print("[crosswatch admin: ioc export --format csv / stats --csv [--spreadsheet]]")
+    base = [binary, "admin", "--center", c.url, "--token-file",
+            os.path.join(c.data_dir, "admin.token")]
+
+    def admin(*a):
+        p = cwtest.run(base + list(a))
+        ck.require(p.returncode == 0, "admin %s" % " ".join(a), p.stderr[-300:])
+        return p.stdout.decode()
+    descs = FORMULA + PLAIN
+    plain = admin("ioc", "export", "--format", "csv")
+    sheet = admin("ioc", "export", "--format", "csv", "--spreadsheet")
+    got = {x["value"]: x["description"] for x in rows_of(plain)}
+    ck.eq([got.get("csv-%d.example" % k) for k in range(len(descs))], descs,
+          "admin ioc export --format csv: descriptions verbatim")
+    got = {x["value"]: x["description"] for x in rows_of(sheet)}
+    ck.eq([got.get("csv-%d.example" % k) for k in range(len(descs))],
+          ["'" + d for d in FORMULA] + PLAIN,
+          "admin ioc export --format csv --spreadsheet: a leading ' on = + - @")
+    ck.eq(sheet, c.req("GET", "/api/v1/indicators/export?format=csv&for=spreadsheet").text(),
+          "--spreadsheet prints the route's ?for=spreadsheet answer byte for byte")
+    stats = admin("stats", "--fy", "2024", "--csv")
+    stats_sheet = admin("stats", "--fy", "2024", "--csv", "--spreadsheet")
+    ck.check(len(stats) > 10 and stats_sheet == c.req(
+        "GET", "/api/v1/stats/incidents?fy=2024&format=csv&for=spreadsheet").text(),
+        "admin stats --csv --spreadsheet prints the route's answer", stats_sheet[:200])
+    ck.check(stats_sheet == stats, "figures only: the same table either way")
+    for a in (["ioc", "export", "--format", "plain", "--spreadsheet"],
+              ["ioc", "export", "--spreadsheet"],
+              ["stats", "--fy", "2024", "--spreadsheet"]):
+        p = cwtest.run(base + a)
+        ck.check(p.returncode == 2 and b"--spreadsheet goes with" in p.stderr,
+                 "admin %s: a usage error" % " ".join(a), p.stderr[-300:])
+
+
 def convert(ck, env, binary):
     print("[ioc convert --to csv [--spreadsheet]]")
     src = env.path("in.csv")
@@ -158,6 +196,7 @@ def main():
         c2 = env.center(args.binary, name="second")
         indicators(ck, c, c2)
         statistics(ck, c)
+        admin_cli(ck, c, args.binary)
         convert(ck, env, args.binary)
         ck.eq(env.sanitizer_reports(), [], "no sanitizer reports")
 
