@@ -594,23 +594,23 @@ def wide_cidrs(ck, c, call, acme):
     rng = random.Random(2020)
     key = c.add_sensor("acme", "edge-fw")["key"]
     t0 = int(time.time()) - 5000
-    firsts = [3, 4, 5, 6, 7, 8, 43, 44, 45, 46]
-    v6nets = ["2a03:%x" % rng.randrange(65536), "2a04:1", "2a05:77", "2a07:ffff", "2a08:0",
-              "2001:db8"]
+    # per batch, the /8s (IPv6 /32s) its addresses come from: batch 0 has nothing inside
+    # the ranges hunted below, and no other batch holds the first /8 (/32) of a range
+    # together with the rest, so a hunt that probed one key only would miss records
+    firsts = [[3, 8, 43, 46], [3, 5, 45, 8], [6, 44, 46], [4, 7, 43]]
+    v6nets = [["2a03:%x" % rng.randrange(65536), "2a04:4", "2001:db8"],
+              ["2a04:3", "2a03:ffff", "2001:db8", "2a05:0"], ["2a04:1", "2a04:4", "2a08:0"],
+              ["2a04:0", "2a05:0", "2a03:1"]]
     n = 0
     for batch in range(4):
         lines = []
-        for i in range(60):
+        for i in range(40):
             ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + n))
             n += 1
-            if batch == 0:  # a batch with nothing inside any of the ranges below
-                first = rng.choice([3, 8, 43, 46])
-            else:
-                first = rng.choice(firsts)
-            v4 = "%d.%d.%d.%d" % (first, rng.randrange(256), rng.randrange(256),
-                                  rng.randrange(1, 255))
-            v6 = "%s:%x::%x" % (rng.choice(v6nets if batch else v6nets[:1] + v6nets[4:]),
-                                rng.randrange(65536), rng.randrange(1, 65536))
+            v4 = "%d.%d.%d.%d" % (rng.choice(firsts[batch]), rng.randrange(256),
+                                  rng.randrange(256), rng.randrange(1, 255))
+            v6 = "%s:%x::%x" % (rng.choice(v6nets[batch]), rng.randrange(65536),
+                                rng.randrange(1, 65536))
             if i % 10 == 9:  # every tenth record carries an address in its DNS answers
                 lines.append(rec(ts, "dns", src_ip="100.64.0.1",
                                  **{"dns.qname": "w%d.wide.example" % n, "dns.qtype": "A",
