@@ -679,6 +679,9 @@ def wide_cidrs(ck, c, call, acme):
     st = (one.get("retro_hunt") or {}).get("state") or ""
     ck.check(st.startswith("refused: 2a00::/16 is wider than /24") and "65536 /32" in st,
              "an IPv6 /16 is refused with the reason in the hunt state", st)
+    with open(c.log, "rb") as f:
+        ck.check(b"retro-hunt of indicator %d refused: 2a00::/16 is wider than /24" %
+                 one.get("id", 0) in f.read(), "and the center logs the reason")
 
 
 def sharing(args, env):
