@@ -8,7 +8,9 @@
  * lists each reject and refusal, so one bad object never loses the rest.
  *
  * Export is every user's, but a member gets only what ioc_share.h lets it see:
- * published indicators it is cleared for, with nothing of who submitted them. */
+ * published indicators it is cleared for, with nothing of who submitted them; with
+ * ?include_revoked=1 (STIX only) also the revoked ones it was cleared for, written
+ * "revoked": true. */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
