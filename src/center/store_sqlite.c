@@ -29,6 +29,7 @@
 #include "center/store_incidents.h"
 #include "center/store_notices.h"
 #include "center/store_iocs.h"
+#include "center/store_migrate.h"
 #include "center/store_web.h"
 
 static const char schema[] =
@@ -97,6 +98,25 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, attack_class TEXT, rule_id TEXT,"
     "  source TEXT, owner TEXT NOT NULL, reason TEXT NOT NULL, expires_us INTEGER,"
     "  created_us INTEGER NOT NULL);";
+
+/* The version 1 schema (store_migrate.h): this file's tables, then each module's.
+ * The module schema functions take a store; only its writer is used. */
+int cw_store_baseline(sqlite3 *db, char *err, size_t errlen)
+{
+    struct cw_store tmp;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.w = db;
+    char *msg = NULL;
+    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot create schema: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    if (cw_store_notices_schema(&tmp, err, errlen) || cw_store_iocs_schema(&tmp, err, errlen) ||
+        cw_store_web_schema(&tmp, err, errlen) || cw_store_incidents_schema(&tmp, err, errlen))
+        return -1;
+    return 0;
+}
 
 static int open_conn(sqlite3 **db, const char *path, char *err, size_t errlen)
 {
@@ -198,17 +218,9 @@ int cw_store_open(struct cw_store **out, const char *data_dir, const struct cw_s
     snprintf(path, sizeof(path), "%s/crosswatch.db", data_dir);
     if (open_conn(&s->w, path, err, errlen))
         goto fail;
-    char *msg = NULL;
-    if (sqlite3_exec(s->w, schema, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot create schema: %s", msg ? msg : "?");
-        sqlite3_free(msg);
-        goto fail;
-    }
-    if (cw_store_notices_schema(s, err, errlen) || cw_store_iocs_schema(s, err, errlen))
-        goto fail;
-    if (cw_store_web_schema(s, err, errlen))
-        goto fail;
-    if (cw_store_incidents_schema(s, err, errlen))
+    struct cw_schema_result sr;
+    if (cw_schema_upgrade(s->w, data_dir, cw_store_baseline, cw_store_migrations,
+                          cw_store_nmigrations, &sr, err, errlen))
         goto fail;
     if (open_readers(s, path, err, errlen))
         goto fail;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/admin_client.h"
+#include "cli/admin_db.h"
 #include "cli/admin_incidents.h"
 #include "cli/admin_ioc.h"
 #include "cli/cli.h"
@@ -63,6 +64,7 @@ static const struct cw_option admin_options[] = {
     {"publish", 0, "publish", NULL, "ioc add/import: publish at once"},
     {"force", 0, "force", NULL, "ioc add/import: pass the guard (world-blocking values)"},
     {"q", 0, "q", "TEXT", "ioc list: values containing TEXT"},
+    {"data-dir", 'd', "data_dir", "DIR", "db status: the center's data directory (as serve's)"},
     {NULL, 0, NULL, NULL, NULL},
 };
 
@@ -103,7 +105,9 @@ static const char admin_usage[] =
     "  sample submit FILE|list|show ID  analyse a suspicious e-mail or file\n"
     "  user add NAME ROLE [MEMBER]  add a person (password from --password-file or stdin)\n"
     "  user list                  people\n"
-    "  login NAME                 sign in (password from --password-file or stdin); prints a token";
+    "  login NAME                 sign in (password from --password-file or stdin); prints a token\n"
+    "  db status                  local database: schema version, pending migrations, last "
+    "backup (--data-dir; no token)";
 
 static void member_row(const struct cw_json *j, int o)
 {
@@ -277,7 +281,12 @@ int cmd_admin(int argc, char **argv)
         cw_config_release(&cfg);
         return 2;
     }
-    int rc = load_token(&cl, &cfg) ? 1 : 0;
+    int rc = admin_db_run(&cfg, pos, npos); /* local, before any token is needed */
+    if (rc >= 0) {
+        cw_config_release(&cfg);
+        return rc;
+    }
+    rc = load_token(&cl, &cfg) ? 1 : 0;
     if (rc == 0) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = run(&cl, &cfg, pos, npos);
