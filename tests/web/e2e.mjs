@@ -13,7 +13,7 @@
 // Every check prints "ok"/"FAIL"; the exit status is the number of failures (capped).
 import { writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, here, state, check, require_, step, ja, en, launch, pageChecks, signIn as signInAt } from './lib.mjs';
+import { env, here, state, check, require_, step, ja, en, launch, pageChecks, signIn as signInAt, apiCall } from './lib.mjs';
 
 const URL0 = env('CW_URL');
 const ART = env('CW_ARTIFACTS');
@@ -137,6 +137,151 @@ try {
   await page.locator('#chart-records svg.svgchart').waitFor();
   await pageChecks(page, 'dashboard (en)');
   await shot(page, 'dashboard-en');
+
+  step('coordinator: the records chart\'s time range (7 d, reload, custom, CSV)');
+  {
+    const DAYMS = 86400e3;
+    const reqs = [];
+    const onReq = (rq) => { const u = new URL(rq.url()); if (u.pathname === '/api/v1/series' && !u.searchParams.get('format')) reqs.push(u.searchParams); };
+    page.on('request', onReq);
+    const spanOf = (p) => Date.parse(p.get('to')) - Date.parse(p.get('from'));
+    const figState = () => page.evaluate(() => {
+      const f = document.querySelector('#chart-records');
+      const texts = [...f.querySelectorAll('svg.svgchart text.axis')];
+      const yMax = Math.max(...texts.map((x) => Number(x.getAttribute('y'))));
+      return { range: f.dataset.range, bucket: f.dataset.bucket, n: Number(f.dataset.buckets), sub: f.querySelector('.chart-sub').textContent,
+        ticks: texts.filter((x) => Number(x.getAttribute('y')) === yMax).map((x) => x.textContent),
+        rows: [...f.querySelectorAll('.chart-table tbody tr')].map((tr) => [tr.cells[0].textContent, Number(tr.cells[1].textContent.replace(/\D/g, ''))]),
+        csv: [...f.querySelectorAll('figcaption a[download]')].map((a) => a.getAttribute('href')) };
+    });
+    await page.goto(URL0 + '/#/');
+    await page.reload();
+    await page.locator('#chart-records[data-range="48h"] svg.svgchart').waitFor();
+    const d48 = await figState();
+    const r48 = reqs.filter((p) => p.get('metric') === 'records').pop();
+    check(r48 && r48.get('bucket') === 'hour' && spanOf(r48) === 48 * 3600e3, 'default range: the chart asks for 48 h by the hour', r48 && r48.toString());
+    check(d48.bucket === 'hour' && (d48.n === 48 || d48.n === 49) && d48.sub === en['range.sub'].replace('{bucket}', en['bucket.hour']).replace('{range}', en['range.48h']),
+      'default range: 48 or 49 hourly buckets drawn, subtitle says so', JSON.stringify([d48.n, d48.sub]));
+    reqs.length = 0;
+    // keyboard: the picker is a labelled select; one step down from 48 h is 7 d
+    await page.locator('#range-pick').focus();
+    check(await page.evaluate(() => document.activeElement.labels[0].textContent) === en['range.label'], 'the range picker is labelled');
+    await page.keyboard.press('ArrowDown');
+    await page.locator('#chart-records[data-range="7d"] svg.svgchart').waitFor();
+    check(await page.evaluate(() => document.activeElement && document.activeElement.id) === 'range-pick', 'the keyboard focus stays on the picker after the chart is redrawn');
+    const d7 = await figState();
+    const r7 = reqs.filter((p) => p.get('metric') === 'records').pop();
+    const dt7 = reqs.filter((p) => p.get('metric') === 'detections').pop();
+    check(r7 && r7.get('bucket') === 'day' && spanOf(r7) === 7 * DAYMS && dt7 && dt7.get('from') === r7.get('from') && dt7.get('to') === r7.get('to'),
+      '7 d: records and detections are asked for 7 days by the day', r7 && r7.toString());
+    const days = r7 ? Math.floor(Date.parse(r7.get('to')) / DAYMS) - Math.floor(Date.parse(r7.get('from')) / DAYMS) + 1 : -1;
+    check(d7.bucket === 'day' && d7.n === days && d7.n !== d48.n, '7 d: one bucket per UTC day drawn (' + days + ', was ' + d48.n + ')', JSON.stringify([d7.bucket, d7.n]));
+    check(d7.ticks.length > 1 && d7.ticks.every((x) => /^\d{1,2}\/\d{1,2}$/.test(x)) && d48.ticks.every((x) => /\d, \d\d$/.test(x)),
+      '7 d: the time axis is labelled by day (48 h: by hour)', JSON.stringify([d7.ticks, d48.ticks]));
+    // the figures: day rows at midnight UTC, adding up to the hourly series of the same range
+    const hourly = await apiCall(page, 'GET', '/api/v1/series?metric=records&bucket=hour&from=' + r7.get('from') + '&to=' + r7.get('to'));
+    const hsum = (hourly.json.points || []).reduce((a, p) => a + p.value, 0);
+    const dsum = d7.rows.reduce((a, r) => a + r[1], 0);
+    check(d7.rows.length > 0 && d7.rows.every((r) => /T00:00:00(\.0+)?Z$/.test(r[0])) && dsum === hsum && hsum > 0,
+      '7 d: the chart\'s table holds day buckets adding up to the hourly records of the same range', JSON.stringify([d7.rows.length, dsum, hsum]));
+    const today = Math.floor(Date.now() / DAYMS) * DAYMS;
+    const todayRow = d7.rows.find((r) => Date.parse(r[0]) === today);
+    check(todayRow && todayRow[1] >= 6, '7 d: today\'s bucket holds the records ingested by this test', JSON.stringify(todayRow));
+    check(d7.sub === en['range.sub'].replace('{bucket}', en['bucket.day']).replace('{range}', en['range.7d']), '7 d: the subtitle says per day, last 7 days', d7.sub);
+    // the URL keeps the choice: a reload (and a link) shows the same range
+    check(/#\/\?range=7d$/.test(page.url()), 'the URL carries the choice', page.url());
+    reqs.length = 0;
+    await page.reload();
+    await page.locator('#chart-records[data-range="7d"] svg.svgchart').waitFor();
+    const rr = reqs.filter((p) => p.get('metric') === 'records').pop();
+    check(await page.locator('#range-pick').inputValue() === '7d' && rr && rr.get('bucket') === 'day' && spanOf(rr) === 7 * DAYMS,
+      'a reload shows the same range (picker and request)', rr && rr.toString());
+    // the CSV links carry the range
+    const d7r = await figState();
+    check(d7r.csv.length === 2, 'the records chart has its two CSV links', String(d7r.csv.length));
+    for (const href of d7r.csv) {
+      const u = new URL(href, URL0);
+      check(u.searchParams.get('bucket') === 'day' && u.searchParams.get('from') === rr.get('from') && u.searchParams.get('to') === rr.get('to') &&
+        u.searchParams.get('format') === 'csv' && u.searchParams.get('for') === 'spreadsheet', 'CSV ' + u.searchParams.get('metric') + ': the chart\'s range, bucket and for=spreadsheet', href);
+      const c = await page.evaluate(async (x) => { const r = await fetch(x); return [r.status, await r.text()]; }, href);
+      const lines = c[1].trim().split('\n');
+      check(c[0] === 200 && lines[0] === 't,value' && lines.slice(1).every((l) => /^\d{4}-\d\d-\d\dT00:00:00(\.0+)?Z,\d+$/.test(l)), 'CSV ' + u.searchParams.get('metric') + ': one line per day', JSON.stringify(lines.slice(0, 3)));
+    }
+    // custom: refused when the start is not before the end, or when too long; the chart stays
+    await page.locator('#range-pick').selectOption('custom');
+    await page.locator('#range-from').waitFor({ state: 'visible' });
+    check(await page.evaluate(() => document.activeElement.id) === 'range-from', 'custom: the start field gets the focus');
+    const loc = (ms) => page.evaluate((x) => { const d = new Date(x); const p = (v) => String(v).padStart(2, '0'); return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`; }, ms);
+    const now0 = Math.floor(Date.now() / 60e3) * 60e3;
+    await page.locator('#range-from').fill(await loc(now0 - 3600e3));
+    await page.locator('#range-to').fill(await loc(now0 - 5 * 3600e3));
+    reqs.length = 0;
+    await page.locator('#range-to').press('Enter');
+    await page.locator('#range-error').waitFor({ state: 'visible' });
+    check(await page.locator('#range-error').innerText() === en['range.bad.order'], 'custom: an end before the start is refused with a visible message');
+    await page.locator('#range-from').fill('1000-01-01T00:00');
+    await page.locator('#range-to').fill(await loc(now0));
+    await page.locator('#range-apply').click();
+    const tooLong = await page.locator('#range-error').innerText();
+    check(tooLong.startsWith(en['range.bad.long'].split('{n}')[0]) && tooLong.endsWith(en['range.bad.long'].split('{n}')[1]), 'custom: a range longer than the API answers (10,000 buckets) is refused', tooLong);
+    check(reqs.length === 0 && (await page.locator('#chart-records').getAttribute('data-range')) === '7d' && /range=7d$/.test(page.url()),
+      'a refused range asks nothing of the center and leaves chart and URL as they were', JSON.stringify([reqs.length, page.url()]));
+    await pageChecks(page, 'dashboard, custom range refused');
+    await shot(page, 'dashboard-range-refused');
+    // a valid custom range of 36 hours: hourly, in the URL, kept on reload
+    const cf = now0 - 40 * 3600e3, ct = now0 - 4 * 3600e3;
+    await page.locator('#range-from').fill(await loc(cf));
+    await page.locator('#range-to').fill(await loc(ct));
+    await page.locator('#range-apply').click();
+    await page.locator('#chart-records[data-range="custom"]').waitFor();
+    const rc = reqs.filter((p) => p.get('metric') === 'records').pop();
+    const isoOf = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    check(rc && rc.get('from') === isoOf(cf) && rc.get('to') === isoOf(ct) && rc.get('bucket') === 'hour', 'custom 36 h: the request carries exactly the chosen from/to, by the hour', rc && rc.toString());
+    const dc = await figState();
+    check(dc.n === 37 && dc.bucket === 'hour', 'custom 36 h: 37 hourly buckets drawn', String(dc.n));
+    const cu = new URL(page.url());
+    const hq = new URLSearchParams(cu.hash.split('?')[1] || '');
+    check(hq.get('range') === 'custom' && hq.get('from') === isoOf(cf) && hq.get('to') === isoOf(ct), 'custom: the URL carries from and to', page.url());
+    await page.reload();
+    await page.locator('#chart-records[data-range="custom"] svg.svgchart, #chart-records[data-range="custom"] .empty').first().waitFor();
+    check(await page.locator('#range-pick').inputValue() === 'custom' && await page.locator('#range-from').inputValue() === await loc(cf) &&
+      await page.locator('#range-to').inputValue() === await loc(ct) && (await figState()).n === 37, 'custom: a reload shows the same range');
+    await pageChecks(page, 'dashboard, custom range');
+    await shot(page, 'dashboard-range-custom');
+    // a link with a broken custom range shows the default and says why
+    await page.goto(URL0 + '/#/?range=custom&from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z');
+    await page.locator('#chart-records[data-range="48h"]').waitFor();
+    check(await page.locator('#range-error').innerText() === en['range.bad.order'], 'a link with from after to: the default range, with the reason shown');
+    page.off('request', onReq);
+  }
+
+  step('coordinator: a retro-hunt refused (IPv6 /16, forced) is labelled with its reason');
+  {
+    const add = await apiCall(page, 'POST', '/api/v1/indicators', { type: 'cidr', value: '2a00::/16', force: true, publish: true, tlp: 'GREEN', description: 'e2e: too wide to hunt' });
+    require_(add.status === 200 && add.json.added && add.json.added.length === 1, 'a forced IPv6 /16 is published', add.text.slice(0, 300));
+    const wid = add.json.added[0].id;
+    let st = '';
+    for (let i = 0; i < 100 && (!st || st === 'running'); i++) {
+      st = ((await apiCall(page, 'GET', '/api/v1/indicators/' + wid)).json.retro_hunt || {}).state || '';
+      if (!st || st === 'running') await page.waitForTimeout(100);
+    }
+    require_(st.startsWith('refused: '), 'the center refuses its retro-hunt', st);
+    const reason = st.slice('refused: '.length);
+    await page.goto(URL0 + '/#/indicators/' + wid);
+    await page.locator('#ioc-retro-state .rh-label').waitFor();
+    check(await page.locator('#ioc-retro-state .rh-label').innerText() === en['rhstate.refused'], 'English: the state reads "' + en['rhstate.refused'] + '"');
+    check(await page.locator('#ioc-retro-state .rh-reason').innerText() === reason && reason.includes('2a00::/16'), 'the center\'s reason is shown as it came', reason);
+    check(!(await page.locator('#ioc-retro-state').innerText()).startsWith('refused:'), 'the raw state word is not shown as the label');
+    await pageChecks(page, 'indicator, retro-hunt refused (en)');
+    await shot(page, 'indicator-retro-refused-en');
+    await page.locator('#lang-switch').click();
+    await page.locator('#ioc-retro-state .rh-label', { hasText: ja['rhstate.refused'] }).waitFor();
+    check(await page.locator('#ioc-retro-state .rh-reason').innerText() === reason, 'Japanese: 「' + ja['rhstate.refused'] + '」 with the same reason');
+    await pageChecks(page, 'indicator, retro-hunt refused (ja)');
+    await shot(page, 'indicator-retro-refused-ja');
+    await page.locator('#lang-switch').click();
+    await page.locator('#ioc-retro-state .rh-label', { hasText: en['rhstate.refused'] }).waitFor();
+  }
 
   step('coordinator: event queue, keyboard triage');
   await page.goto(URL0 + '/#/events?member=agency-alpha&state=new');

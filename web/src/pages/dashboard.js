@@ -5,6 +5,7 @@ import { get, qs } from '../api.js';
 import { t, label } from '../i18n/index.js';
 import { num, time, clock } from '../fmt.js';
 import { figure, lineChart, barChart, groupedBars, fillBuckets, PALETTE } from '../charts.js';
+import { parseRange, apiRange, rangeHash, rangeText, rangePicker } from '../range.js';
 
 const SEVS = ['critical', 'high', 'medium', 'low', 'info'];
 
@@ -36,7 +37,7 @@ export async function render(ctx) {
     if (!last) drawCounters(cards, null, coord, session.role);
   };
 
-  await drawCharts(charts, coord);
+  await drawCharts(charts, coord, ctx.query);
   return () => es.close();
 }
 
@@ -93,8 +94,6 @@ async function waitingNotices() {
   return sec;
 }
 
-function iso(ms) { return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'); }
-
 async function safe(p) {
   try { return { ok: await p }; } catch (e) { return { err: e }; }
 }
@@ -103,41 +102,14 @@ function unavailable(e) {
   return h('p', { class: 'msg msg-info', role: 'status' }, t('chart.unavailable', { msg: e.message }));
 }
 
-async function drawCharts(el, coord) {
-  const now = Date.now();
-  const from = now - 48 * 3600e3;
-  const range = { bucket: 'hour', from: iso(from), to: iso(now) };
-  const [rec, det, classes, noise, nstats] = await Promise.all([
-    safe(get('/api/v1/series' + qs({ metric: 'records', ...range }))),
-    safe(get('/api/v1/series' + qs({ metric: 'detections', ...range }))),
+async function drawCharts(el, coord, query) {
+  const [recs, classes, noise, nstats] = await Promise.all([
+    recordsFigure(parseRange(query)),
     safe(get('/api/v1/summary' + qs({ group: 'attack_class' }))),
     safe(get('/api/v1/summary' + qs({ group: 'noise_reason' }))),
     safe(get('/api/v1/notices/stats')),
   ]);
-
-  // records and detections over time
-  {
-    const title = t('chart.records');
-    let body;
-    if (rec.err || det.err) body = unavailable(rec.err || det.err);
-    else {
-      const sr = fillBuckets(rec.ok.points || [], from, now, 'hour');
-      const sd = fillBuckets(det.ok.points || [], from, now, 'hour');
-      body = lineChart([
-        { name: t('chart.records.series'), color: PALETTE[0], points: sr },
-        { name: t('chart.detections.series'), color: PALETTE[1], points: sd },
-      ], 'hour', title);
-    }
-    const tbl = rec.ok && det.ok ? table(title, [
-      { label: 'UTC', cell: (p) => p.t },
-      { label: t('chart.records.series'), num: true, cell: (p) => num(p.r) },
-      { label: t('chart.detections.series'), num: true, cell: (p) => num(p.d) },
-    ], mergeTimes(rec.ok.points || [], det.ok.points || [])) : null;
-    const fig = figure('chart-records', title, '/api/v1/series' + qs({ metric: 'records', ...range, format: 'csv', for: 'spreadsheet' }), body, tbl, t('chart.records.sub'));
-    fig.querySelector('figcaption').append(h('a', { class: 'btn btn-small', href: '/api/v1/series' + qs({ metric: 'detections', ...range, format: 'csv', for: 'spreadsheet' }),
-      download: 'chart-detections.csv', title: t('common.csv.title', { chart: t('chart.detections.series') }) }, t('common.csv') + ' (' + t('chart.detections.series') + ')'));
-    el.append(fig);
-  }
+  el.append(recs);
   // events by attack class
   el.append(summaryFigure('chart-classes', t('chart.classes'), classes, 'ac', 'attack_class'));
   // noise removed by reason
@@ -163,6 +135,52 @@ async function drawCharts(el, coord) {
           { label: series[1].name, num: true, cell: (f) => num(f.acknowledged || 0) }], fys)));
     }
   }
+}
+
+// Records and detections over the chosen range (range.js), with its picker. A new
+// choice goes into the URL (a link or a reload shows the same range; Back returns to
+// the previous one through the router) and redraws this figure only, keeping the
+// keyboard focus on the picker.
+let picks = 0;
+async function recordsFigure(r) {
+  const range = apiRange(r);
+  const [rec, det] = await Promise.all([
+    safe(get('/api/v1/series' + qs({ metric: 'records', ...range }))),
+    safe(get('/api/v1/series' + qs({ metric: 'detections', ...range }))),
+  ]);
+  const title = t('chart.records');
+  let body, filled = [];
+  if (rec.err || det.err) body = unavailable(rec.err || det.err);
+  else {
+    const sr = fillBuckets(rec.ok.points || [], r.from, r.to, r.bucket);
+    const sd = fillBuckets(det.ok.points || [], r.from, r.to, r.bucket);
+    filled = sr;
+    body = lineChart([
+      { name: t('chart.records.series'), color: PALETTE[0], points: sr },
+      { name: t('chart.detections.series'), color: PALETTE[1], points: sd },
+    ], r.bucket, title);
+  }
+  const tbl = rec.ok && det.ok ? table(title, [
+    { label: 'UTC', cell: (p) => p.t },
+    { label: t('chart.records.series'), num: true, cell: (p) => num(p.r) },
+    { label: t('chart.detections.series'), num: true, cell: (p) => num(p.d) },
+  ], mergeTimes(rec.ok.points || [], det.ok.points || [])) : null;
+  const fig = figure('chart-records', title, '/api/v1/series' + qs({ metric: 'records', ...range, format: 'csv', for: 'spreadsheet' }), body, tbl, rangeText(r));
+  fig.querySelector('figcaption').append(h('a', { class: 'btn btn-small', href: '/api/v1/series' + qs({ metric: 'detections', ...range, format: 'csv', for: 'spreadsheet' }),
+    download: 'chart-detections.csv', title: t('common.csv.title', { chart: t('chart.detections.series') }) }, t('common.csv') + ' (' + t('chart.detections.series') + ')'));
+  fig.setAttribute('data-range', r.key);
+  fig.setAttribute('data-bucket', r.bucket);
+  fig.setAttribute('data-buckets', String(filled.length));
+  fig.querySelector('figcaption').after(rangePicker(r, async (nr) => {
+    history.pushState(null, '', rangeHash(nr));
+    const gen = ++picks;
+    const next = await recordsFigure(nr);
+    const shown = document.getElementById('chart-records');
+    if (gen !== picks || !shown) return; // a later choice, or another page by now
+    shown.replaceWith(next);
+    next.querySelector(nr.key === 'custom' ? '#range-apply' : '#range-pick').focus();
+  }));
+  return fig;
 }
 
 function mergeTimes(a, b) {

@@ -17,6 +17,15 @@ const FORMATS = ['stix', 'misp', 'csv', 'plain', 'rpz'];
 export function tlpBadge(tlp) {
   return h('span', { class: 'badge tlp-' + String(tlp).toLowerCase().replace('+', '-') }, 'TLP:' + tlp);
 }
+// A retro-hunt state: running, done, or "failed: why" / "refused: why" (a CIDR too wide
+// to hunt, docs/indicators.md) - a translated label, then the center's reason as text.
+function retroState(st) {
+  const m = /^(refused|failed):\s*(.*)$/s.exec(String(st || ''));
+  if (!m) return label('rhstate', st);
+  return h('span', { class: 'rh-' + m[1] }, h('strong', { class: 'rh-label' }, t('rhstate.' + m[1])),
+    m[2] ? [' — ', h('span', { class: 'rh-reason' }, m[2])] : null);
+}
+
 export function istateBadge(s) {
   return h('span', { class: 'badge istate-' + s }, label('istate', s));
 }
@@ -109,7 +118,7 @@ export async function renderOne(ctx) {
   const rh = x.retro_hunt;
   if (rh) main.append(h('section', { class: 'panel', 'aria-labelledby': 'rh-h', id: 'ioc-retro' }, h('h2', { id: 'rh-h' }, t('ioc.retro')),
     h('dl', { class: 'facts' },
-      h('dt', null, t('ioc.retro.state')), h('dd', null, label('rhstate', rh.state)),
+      h('dt', null, t('ioc.retro.state')), h('dd', { id: 'ioc-retro-state' }, retroState(rh.state)),
       h('dt', null, t('ioc.retro.hits')), h('dd', { id: 'ioc-retro-hits' }, num(rh.hits)),
       h('dt', null, t('ioc.retro.batches')), h('dd', null, t('ioc.retro.batches.text', { scanned: num(rh.batches_scanned), read: num(rh.batches_read), ms: num(rh.ms) })))));
   const evs = x.events || [];
