@@ -190,11 +190,17 @@ try {
     check(d7.sub === en['range.sub'].replace('{bucket}', en['bucket.day']).replace('{range}', en['range.7d']), '7 d: the subtitle says per day, last 7 days', d7.sub);
     // the URL keeps the choice: a reload (and a link) shows the same range
     check(/#\/\?range=7d$/.test(page.url()), 'the URL carries the choice', page.url());
+    await page.goBack();
+    await page.locator('#chart-records[data-range="48h"] svg.svgchart').waitFor({ timeout: 5000 }).catch(() => {});
+    check(await page.locator('#chart-records').getAttribute('data-range') === '48h' && await page.locator('#range-pick').inputValue() === '48h', 'Back returns to the previous range');
+    await page.goForward();
+    await page.locator('#chart-records[data-range="7d"] svg.svgchart').waitFor({ timeout: 5000 }).catch(() => {});
+    check(await page.locator('#chart-records').getAttribute('data-range') === '7d', 'Forward to 7 d again');
     reqs.length = 0;
     await page.reload();
-    await page.locator('#chart-records[data-range="7d"] svg.svgchart').waitFor();
+    await page.locator('#chart-records svg.svgchart').waitFor();
     const rr = reqs.filter((p) => p.get('metric') === 'records').pop();
-    check(await page.locator('#range-pick').inputValue() === '7d' && rr && rr.get('bucket') === 'day' && spanOf(rr) === 7 * DAYMS,
+    check(await page.locator('#chart-records').getAttribute('data-range') === '7d' && await page.locator('#range-pick').inputValue() === '7d' && rr && rr.get('bucket') === 'day' && spanOf(rr) === 7 * DAYMS,
       'a reload shows the same range (picker and request)', rr && rr.toString());
     // the CSV links carry the range
     const d7r = await figState();
@@ -243,8 +249,8 @@ try {
     const hq = new URLSearchParams(cu.hash.split('?')[1] || '');
     check(hq.get('range') === 'custom' && hq.get('from') === isoOf(cf) && hq.get('to') === isoOf(ct), 'custom: the URL carries from and to', page.url());
     await page.reload();
-    await page.locator('#chart-records[data-range="custom"] svg.svgchart, #chart-records[data-range="custom"] .empty').first().waitFor();
-    check(await page.locator('#range-pick').inputValue() === 'custom' && await page.locator('#range-from').inputValue() === await loc(cf) &&
+    await page.locator('#chart-records svg.svgchart, #chart-records .empty').first().waitFor();
+    check(await page.locator('#chart-records').getAttribute('data-range') === 'custom' && await page.locator('#range-pick').inputValue() === 'custom' && await page.locator('#range-from').inputValue() === await loc(cf) &&
       await page.locator('#range-to').inputValue() === await loc(ct) && (await figState()).n === 37, 'custom: a reload shows the same range');
     await pageChecks(page, 'dashboard, custom range');
     await shot(page, 'dashboard-range-custom');
