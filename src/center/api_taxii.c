@@ -33,8 +33,10 @@
  * view without a new version: expiry happens only when valid_until has passed, and
  * the version a client holds carries that valid_until, after which STIX says the
  * indicator is no longer valid - a new version would say nothing more.
- * Not done: publishing a revoked indicator again reuses its id with revoked false,
- * which STIX forbids (revocation is permanent); a strict client keeps it revoked.
+ * Publishing a revoked indicator again starts a new object (ioc_share.h generations):
+ * a new id, while the old id goes on being served revoked - a revoked object is
+ * revoked for good (3.6). A poller whose last poll came before the revocation gets
+ * both changes: the old id revoked (added when revoked), then the new id.
  *
  * Collections have fixed ids (UUIDs), so they are literal routes of the dispatcher.
  * Writes (POST objects, DELETE) and status are not offered: a collection is
@@ -193,6 +195,15 @@ static int64_t item_version(const struct cw_ioc_item *it)
     return it->modified_us > from ? it->modified_us : from;
 }
 
+/* The item's STIX id: its generation's (ioc_share.h), else that of (type, value). */
+static void item_sid(const struct cw_ioc_item *it, char out[CW_IOC_ID_MAX])
+{
+    if (it->id)
+        snprintf(out, CW_IOC_ID_MAX, "%s", it->id);
+    else
+        cw_ioc_item_id(it->type, it->value, out);
+}
+
 /* Does item i pass the match[] filters? */
 static bool matches(struct cw_http_request *req, const struct select *sel,
                     const struct cw_ioc_item *it, const char *iid)
@@ -259,7 +270,7 @@ static int paginate(struct cw_http_request *req, struct cw_http_response *resp,
     pg->found = 0;
     for (size_t i = 0; i < sh->n; i++) {
         char iid[CW_IOC_ID_MAX];
-        cw_ioc_item_id(sh->items[i].type, sh->items[i].value, iid);
+        item_sid(&sh->items[i], iid);
         if (sel->object_id && strcmp(iid, sel->object_id) != 0)
             continue;
         pg->found++;
@@ -379,7 +390,7 @@ static void manifest_get(struct cw_center *c, struct cw_http_request *req,
         for (size_t i = pg.from; i < pg.to; i++) {
             char iid[CW_IOC_ID_MAX], added[64], ver[64];
             const struct cw_ioc_item *it = &sh.items[i];
-            cw_ioc_item_id(it->type, it->value, iid);
+            item_sid(it, iid);
             cw_time_format_iso(sh.added_us[i], added);
             cw_time_format_iso(item_version(it), ver);
             cw_buf_addf(&resp->body,

@@ -56,6 +56,12 @@ static int take(void *ctx, const struct cw_ioc_row *r)
     it->tlp = r->tlp;
     it->confidence = r->confidence;
     it->value = cw_arena_strndup(&sh->arena, r->value, strlen(r->value));
+    if (r->stix_gen > 0) { /* gen 0 leaves id NULL: writers derive today's id */
+        char gid[CW_IOC_ID_MAX];
+        cw_ioc_share_id(r->type, r->value, r->stix_gen, gid);
+        if (!(it->id = cw_arena_strndup(&sh->arena, gid, strlen(gid))))
+            return c->oom = 1;
+    }
     it->description = r->description[0]
                           ? cw_arena_strndup(&sh->arena, r->description, strlen(r->description))
                           : NULL;
@@ -129,11 +135,30 @@ int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, unsigned f
     if (!c.oom && (flags & CW_IOC_SHARE_REVOKED) &&
         cw_store_iocs_foreach(s, CW_IOC_REVOKED, take, &c, err, errlen) && !c.oom)
         return -1;
+    if (!c.oom && (flags & CW_IOC_SHARE_REVOKED) &&
+        cw_store_iocs_retired_foreach(s, take, &c, err, errlen) && !c.oom)
+        return -1;
     if (c.oom || sort_share(out)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
+}
+
+/* A namespace of its own: a generation's id cannot collide with any (type, value) id. */
+static const uint8_t ns_generation[16] = {0xdd, 0xd8, 0x32, 0xce, 0xbb, 0x39, 0x4b, 0x63,
+                                          0x9f, 0x32, 0xec, 0xf1, 0xe2, 0xbc, 0xdf, 0x8b};
+
+void cw_ioc_share_id(enum cw_ioc_type t, const char *value, int64_t gen,
+                     char out[CW_IOC_ID_MAX])
+{
+    cw_ioc_item_id(t, value, out);
+    if (gen <= 0)
+        return;
+    char name[CW_IOC_ID_MAX + 24], u[37];
+    int k = snprintf(name, sizeof(name), "%s/%lld", out, (long long)gen);
+    cw_uuid5(ns_generation, name, k > 0 ? (size_t)k : 0, u);
+    snprintf(out, CW_IOC_ID_MAX, "indicator--%s", u);
 }
 
 void cw_ioc_share_release(struct cw_ioc_share *sh)

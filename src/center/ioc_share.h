@@ -20,6 +20,14 @@
  * Expired indicators are left out (as before): an indicator expires only when its
  * valid_until has passed, and that valid_until is in the version consumers hold.
  *
+ * Generations: STIX revokes an object for good, so a revoked indicator published
+ * again is a new object: the store counts its generations (cw_ioc_row stix_gen) and
+ * keeps each revoked one (cw_store_iocs_retired_foreach). Generation 0 has the id of
+ * (type, value) (cw_ioc_item_id, the id before generations existed); generation g > 0
+ * has cw_ioc_share_id(type, value, g), set as the item's id. A share with
+ * CW_IOC_SHARE_REVOKED holds the retired generations as revoked items (same clearance
+ * rule, date added = their revocation) beside the current one.
+ *
  * Items are ordered by their TAXII "date added" (also their STIX "modified"): when
  * they were published or, later, last changed by a merge or revoked; then by id.
  * Memory: a share owns its items and their strings (one arena); release it once. */
@@ -51,5 +59,11 @@ struct cw_ioc_share {
 int cw_ioc_share_collect(struct cw_store *s, uint32_t scope, int tlp, unsigned flags,
                          struct cw_ioc_share *out, char *err, size_t errlen);
 void cw_ioc_share_release(struct cw_ioc_share *sh);
+
+/* The STIX id of generation gen of (type, value): gen 0 = cw_ioc_item_id; gen > 0 =
+ * "indicator--" + UUIDv5 of "<gen 0 id>/<gen>" in a namespace of its own, so it is
+ * deterministic and never equals an earlier generation's. */
+void cw_ioc_share_id(enum cw_ioc_type t, const char *value, int64_t gen,
+                     char out[CW_IOC_ID_MAX]);
 
 #endif

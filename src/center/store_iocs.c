@@ -137,7 +137,7 @@ bool cw_ioc_cleared(const struct cw_ioc_row *r, uint32_t m)
 #define ROW_COLS                                                                           \
     "id, type, value, state, tlp, audience, confidence, source, source_member,"           \
     " source_name, description, first_seen_us, last_seen_us, valid_until_us,"            \
-    " published_us, created_us, sightings, sample_id, created_by, updated_us"
+    " published_us, created_us, sightings, sample_id, created_by, updated_us, stix_gen"
 
 static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
 {
@@ -189,6 +189,7 @@ static void read_row(sqlite3_stmt *st, struct cw_ioc_row *r)
     r->sample_id = sqlite3_column_int64(st, 17);
     copy_col(r->created_by, sizeof(r->created_by), st, 18);
     r->updated_us = sqlite3_column_int64(st, 19);
+    r->stix_gen = sqlite3_column_int64(st, 20);
 }
 
 static int get_row(sqlite3 *db, int64_t id, struct cw_ioc_row *out)
@@ -401,6 +402,20 @@ static const char *transition_refused(enum cw_ioc_state from, enum cw_ioc_state 
     return NULL;
 }
 
+/* Copy the indicator's row as it is (revoked) into ioc_retired; inside set_state's
+ * transaction. */
+static int retire(sqlite3 *db, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO ioc_retired(" ROW_COLS ") SELECT " ROW_COLS
+                               " FROM indicators WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int cw_store_ioc_set_state(struct cw_store *s, int64_t id, enum cw_ioc_state to,
                            const char *actor, struct cw_ioc_row *after, char *err,
                            size_t errlen)
@@ -431,15 +446,21 @@ int cw_store_ioc_set_state(struct cw_store *s, int64_t id, enum cw_ioc_state to,
         goto rollback;
     }
     bool was = cw_ioc_feed_eligible(r);
+    /* a revoked STIX object stays revoked (STIX 2.1 3.6): publishing a shared one again
+     * keeps its revoked generation as it is and starts the next (store_iocs.h) */
+    bool regen = r->state == CW_IOC_REVOKED && to == CW_IOC_PUBLISHED && r->published_us;
+    if (regen && retire(s->w, id))
+        goto fail;
     r->state = to;
     bool is = cw_ioc_feed_eligible(r);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->w,
                            "UPDATE indicators SET state = ?, updated_us = ?,"
-                           " published_us = CASE WHEN ? THEN ? ELSE published_us END"
-                           " WHERE id = ?",
+                           " published_us = CASE WHEN ? THEN ? ELSE published_us END,"
+                           " stix_gen = stix_gen + ?6 WHERE id = ?5",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
+    sqlite3_bind_int(st, 6, regen);
     sqlite3_bind_text(st, 1, cw_ioc_state_name(to), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int(st, 3, to == CW_IOC_PUBLISHED);
@@ -487,6 +508,33 @@ int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void 
                               SQLITE_STATIC);
         while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
             read_row(st, r);
+            rc = cb(ctx, r);
+        }
+    }
+    sqlite3_finalize(st);
+    cw_store_reader_done(s, rd);
+    free(r);
+    return rc;
+}
+
+int cw_store_iocs_retired_foreach(struct cw_store *s, cw_ioc_row_cb cb, void *ctx, char *err,
+                                  size_t errlen)
+{
+    struct cw_ioc_row *r = malloc(sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    sqlite3 *rd = cw_store_reader(s);
+    sqlite3_stmt *st = NULL;
+    if (cw_store_prep(rd, &st, "SELECT " ROW_COLS " FROM ioc_retired ORDER BY id, stix_gen",
+                      err, errlen)) {
+        rc = -1;
+    } else {
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+            read_row(st, r);
+            r->state = CW_IOC_REVOKED; /* a retired generation is revoked for good */
             rc = cb(ctx, r);
         }
     }

@@ -55,6 +55,9 @@ struct cw_ioc_row {
     int64_t sightings;
     int64_t sample_id;
     char created_by[64];
+    /* STIX generation (schema version 2): publishing a revoked indicator again starts a
+     * new one, with a new STIX id (ioc_share.h); 0 = the id of (type, value) alone */
+    int64_t stix_gen;
 };
 
 /* May every member enforce it (the RPZ feed)? Published, TLP CLEAR/GREEN/AMBER, all
@@ -85,6 +88,12 @@ int cw_store_ioc_set_state(struct cw_store *s, int64_t id, enum cw_ioc_state to,
 typedef int (*cw_ioc_row_cb)(void *ctx, const struct cw_ioc_row *r);
 int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void *ctx,
                           char *err, size_t errlen);
+/* Visit the retired generations: when a revoked indicator that was published is
+ * published again (set_state), its revoked row is kept as it was, stix_gen included,
+ * in ioc_retired, and the indicator's stix_gen goes up by one. Each row is revoked
+ * (state CW_IOC_REVOKED, updated_us = the revocation). Ordered by id, generation. */
+int cw_store_iocs_retired_foreach(struct cw_store *s, cw_ioc_row_cb cb, void *ctx, char *err,
+                                  size_t errlen);
 
 struct cw_ioc_filter {
     uint32_t scope;      /* 0 = coordinator, else the member asking */

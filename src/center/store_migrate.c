@@ -18,9 +18,25 @@
 /* The production list, oldest first; versions are consecutive from 2. Never edit
  * or reorder a released entry: a database that ran it will not run it again. */
 const struct cw_migration cw_store_migrations[] = {
-    {0, NULL, NULL, NULL}, /* placeholder: C has no empty arrays; not counted */
+    /* STIX 2.1 3.6: a revoked object is revoked for good, so publishing a revoked
+     * indicator again needs a new STIX id (ioc_share.h). stix_gen counts the
+     * generations (0 keeps the id of (type, value)); ioc_retired keeps each revoked
+     * generation's row as it was, so TAXII goes on serving it revoked. Its columns
+     * are the indicators' (store_iocs.c ROW_COLS). */
+    {2, "indicators get a STIX generation; revoked generations are kept (ioc_retired)",
+     "ALTER TABLE indicators ADD COLUMN stix_gen INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE ioc_retired("
+     "  id INTEGER NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL, state TEXT NOT NULL,"
+     "  tlp INTEGER NOT NULL, audience TEXT NOT NULL, confidence INTEGER NOT NULL,"
+     "  source TEXT NOT NULL, source_member INTEGER NOT NULL, source_name TEXT,"
+     "  description TEXT, first_seen_us INTEGER, last_seen_us INTEGER,"
+     "  valid_until_us INTEGER, published_us INTEGER, created_us INTEGER NOT NULL,"
+     "  sightings INTEGER NOT NULL, sample_id INTEGER, created_by TEXT NOT NULL,"
+     "  updated_us INTEGER NOT NULL, stix_gen INTEGER NOT NULL,"
+     "  PRIMARY KEY(id, stix_gen));",
+     NULL},
 };
-const size_t cw_store_nmigrations = 0;
+const size_t cw_store_nmigrations = sizeof(cw_store_migrations) / sizeof(cw_store_migrations[0]);
 
 int cw_schema_newest(const struct cw_migration *list, size_t n)
 {

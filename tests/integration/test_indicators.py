@@ -415,7 +415,7 @@ def taxii_reads(ck, call, tok, root, cols):
 
     taxii_revoked(ck, call, tok, coll, get, ghost_obj, ghost_ver, hidden)
 
-    print("[TAXII 2.1: revoked and published again = a new version]")
+    print("[TAXII 2.1: revoked and published again = a new object; the old id stays revoked]")
     value = o["pattern"].split("'")[1]
     iid = [x["id"] for x in call("GET", "/api/v1/indicators?state=published&limit=1000")
            .json()["indicators"] if x["value"] == value][0]
@@ -429,25 +429,47 @@ def taxii_reads(ck, call, tok, root, cols):
     r = get(one, "coordinator")
     ck.eq([(x.get("revoked"), x["modified"]) for x in r.json().get("objects", [])],
           [(True, vrev[0] if vrev else None)], "the object by id is the revoked version")
+    rev_obj = r.json()["objects"][0] if r.json().get("objects") else {}
     ck.eq(call("POST", "/api/v1/indicators/%d/publish" % iid).status, 200, "publish again")
-    r = get(one + "versions/", "coordinator")
-    vers = r.json().get("versions", [])
-    ck.check(r.status == 200 and len(vers) == 1 and vers[0] > vrev[0],
-             "versions after re-publishing: one, later than the revocation", repr(r.json()))
+    # STIX 2.1 3.6: a revoked object is revoked for good - the old id is not reused
     r = get(one, "coordinator")
-    o1 = r.json()["objects"][0] if r.status == 200 and r.json()["objects"] else {}
-    ck.eq(o1.get("modified"), vers[0] if vers else None, "the object's modified = the version")
-    m1 = {m["id"]: m for m in get(coll("GREEN") + "manifest/", "coordinator")
-          .json()["objects"]}.get(o["id"], {})
+    ck.eq((r.status, r.json().get("objects")), (200, [rev_obj]),
+          "the old id is still served, revoked, exactly as before")
+    r = get(one + "versions/", "coordinator")
+    ck.eq(r.json().get("versions"), vrev, "the old id keeps its one (revoked) version")
+    r = get(coll("GREEN") + "objects/?added_after=" + man0[o["id"]]["date_added"], "acme_user")
+    mine = [x for x in r.json().get("objects", []) if x.get("pattern") == o["pattern"]]
+    ck.eq([(x["id"] == o["id"], x.get("revoked", False)) for x in mine],
+          [(True, True), (False, False)],
+          "a poller (added_after = the first publication) sees both changes: the old id "
+          "revoked, then a new id active")
+    o1 = mine[1] if len(mine) == 2 else {}
+    ck.check(o1.get("id", "").startswith("indicator--") and o1.get("id") != o["id"],
+             "re-published under a new STIX id", repr(o1.get("id")))
+    ck.eq({k: v for k, v in o1.items() if k not in ("id", "modified")},
+          {k: v for k, v in o.items() if k not in ("id", "modified")},
+          "re-published: the same indicator but for id and modified")
+    one1 = coll("GREEN") + "objects/%s/" % o1.get("id")
+    r = get(one1 + "versions/", "coordinator")
+    vers = r.json().get("versions", [])
+    ck.check(r.status == 200 and len(vers) == 1 and vrev and vers[0] > vrev[0],
+             "the new id: one version, later than the revocation", repr(r.json()))
+    ck.eq(o1.get("modified"), vers[0] if vers else None, "the new object's modified = the version")
+    r = get(one1, "coordinator")
+    ck.eq((r.status, r.json().get("objects")), (200, [o1]), "the new id by id: the same object")
+    man1 = {m["id"]: m for m in get(coll("GREEN") + "manifest/", "coordinator")
+            .json()["objects"]}
+    m1 = man1.get(o1.get("id"), {})
     ck.check(m1.get("version") == o1.get("modified") and
-             m1.get("date_added", "") > man0[o["id"]]["date_added"],
-             "manifest: the new version, added again later", repr((man0[o["id"]], m1)))
-    ck.eq({k: v for k, v in o1.items() if k != "modified"},
-          {k: v for k, v in o.items() if k != "modified"},
-          "re-published: the same object but for modified")
+             m1.get("date_added", "") > man1.get(o["id"], {}).get("date_added", "~") and
+             man1.get(o["id"], {}).get("version") == (vrev[0] if vrev else None),
+             "manifest: the old id at its revocation, the new one added later",
+             repr((man1.get(o["id"]), m1)))
     r = get(one + "?match[version]=" + o["modified"], "coordinator")
     ck.eq((r.status, r.json()["objects"]), (200, []),
-          "the earlier version is not kept (the store holds the current one)")
+          "the old id's published version is not kept (the store holds the revoked one)")
+    # from here on the indicator is the new object
+    o, one = o1, one1
 
     print("[TAXII 2.1: a merge that changes a published indicator = a new version]")
     def state():

@@ -81,14 +81,31 @@ def main():
         rc, out, err = status(b, c.data_dir)
         ck.check(rc == 0 and (field(out, "schema version") or "").startswith("0 (made before"),
                  "db status names a pre-versioning database", out)
-        if newest == 1:
-            c.start()
-            names = sorted(m["name"] for m in c.members())
-            ck.eq(names, ["alpha", "beta"], "members survive the stamping")
-            ck.eq(c.stop(), 0, "center stops cleanly")
-            with open(c.log) as f:
-                ck.check("stamped version 1" in f.read(), "the log says the database was stamped")
-            ck.eq(sql(db, "PRAGMA user_version")[0][0][0], 1, "stamped version 1")
+        if newest > 1:
+            ck.check("pending migrations:\n  2: " in out, "db status lists the pending migrations",
+                     out)
+        if newest > 1:  # the migrations after 1 are undone by hand: a version 1 database
+            sql(db, "ALTER TABLE indicators DROP COLUMN stix_gen", "DROP TABLE ioc_retired")
+        c.start()
+        names = sorted(m["name"] for m in c.members())
+        ck.eq(names, ["alpha", "beta"], "members survive the stamping")
+        ck.eq(c.stop(), 0, "center stops cleanly")
+        with open(c.log) as f:
+            log = f.read()
+        ck.check("stamped version 1" in log, "the log says the database was stamped")
+        ck.eq(sql(db, "PRAGMA user_version")[0][0][0], newest, "stamped 1, then migrated")
+        if newest > 1:
+            rc, out, err = status(b, c.data_dir)
+            bk = field(out, "last backup") or ""
+            ck.check(bk.startswith(os.path.join(c.data_dir, "backup", "store-v1-")) and
+                     bk.endswith(".db"), "db status names the backup taken before migrating",
+                     out)
+            ck.check(("backup of the version 1 database before migrating: " + bk) in log,
+                     "the log says where the backup is")
+            if os.path.exists(bk):
+                ck.eq(sql(bk, "PRAGMA user_version")[0][0][0], 1, "the backup is version 1")
+                ck.eq(sorted(x[0] for x in sql(bk, "SELECT name FROM members")[0]),
+                      ["alpha", "beta"], "the backup holds the rows")
 
         # from a newer crosswatch: refused by serve and by db status, untouched
         sql(db, "PRAGMA user_version=%d" % (newest + 5))

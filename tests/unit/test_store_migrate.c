@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "center/ioc_share.h"
 #include "center/store.h"
+#include "center/store_iocs.h"
 #include "center/store_migrate.h"
 #include "testlib.h"
 
@@ -227,19 +229,53 @@ static const struct cw_migration bad_first[] = {
     {2, "deletes then fails", NULL, failing_fn},
 };
 
-/* A version 1 database with two members, made by the store itself. */
+/* A version 1 database (the baseline) with two members and an indicator, as the
+ * crosswatch of version 1 left it. */
 static sqlite3 *v1_db(const char *dir)
 {
-    char err[512];
+    sqlite3 *db = preversioning_db(dir);
+    CHECK(q_ok(db, "PRAGMA user_version=1"));
+    return db;
+}
+
+/* The production list on a version 1 database with rows: migrated at open, after
+ * a backup that opens and holds the version 1 rows. */
+static void test_production_upgrade(void)
+{
+    char dir[512], err[512] = "";
+    dir_for(dir, sizeof(dir), "production");
+    sqlite3 *db = v1_db(dir);
+    sqlite3_close(db);
+    int newest = cw_schema_newest(cw_store_migrations, cw_store_nmigrations);
+    CHECK(newest >= 2);
     struct cw_store *s = NULL;
     CHECK_EQ_INT(cw_store_open(&s, dir, NULL, err, sizeof(err)), 0);
-    uint32_t id;
-    CHECK_EQ_INT(cw_store_member_add(s, "alpha", &id, err, sizeof(err)), 0);
-    CHECK_EQ_INT(cw_store_member_add(s, "beta", &id, err, sizeof(err)), 0);
-    cw_store_close(s);
-    sqlite3 *db = raw_open(dir, true);
-    CHECK_EQ_INT(q_int(db, "PRAGMA user_version"), 1);
-    return db;
+    if (s) {
+        struct cw_member_info m;
+        CHECK_EQ_INT(cw_store_member_find(s, "alpha", &m), 0);
+        cw_store_close(s);
+    }
+    db = raw_open(dir, true);
+    CHECK_EQ_INT(q_int(db, "PRAGMA user_version"), newest);
+    CHECK_EQ_INT(q_int(db, "SELECT count(*) FROM members"), 2);
+    CHECK_EQ_INT(q_int(db, "SELECT stix_gen FROM indicators WHERE value='evil.example'"), 0);
+    CHECK_EQ_INT(q_int(db, "SELECT count(*) FROM ioc_retired"), 0);
+    sqlite3_close(db);
+    struct cw_schema_status st;
+    CHECK_EQ_INT(cw_schema_status(dir, cw_store_migrations, cw_store_nmigrations, &st, err,
+                                  sizeof(err)), 0);
+    CHECK_EQ_INT(st.version, newest);
+    char prefix[600];
+    snprintf(prefix, sizeof(prefix), "%s/backup/store-v1-", dir);
+    CHECK(strncmp(st.last_backup, prefix, strlen(prefix)) == 0);
+    sqlite3 *bk = raw_open(st.last_backup, false);
+    CHECK_EQ_INT(q_int(bk, "PRAGMA user_version"), 1);
+    CHECK_EQ_INT(q_int(bk, "SELECT count(*) FROM indicators WHERE value='evil.example'"), 1);
+    CHECK_EQ_INT(q_int(bk, "SELECT count(*) FROM members"), 2);
+    CHECK_EQ_INT(q_int(bk, "SELECT count(*) FROM pragma_table_info('indicators') WHERE "
+                           "name='stix_gen'"), 0);
+    sqlite3_close(bk);
+    CHECK_EQ_INT(count_backups(dir), 1);
 }
 
 static void test_upgrade_with_backup(void)
@@ -370,6 +406,95 @@ static void test_malformed_list(void)
     sqlite3_close(db);
 }
 
+/* Migration 2 in use: publish -> revoke -> publish starts generation 1 with a new id;
+ * generation 0 stays in the share, revoked; a candidate revoked before it was ever
+ * published keeps generation 0 when published. */
+static int64_t add_ioc(struct cw_store *s, const char *value)
+{
+    struct cw_ioc_row in;
+    memset(&in, 0, sizeof(in));
+    in.type = CW_IOC_DOMAIN;
+    snprintf(in.value, sizeof(in.value), "%s", value);
+    in.tlp = CW_TLP_GREEN;
+    in.confidence = 50;
+    in.source = CW_IOC_SRC_ANALYST;
+    snprintf(in.created_by, sizeof(in.created_by), "test");
+    int64_t id = 0;
+    bool created = false;
+    char err[256];
+    CHECK_EQ_INT(cw_store_ioc_upsert(s, &in, &id, &created, NULL, err, sizeof(err)), 0);
+    return id;
+}
+
+static int set(struct cw_store *s, int64_t id, enum cw_ioc_state to)
+{
+    char err[256];
+    struct cw_ioc_row after;
+    int rc = cw_store_ioc_set_state(s, id, to, "test", &after, err, sizeof(err));
+    return rc ? -1 : (int)after.stix_gen;
+}
+
+static void test_generations(void)
+{
+    char dir[512], err[512] = "";
+    dir_for(dir, sizeof(dir), "gens");
+    struct cw_store *s = NULL;
+    CHECK_EQ_INT(cw_store_open(&s, dir, NULL, err, sizeof(err)), 0);
+    if (!s)
+        return;
+    int64_t a = add_ioc(s, "gen.example"), b = add_ioc(s, "never-shared.example");
+    CHECK_EQ_INT(set(s, a, CW_IOC_PUBLISHED), 0);
+    CHECK_EQ_INT(set(s, a, CW_IOC_REVOKED), 0);
+    CHECK_EQ_INT(set(s, a, CW_IOC_PUBLISHED), 1);
+    CHECK_EQ_INT(set(s, b, CW_IOC_REVOKED), 0);
+    CHECK_EQ_INT(set(s, b, CW_IOC_PUBLISHED), 0); /* never shared: no new id needed */
+
+    char id0[CW_IOC_ID_MAX], id1[CW_IOC_ID_MAX], again[CW_IOC_ID_MAX];
+    cw_ioc_item_id(CW_IOC_DOMAIN, "gen.example", id0);
+    cw_ioc_share_id(CW_IOC_DOMAIN, "gen.example", 0, again);
+    CHECK_EQ_STR(again, id0);
+    cw_ioc_share_id(CW_IOC_DOMAIN, "gen.example", 1, id1);
+    CHECK(strcmp(id0, id1) != 0 && strncmp(id1, "indicator--", 11) == 0);
+    cw_ioc_share_id(CW_IOC_DOMAIN, "gen.example", 2, again);
+    CHECK(strcmp(again, id1) != 0 && strcmp(again, id0) != 0);
+
+    struct cw_ioc_share sh;
+    CHECK_EQ_INT(cw_ioc_share_collect(s, 0, -1, CW_IOC_SHARE_REVOKED, &sh, err, sizeof(err)), 0);
+    int seen0 = 0, seen1 = 0;
+    for (size_t i = 0; i < sh.n; i++) {
+        if (strcmp(sh.items[i].value, "gen.example") != 0)
+            continue;
+        const char *iid = sh.items[i].id;
+        if (!iid && sh.revoked[i])
+            seen0++; /* generation 0: the writers' id of (type, value), revoked */
+        else if (iid && strcmp(iid, id1) == 0 && !sh.revoked[i])
+            seen1++;
+        else
+            CHECK(!"unexpected item for gen.example");
+    }
+    CHECK_EQ_INT(seen0, 1);
+    CHECK_EQ_INT(seen1, 1);
+    cw_ioc_share_release(&sh);
+    /* without revoked items only the current generation */
+    CHECK_EQ_INT(cw_ioc_share_collect(s, 0, -1, 0, &sh, err, sizeof(err)), 0);
+    int n = 0;
+    for (size_t i = 0; i < sh.n; i++)
+        n += strcmp(sh.items[i].value, "gen.example") == 0;
+    CHECK_EQ_INT(n, 1);
+    cw_ioc_share_release(&sh);
+
+    /* revoke generation 1, publish again: generation 2; 0 and 1 both stay revoked */
+    CHECK_EQ_INT(set(s, a, CW_IOC_REVOKED), 1);
+    CHECK_EQ_INT(set(s, a, CW_IOC_PUBLISHED), 2);
+    cw_store_close(s);
+    sqlite3 *db = raw_open(dir, true);
+    CHECK_EQ_INT(q_int(db, "SELECT count(*) FROM ioc_retired"), 2);
+    CHECK_EQ_INT(q_int(db, "SELECT count(*) FROM ioc_retired WHERE value='gen.example' AND"
+                           " state='revoked' AND stix_gen IN (0, 1)"), 2);
+    CHECK_EQ_INT(q_int(db, "SELECT stix_gen FROM indicators WHERE value='gen.example'"), 2);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -382,10 +507,12 @@ int main(void)
     test_preversioning_stamped();
     test_preversioning_missing_column();
     test_newer_refused();
+    test_production_upgrade();
     test_upgrade_with_backup();
     test_failing_step();
     test_backup_unwritable();
     test_malformed_list();
+    test_generations();
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     if (system(cmd) != 0)
