@@ -11,7 +11,7 @@ DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev \
 	libyaml-dev libpcre2-dev libhyperscan-dev knot-dnsutils nsd dnsperf unbound libssl-dev libnghttp2-dev \
 	libfstrm-dev libprotobuf-c-dev protobuf-c-compiler fstrm-bin \
 	libpsl-dev publicsuffix wamerican libunbound-dev libevent-dev dns-root-data \
-	libgmime-3.0-dev libarchive-dev libmagic-dev libyara-dev python3-jsonschema \
+	libgmime-3.0-dev libarchive-dev libmagic-dev libyara-dev libgsf-1-dev python3-jsonschema \
 	nodejs npm chromium fonts-noto-cjk
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -253,8 +253,17 @@ void sample_blob(struct sample_ctx *c, const void *data, size_t len, const struc
         sample_scan_text(c, data, len, !strcmp(mt, "text/html") || !strcmp(mt, "text/xml"),
                          *at->path ? at->path : "(input)");
     } else if (!strcmp(mt, "application/pdf") || !strcmp(mt, "application/vnd.ms-outlook") ||
-               prefix(mt, "application/CDFV2") || prefix(desc, "CDFV2")) {
-        scan_runs(c, data, len, *at->path ? at->path : "(input)");
+               prefix(mt, "application/CDFV2") || prefix(desc, "CDFV2") ||
+               !strcmp(mt, "application/x-ole-storage")) {
+        /* an Outlook .msg is parsed (sample_msg.c); a PDF, another compound file or
+         * one libgsf cannot read (libmagic calls a truncated one x-ole-storage) gets
+         * its printable runs scanned */
+        size_t nl = name ? strlen(name) : 0;
+        bool outlook = !strcmp(mt, "application/vnd.ms-outlook") || strstr(desc, "Outlook") ||
+                       (nl > 4 && !strcasecmp(name + nl - 4, ".msg")) ||
+                       (declared_type && !strcasecmp(declared_type, "application/vnd.ms-outlook"));
+        if (!strcmp(mt, "application/pdf") || !sample_msg(c, data, len, at, outlook))
+            scan_runs(c, data, len, *at->path ? at->path : "(input)");
     }
 }
 

@@ -62,6 +62,14 @@ bool sample_looks_like_email(const void *data, size_t len);
 /* --- sample_mime.c --- */
 void sample_email(struct sample_ctx *c, const void *data, size_t len, const struct sample_at *at);
 
+/* --- sample_msg.c --- */
+/* An OLE2 compound file: parsed as an Outlook message (MS-OXMSG) when it holds
+ * message property streams; returns false when it does not (or is no readable
+ * compound file) so the caller falls back to scanning text runs. outlook: libmagic
+ * called it an Outlook message (a failure to read it is then a finding). */
+bool sample_msg(struct sample_ctx *c, const void *data, size_t len, const struct sample_at *at,
+                bool outlook);
+
 /* --- sample_hdr.c: header field parsers (pure; unit-tested) --- */
 /* One Received header value into a hop (strings in the ctx arena). */
 void sample_parse_received(struct sample_ctx *c, const char *v, struct cw_sample_hop *hop);

@@ -217,9 +217,9 @@ static void test_every_sample(struct file_list *l)
         cw_sample_report_release(&r);
         free(d);
     }
-    /* the 18 .eml files (16 of eml_parser, 2 of pymisp) are e-mail at the top; the
-     * zips, .msg files, URL lists and licences are files */
-    CHECK_EQ_INT(emails, 18);
+    /* the 18 .eml files (16 of eml_parser, 2 of pymisp) and the 3 Outlook .msg files
+     * are e-mail at the top; the zips, URL lists and licences are files */
+    CHECK_EQ_INT(emails, 21);
 }
 
 /* Four threads analyse every sample at once with one shared YARA rule set; each
@@ -476,7 +476,7 @@ static void test_msg(void)
 {
     struct cw_sample_report r;
     CHECK_EQ_INT(analyse_file("data/eml/pymisp/mail_3.msg", &r), 0);
-    CHECK_EQ_INT(r.kind, CW_SAMPLE_FILE);
+    CHECK_EQ_INT(r.kind, CW_SAMPLE_EMAIL); /* parsed as a message (test_sample_msg.c) */
     CHECK(r.n_objects && r.objects[0].magic_type &&
           !strcmp(r.objects[0].magic_type, "application/vnd.ms-outlook"));
     /* `strings -a` and `strings -a -el` both show this link */
