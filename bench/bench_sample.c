@@ -192,7 +192,7 @@ int main(int argc, char **argv)
     int passes = 20, runs = 5;
     const char *shared = getenv("CW_SHARED_DIR") ? getenv("CW_SHARED_DIR") : CW_BENCH_SHARED;
     const char *rules = CW_BENCH_RULES;
-    bool peer = true;
+    bool peer = true, yara = true, all = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--passes") && i + 1 < argc)
             passes = atoi(argv[++i]);
@@ -204,9 +204,13 @@ int main(int argc, char **argv)
             rules = argv[++i];
         else if (!strcmp(argv[i], "--no-peer"))
             peer = false;
+        else if (!strcmp(argv[i], "--no-yara")) /* for perf record: one kind of pass */
+            yara = false;
+        else if (!strcmp(argv[i], "--eml-only"))
+            all = false;
         else {
             fprintf(stderr, "usage: bench_sample [--passes N] [--runs N] [--shared DIR]"
-                            " [--rules DIR] [--no-peer]\n");
+                            " [--rules DIR] [--no-peer] [--no-yara] [--eml-only]\n");
             return 2;
         }
     }
@@ -257,20 +261,27 @@ int main(int argc, char **argv)
     double *t = calloc((size_t)runs, sizeof(double));
     size_t objs = 0;
     int rc = 0;
-    if (measure(&s, true, &with, passes, runs, t, &objs))
+    if (pass(&s, true, &with, &objs))
         return 1;
-    printf("(%zu objects per pass over the .eml)\n", objs);
-    line("cw_sample_analyse .eml, with YARA:", n_eml, passes, runs, t);
+    printf("objects per pass over the .eml: %zu\n", objs);
+    if (yara) {
+        if (measure(&s, true, &with, passes, runs, t, &objs))
+            return 1;
+        line("cw_sample_analyse .eml, with YARA:", n_eml, passes, runs, t);
+    }
     if (measure(&s, true, &without, passes, runs, t, &objs))
         return 1;
     line("cw_sample_analyse .eml, without YARA:", n_eml, passes, runs, t);
-    if (measure(&s, false, &with, passes, runs, t, &objs))
-        return 1;
-    line("cw_sample_analyse all samples, with YARA:", s.n, passes, runs, t);
-    if (measure(&s, false, &without, passes, runs, t, &objs))
-        return 1;
-    line("cw_sample_analyse all samples, without YARA:", s.n, passes, runs, t);
-
+    if (all && yara) {
+        if (measure(&s, false, &with, passes, runs, t, &objs))
+            return 1;
+        line("cw_sample_analyse all samples, with YARA:", s.n, passes, runs, t);
+    }
+    if (all) {
+        if (measure(&s, false, &without, passes, runs, t, &objs))
+            return 1;
+        line("cw_sample_analyse all samples, without YARA:", s.n, passes, runs, t);
+    }
     if (peer) {
         char *j = run_peer(&s, passes, runs);
         const char *a = j ? strstr(j, "\"cpu_s\": [") : NULL;
