@@ -32,7 +32,23 @@
 #include "common/banned.h"
 
 static pthread_once_t gsf_once = PTHREAD_ONCE_INIT;
-static void gsf_init_once(void) { gsf_init(); }
+
+/* libgsf's OLE2 reader logs every oddity of a hostile file (bad FAT entries, failed
+ * assertions on sizes) on stderr: a submitted sample would write into the server's
+ * log. The reasons that matter reach the report as findings, so its domain is quiet. */
+static void gsf_quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer u)
+{
+    (void)domain, (void)level, (void)msg, (void)u;
+}
+
+static void gsf_init_once(void)
+{
+    gsf_init();
+    g_log_set_handler("libgsf:msole",
+                      G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+                          G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG,
+                      gsf_quiet, NULL);
+}
 
 #define PT_STRING8  0x001Eu
 #define PT_UNICODE  0x001Fu
@@ -173,40 +189,6 @@ static char *prop_text(struct sample_ctx *c, GsfInput *in, unsigned type, size_t
     return s;
 }
 
-static void read_prop(struct sample_ctx *c, GsfInput *in, unsigned tag, unsigned type,
-                      struct msg_props *p, const char *path)
-{
-    bool text = type == PT_UNICODE || type == PT_STRING8;
-    const char **dst = NULL;
-    size_t *dlen = NULL;
-    switch (tag) {
-    case 0x0037: dst = &p->subject; break;
-    case 0x0C1A: dst = &p->sender_name; break;
-    case 0x5D01:
-    case 0x0C1F:
-    case 0x0065: /* PidTagSentRepresentingEmailAddress */
-        dst = &p->sender_smtp; break;
-    case 0x0E04: dst = &p->display_to; break;
-    case 0x007D: dst = &p->headers, dlen = &p->headers_len; break;
-    case 0x1000: dst = &p->body, dlen = &p->body_len; break;
-    case 0x1013: dst = &p->html, dlen = &p->html_len, text = text || type == PT_BINARY; break;
-    case 0x1009: p->rtf = true; return;
-    default: return;
-    }
-    if (!text || (*dst && tag != 0x0C1F && tag != 0x0065))
-        return;
-    char *s = prop_text(c, in, type, dlen, path);
-    if (!s)
-        return;
-    /* 0C1F / 0065 may hold an Exchange DN ("/O=ORG/OU=..."); only an SMTP address is
-     * a sender address, and 5D01 wins over both */
-    if ((tag == 0x0C1F || tag == 0x0065) && (!strchr(s, '@') || *dst))
-        return;
-    *dst = s;
-}
-
-static void msg_storage(struct sample_ctx *c, GsfInfile *st, const struct sample_at *at);
-
 /* libgsf refused to open a stream or storage (its sectors do not add up): the
  * compound file is corrupt there. */
 static void unreadable(struct sample_ctx *c, const char *path, const char *name)
@@ -214,6 +196,71 @@ static void unreadable(struct sample_ctx *c, const char *path, const char *name)
     sample_finding(c, "msg", path, "%.60s: corrupt compound file (its sectors do not match its "
                    "size), not read", name ? name : "?");
 }
+
+/* Where property tag/type goes in p, or NULL when it is not read (or already read):
+ * decided before the stream is opened, since libgsf loads a small stream whole. */
+static const char **prop_slot(unsigned tag, unsigned type, struct msg_props *p, size_t **dlen)
+{
+    bool text = type == PT_UNICODE || type == PT_STRING8;
+    const char **dst = NULL;
+    *dlen = NULL;
+    switch (tag) {
+    case 0x0037: dst = &p->subject; break;
+    case 0x0C1A: dst = &p->sender_name; break;
+    /* 5D01 is the SMTP address; 0C1F and 0065 (PidTagSentRepresentingEmailAddress)
+     * may hold an Exchange DN instead, read_prop keeps them only with an '@' */
+    case 0x5D01:
+    case 0x0C1F:
+    case 0x0065: dst = &p->sender_smtp; break;
+    case 0x0E04: dst = &p->display_to; break;
+    case 0x007D: dst = &p->headers, *dlen = &p->headers_len; break;
+    case 0x1000: dst = &p->body, *dlen = &p->body_len; break;
+    case 0x1013: dst = &p->html, *dlen = &p->html_len, text = text || type == PT_BINARY; break;
+    case 0x1009: p->rtf = true; return NULL;
+    default: return NULL;
+    }
+    return text && !*dst ? dst : NULL;
+}
+
+static void read_prop(struct sample_ctx *c, GsfInfile *st, int i, unsigned tag, unsigned type,
+                      struct msg_props *p, const char *path)
+{
+    size_t *dlen;
+    const char **dst = prop_slot(tag, type, p, &dlen);
+    if (!dst)
+        return;
+    GsfInput *in = gsf_infile_child_by_index(st, i);
+    if (!in) {
+        unreadable(c, path, gsf_infile_name_by_index(st, i));
+        return;
+    }
+    char *s = NULL;
+    if (!GSF_IS_INFILE(in) || gsf_infile_num_children(GSF_INFILE(in)) < 0)
+        s = prop_text(c, in, type, dlen, path);
+    g_object_unref(in);
+    if (s && ((tag != 0x0C1F && tag != 0x0065) || strchr(s, '@')))
+        *dst = s;
+}
+
+static void msg_storage(struct sample_ctx *c, GsfInfile *st, const struct sample_at *at);
+
+/* libgsf finds a child by index walking its list of children from the start, so a
+ * walk over n children costs n*n/2 steps: a storage is read up to MAX_CHILDREN
+ * entries (an Outlook message has a few hundred), which bounds a hostile directory
+ * of a 32 MiB file (up to 262,144 entries) to well under a second. */
+#define MAX_CHILDREN 1024
+
+static int children(struct sample_ctx *c, GsfInfile *st, const char *path)
+{
+    int n = gsf_infile_num_children(st);
+    if (n > MAX_CHILDREN) {
+        sample_finding(c, "limit", path, "storage with %d entries: only the first %d read", n,
+                       MAX_CHILDREN);
+        n = MAX_CHILDREN;
+    }
+    return n;
+}
+
 
 /* One "__attach_version1.0_#" storage. */
 static void attachment(struct sample_ctx *c, GsfInfile *st, const struct sample_at *at,
@@ -233,7 +280,7 @@ static void attachment(struct sample_ctx *c, GsfInfile *st, const struct sample_
     const char *long_name = NULL, *short_name = NULL, *mime = NULL;
     GsfInput *data = NULL;
     GsfInfile *inner = NULL;
-    int kids = gsf_infile_num_children(st);
+    int kids = children(c, st, at->path);
     for (int i = 0; i < kids && !c->oom; i++) {
         unsigned tag, type;
         if (!prop_name(gsf_infile_name_by_index(st, i), "__substg1.0_", &tag, &type))
@@ -417,19 +464,12 @@ static void msg_storage(struct sample_ctx *c, GsfInfile *st, const struct sample
         return;
     }
     struct msg_props p = {0};
-    int kids = gsf_infile_num_children(st);
+    int kids = children(c, st, at->path);
     for (int i = 0; i < kids && !c->oom; i++) {
         unsigned tag, type;
         if (!prop_name(gsf_infile_name_by_index(st, i), "__substg1.0_", &tag, &type))
             continue;
-        GsfInput *in = gsf_infile_child_by_index(st, i);
-        if (!in) {
-            unreadable(c, at->path, gsf_infile_name_by_index(st, i));
-            continue;
-        }
-        if (!GSF_IS_INFILE(in) || gsf_infile_num_children(GSF_INFILE(in)) < 0)
-            read_prop(c, in, tag, type, &p, at->path);
-        g_object_unref(in);
+        read_prop(c, st, i, tag, type, &p, at->path);
     }
     size_t email = msg_email(c, at, &p);
     if (email == SIZE_MAX || c->oom)
@@ -457,6 +497,8 @@ static void msg_storage(struct sample_ctx *c, GsfInfile *st, const struct sample
 static bool is_message(GsfInfile *st)
 {
     int kids = gsf_infile_num_children(st);
+    if (kids > MAX_CHILDREN)
+        kids = MAX_CHILDREN;
     for (int i = 0; i < kids; i++) {
         const char *n = gsf_infile_name_by_index(st, i);
         unsigned tag, type;
