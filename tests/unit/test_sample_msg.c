@@ -45,6 +45,7 @@ struct tmsg {
     const char *body;             /* 1000 */
     const char *html;             /* 1013 (binary) */
     bool rtf;                     /* a 1009 stream */
+    unsigned n_junk;              /* that many other property streams (8000 + i) */
     const struct tattach *att;
     size_t n_att;
 };
@@ -126,6 +127,8 @@ static void write_msg(GsfOutfile *dir, const struct tmsg *m)
         put_prop(dir, 0x1009, 0x0102, rtf, sizeof(rtf) - 1);
     for (size_t i = 0; i < m->n_att; i++)
         write_attach(dir, (unsigned)i, &m->att[i]);
+    for (unsigned i = 0; i < m->n_junk; i++)
+        put_prop(dir, 0x8000 + i, 0x0102, "x", 1);
 }
 
 /* The whole .msg file (malloc'd). */
@@ -590,6 +593,19 @@ static void test_limits(void)
 
 static void test_hostile(void)
 {
+    /* a storage of 3,000 entries: read up to 1,024 (libgsf's lookups are linear) */
+    struct tmsg wide = {.subject = "wide", .n_junk = 3000};
+    size_t wn;
+    unsigned char *wd = msg_file(&wide, &wn);
+    struct cw_sample_opts wo = {0};
+    cw_sample_limits_default(&wo.limits);
+    struct cw_sample_report wr;
+    CHECK_EQ_INT(analyse(wd, wn, &wo, &wr), 0);
+    CHECK_EQ_INT(count_findings(&wr, "limit", "entries: only the first 1024 read"), 1);
+    CHECK_EQ_INT(wr.n_emails, 1);
+    cw_sample_report_release(&wr);
+    free(wd);
+
     struct tmsg rtf = {.subject = "rtf only", .rtf = true};
     size_t n;
     unsigned char *d = msg_file(&rtf, &n);
@@ -619,6 +635,22 @@ static void test_hostile(void)
         cw_sample_report_release(&r);
     }
     CHECK(reported > 0);
+    /* a cycle in the directory's sibling tree (entries 1 and 2 each other's left
+     * sibling; the directory's first sector is named at offset 48 of the header):
+     * libgsf drops the repeated entry, the message is still read */
+    unsigned char *cy = malloc(n);
+    memcpy(cy, d, n);
+    size_t dir = ((size_t)cy[48] | (size_t)cy[49] << 8 | (size_t)cy[50] << 16) * 512 + 512;
+    CHECK(dir + 3 * 128 <= n);
+    if (dir + 3 * 128 <= n) {
+        memcpy(cy + dir + 128 + 68, "\2\0\0\0", 4);
+        memcpy(cy + dir + 256 + 68, "\1\0\0\0", 4);
+        CHECK_EQ_INT(analyse(cy, n, &o, &r), 0);
+        CHECK_EQ_INT(r.n_emails, 1);
+        cw_sample_report_release(&r);
+    }
+    free(cy);
+
     /* a corrupted FAT (sector 1..) : no crash, a report */
     for (size_t off = 512; off + 64 < n; off += 509) {
         unsigned char *x = malloc(n);
