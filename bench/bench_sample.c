@@ -220,7 +220,8 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof(dir), "%s/data/eml", shared);
     struct set s = {0};
     collect(&s, dir, 0);
-    qsort(s.b, s.n, sizeof(*s.b), cmp_blob);
+    if (s.n)
+        qsort(s.b, s.n, sizeof(*s.b), cmp_blob);
     size_t n_eml = 0, bytes = 0;
     for (size_t i = 0; i < s.n; i++) {
         n_eml += s.b[i].eml;
