@@ -261,7 +261,6 @@ static int children(struct sample_ctx *c, GsfInfile *st, const char *path)
     return n;
 }
 
-
 /* One "__attach_version1.0_#" storage. */
 static void attachment(struct sample_ctx *c, GsfInfile *st, const struct sample_at *at,
                        size_t email, unsigned n)
