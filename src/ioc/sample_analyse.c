@@ -227,7 +227,9 @@ void sample_blob(struct sample_ctx *c, const void *data, size_t len, const struc
     const char *mt = o->magic_type ? o->magic_type : "application/octet-stream";
     const char *desc = o->magic_desc ? o->magic_desc : "";
     bool email = sample_looks_like_email(data, len);
-    if (!email && !at->in_doc)
+    /* the submitted object's own hashes wait for cw_sample_analyse(): only the parse
+     * below tells whether it is an e-mail (an Outlook .msg is known only then) */
+    if (!email && !at->in_doc && strcmp(role, "input"))
         hash_candidates(c, o);
     if (c->o->yara)
         sample_yara_scan(c, data, len, at->path);
@@ -299,6 +301,10 @@ int cw_sample_analyse(const void *data, size_t len, const char *name_hint,
                        o->limits.max_input);
     } else {
         sample_blob(&c, data, len, &at, name_hint, "input", NULL);
+        /* one rule whatever the container (.eml or .msg): a submitted e-mail is no
+         * hash indicator, its hash differs per recipient; objects[0] is the input */
+        if (!c.oom && r->kind != CW_SAMPLE_EMAIL && r->n_objects > 0)
+            hash_candidates(&c, &r->objects[0]);
     }
     if (c.oom) {
         snprintf(err, errlen, "out of memory");

@@ -203,6 +203,10 @@ static void test_every_sample(struct file_list *l)
         if (r.n_objects) {
             CHECK_EQ_INT(r.objects[0].size, n);
             CHECK_EQ_STR(r.objects[0].role, "input");
+            /* the submitted object's own hash: a candidate for a file, never for an
+             * e-mail, .eml or .msg alike (its hash differs per recipient) */
+            bool cand = cw_sample_find(&r, CW_IOC_SHA256, r.objects[0].sha256) != NULL;
+            CHECK(cand == (r.kind == CW_SAMPLE_FILE && n <= o.limits.max_input));
         }
         CHECK(r.n_urls <= o.limits.max_urls);
         CHECK(r.unpacked_total <= o.limits.max_unpacked);

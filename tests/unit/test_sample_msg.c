@@ -380,6 +380,13 @@ static void test_phish(void)
         CHECK_EQ_STR(x->sha256, exe_sha);
     CHECK(cw_sample_find(&r, CW_IOC_SHA256, exe_sha) != NULL);
     CHECK(cw_sample_find(&r, CW_IOC_SHA256, zip_sha) != NULL);
+    /* the submitted .msg is an e-mail: its own hashes are no candidates, as for an .eml */
+    char msg_sha[65];
+    sha256_hex(d, n, msg_sha);
+    CHECK_EQ_STR(r.objects[0].sha256, msg_sha);
+    CHECK(cw_sample_find(&r, CW_IOC_SHA256, msg_sha) == NULL);
+    CHECK(cw_sample_find(&r, CW_IOC_SHA1, r.objects[0].sha1) == NULL);
+    CHECK(cw_sample_find(&r, CW_IOC_MD5, r.objects[0].md5) == NULL);
 
     /* the embedded message: its own e-mail entry with properties as the only source */
     const struct cw_sample_email *ne = email_at(&r, "forwarded.msg");
@@ -420,6 +427,14 @@ static void test_phish(void)
     CHECK(object(&r, "phish.msg/invoice.zip/invoice.exe") != NULL);
     k = cw_sample_find(&r, CW_IOC_URL, "https://nested.example/payload.php");
     CHECK(k && strstr(k->where, "phish.msg/forwarded.msg"));
+    /* the submitted .eml is no candidate either; the .msg attached to it stays one */
+    char eml_sha[65];
+    sha256_hex(outer.data, outer.len, eml_sha);
+    CHECK_EQ_INT(r.kind, CW_SAMPLE_EMAIL);
+    CHECK_EQ_STR(r.objects[0].sha256, eml_sha);
+    CHECK(cw_sample_find(&r, CW_IOC_SHA256, eml_sha) == NULL);
+    CHECK(cw_sample_find(&r, CW_IOC_SHA256, msg_sha) != NULL);
+    CHECK(cw_sample_find(&r, CW_IOC_SHA256, zip_sha) != NULL);
     cw_sample_report_release(&r);
     cw_buf_release(&outer);
     free(d);
@@ -479,6 +494,8 @@ static void test_real(void)
     const struct cw_sample_candidate *k =
         cw_sample_find(&r, CW_IOC_URL, "http://www.phpclasses.org/mimemessage");
     CHECK(k && strstr(k->where, "body"));
+    /* a real .msg: its own hash is no candidate, its attachments' are (check_att) */
+    CHECK(r.n_objects > 0 && cw_sample_find(&r, CW_IOC_SHA256, r.objects[0].sha256) == NULL);
     cw_sample_report_release(&r);
 
     /* no transport headers: sender and recipients from the properties */
