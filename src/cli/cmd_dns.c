@@ -33,7 +33,8 @@ static const struct cw_option dns_options[] = {
     {"view", 0, "view", "NAME=CIDR,...", "a member's view: clients in these ranges (repeatable)"},
     {"view-rpz", 0, "view-rpz", "NAME=FILE", "a view's own policy list, before the global ones (repeatable)"},
     {"view-doh-token", 0, "view-doh-token", "NAME=HASH", "DoH clients of /dns-query/<token> are in view NAME; HASH = hex BLAKE2b-256 of the token (repeatable)"},
-    {"view-dot-cert", 0, "view-dot-cert", "NAME=SHA256", "DoT clients presenting the TLS client certificate with this SHA-256 (hex, of the DER) are in view NAME (repeatable)"},
+    {"view-tls-cert", 0, "view-tls-cert", "NAME=SHA256", "DoT and DoH clients presenting the TLS client certificate with this SHA-256 (hex, of the DER) are in view NAME (repeatable)"},
+    {"view-dot-cert", 0, "view-dot-cert", "NAME=SHA256", "alias of --view-tls-cert (the pins serve DoT and DoH)"},
     {"view-redact", 0, "view-redact", "NAME=MODE", "a view's own --redact-clients mode"},
     {"rrl-rate", 0, "rrl-rate", "N", "UDP answers per second per client /24 or /56 (default 0: no limit)"},
     {"rrl-slip", 0, "rrl-slip", "N", "over the limit, answer every Nth query empty with TC, drop the rest (default 2; 0 = drop all)"},
@@ -167,18 +168,21 @@ static int parse_views(const struct cw_config *cfg, struct views *vs, char *err,
         }
         v->doh_token_hash[v->ntokens++] = eq + 1;
     }
-    const char *cv[MAX_VIEWS * 4];
-    size_t nc = cw_config_all(cfg, SECTION, "view-dot-cert", cv, MAX_VIEWS * 4);
-    for (size_t i = 0; i < nc && i < MAX_VIEWS * 4; i++) {
-        const char *eq = strchr(cv[i], '=');
-        struct cw_dnsd_view_cfg *v = eq ? view_find(vs, cv[i], (size_t)(eq - cv[i])) : NULL;
-        if (!v || strlen(eq + 1) != 64 || v->ncerts >= CW_DNSD_MAX_TOKENS) {
-            snprintf(err, errlen, "--view-dot-cert '%.80s': expected NAME=SHA256 with NAME a "
-                     "--view and SHA256 64 hex digits, at most %d per view", cv[i],
-                     CW_DNSD_MAX_TOKENS);
-            return -1;
+    static const char *const cert_keys[] = {"view-tls-cert", "view-dot-cert"}; /* + alias */
+    for (size_t k = 0; k < 2; k++) {
+        const char *cv[MAX_VIEWS * 4];
+        size_t nc = cw_config_all(cfg, SECTION, cert_keys[k], cv, MAX_VIEWS * 4);
+        for (size_t i = 0; i < nc && i < MAX_VIEWS * 4; i++) {
+            const char *eq = strchr(cv[i], '=');
+            struct cw_dnsd_view_cfg *v = eq ? view_find(vs, cv[i], (size_t)(eq - cv[i])) : NULL;
+            if (!v || strlen(eq + 1) != 64 || v->ncerts >= CW_DNSD_MAX_TOKENS) {
+                snprintf(err, errlen, "--%s '%.80s': expected NAME=SHA256 with NAME a --view "
+                         "and SHA256 64 hex digits, at most %d per view", cert_keys[k], cv[i],
+                         CW_DNSD_MAX_TOKENS);
+                return -1;
+            }
+            v->cert_sha256[v->ncerts++] = eq + 1;
         }
-        v->cert_sha256[v->ncerts++] = eq + 1;
     }
     const char *rd[MAX_VIEWS];
     size_t nd = cw_config_all(cfg, SECTION, "view-redact", rd, MAX_VIEWS);

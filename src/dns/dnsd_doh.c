@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/log.h"
 #include "dns/dns_msg.h"
 #include "dns/dnsd_doh2.h"
+#include "dns/dnsd_tls.h"
 #include "common/banned.h"
 
 #define PATH "/dns-query"
@@ -24,7 +26,54 @@ struct cw_dnsd_doh {
     unsigned listener;
     struct MHD_Daemon *httpd;     /* HTTP/1.1, plaintext: connections relayed by the front */
     struct cw_doh2_front *front;  /* TLS, ALPN, HTTP/2 (dnsd_doh2.h) */
+    /* With certificate pins: the view of each relayed connection, by the fd
+     * libmicrohttpd got (unique while it is open; written by the front before the
+     * hand-over, read by libmicrohttpd's thread once per request). */
+    pthread_mutex_t mu;
+    int16_t *fd_view;             /* [nfd]: view, or -1 */
+    size_t nfd;
 };
+
+#define FD_VIEW_MAX (1u << 20)    /* beyond: the address view */
+
+static bool pinned(const struct cw_dnsd_doh *d)
+{
+    return d->hub->pins && d->hub->pins->n;
+}
+
+static void fd_view_set(struct cw_dnsd_doh *d, int fd, int view)
+{
+    if (fd < 0 || (unsigned)fd >= FD_VIEW_MAX)
+        return;
+    pthread_mutex_lock(&d->mu);
+    if ((size_t)fd >= d->nfd) {
+        size_t n = ((size_t)fd + 64) & ~(size_t)63;
+        int16_t *t = realloc(d->fd_view, n * sizeof(*t));
+        if (t) {
+            for (size_t i = d->nfd; i < n; i++)
+                t[i] = -1;
+            d->fd_view = t;
+            d->nfd = n;
+        }
+    }
+    if ((size_t)fd < d->nfd)
+        d->fd_view[fd] = (int16_t)(view >= 0 && view <= INT16_MAX ? view : -1);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static int fd_view_get(struct cw_dnsd_doh *d, struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int view = -1;
+    if (!ci || ci->connect_fd < 0)
+        return -1;
+    pthread_mutex_lock(&d->mu);
+    if ((size_t)ci->connect_fd < d->nfd)
+        view = d->fd_view[ci->connect_fd];
+    pthread_mutex_unlock(&d->mu);
+    return view;
+}
 
 /* -- parsing -------------------------------------------------------------------- */
 
@@ -278,6 +327,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         r->listener = d->listener;
         r->post = !strcmp(method, "POST");
         r->early = cw_dnsd_doh_route(d->hub, url, &r->view);
+        if (!r->early && r->view < 0 && pinned(d)) /* token > certificate > address */
+            r->view = fd_view_get(d, mc);
         if (!r->early && !r->post && strcmp(method, "GET"))
             r->early = 405;
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
@@ -357,9 +408,11 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **ptr,
 
 /* The front's HTTP/1.1 hand-over: the plaintext end of the relay, with the client's
  * address, as if libmicrohttpd had accepted it. */
-static int add_h1(void *arg, int fd, const struct sockaddr *peer, socklen_t len)
+static int add_h1(void *arg, int fd, const struct sockaddr *peer, socklen_t len, int view)
 {
     struct cw_dnsd_doh *d = arg;
+    if (pinned(d)) /* every hand-over, so that an fd reused later finds its own view */
+        fd_view_set(d, fd, view);
     return MHD_add_connection(d->httpd, fd, peer, len) == MHD_YES ? 0 : -1;
 }
 
@@ -374,6 +427,7 @@ struct cw_dnsd_doh *cw_dnsd_doh_start(struct cw_dnsd_doh_hub *hub, unsigned list
     }
     d->hub = hub;
     d->listener = listener;
+    pthread_mutex_init(&d->mu, NULL);
     d->httpd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY | MHD_ALLOW_SUSPEND_RESUME |
             MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC,
@@ -382,6 +436,7 @@ struct cw_dnsd_doh *cw_dnsd_doh_start(struct cw_dnsd_doh_hub *hub, unsigned list
         d, MHD_OPTION_END);
     if (!d->httpd) {
         snprintf(err, errlen, "cannot start DNS over HTTPS (libmicrohttpd)");
+        pthread_mutex_destroy(&d->mu);
         free(d);
         return NULL;
     }
@@ -389,6 +444,7 @@ struct cw_dnsd_doh *cw_dnsd_doh_start(struct cw_dnsd_doh_hub *hub, unsigned list
                                    err, errlen);
     if (!d->front) {
         MHD_stop_daemon(d->httpd);
+        pthread_mutex_destroy(&d->mu);
         free(d);
         return NULL;
     }
@@ -401,5 +457,7 @@ void cw_dnsd_doh_stop(struct cw_dnsd_doh *d)
         return;
     cw_doh2_front_stop(d->front); /* no new relayed connection after this */
     MHD_stop_daemon(d->httpd);
+    pthread_mutex_destroy(&d->mu);
+    free(d->fd_view);
     free(d);
 }

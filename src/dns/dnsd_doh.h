@@ -20,7 +20,11 @@
  *
  * Views by credential: /dns-query/<token> puts the client in the view whose
  * configured hash is BLAKE2b-256(token) (hex); the token itself is never stored.
- * An unknown token is 403. */
+ * An unknown token is 403. With client certificate pins (hub.pins, dnsd_tls.h) the
+ * front asks for a certificate like DoT does and decides a view once per connection
+ * at handshake end; it applies to every request on the connection (HTTP/1.1
+ * keep-alive, HTTP/2 streams) that has no token: a token names one URL and is the
+ * most specific credential, so token > certificate > client address. */
 #ifndef CW_DNS_DNSD_DOH_H
 #define CW_DNS_DNSD_DOH_H
 
@@ -35,12 +39,13 @@
 
 struct MHD_Connection;
 struct cw_dnsd_doh;
+struct cw_dnsd_tls_pins;
 
 struct cw_dnsd_doh_req {
     struct cw_dnsd_doh_req *next; /* on the hub */
     struct MHD_Connection *mc;
     unsigned listener;            /* index of the --doh-listen address */
-    int view;                     /* -1: by client address, else from the token */
+    int view;                     /* -1: by client address, else token or certificate */
     struct sockaddr_storage peer;
     uint8_t *q;                   /* the DNS query */
     size_t qlen;
@@ -66,6 +71,7 @@ struct cw_dnsd_doh_hub {
     uint8_t token_hash[CW_DOH_MAX_TOKENS][32];
     uint16_t token_view[CW_DOH_MAX_TOKENS];
     size_t ntokens;
+    const struct cw_dnsd_tls_pins *pins; /* client certificates -> views, or NULL (read-only) */
 };
 
 /* 0 or -1 (eventfd/mutex). */

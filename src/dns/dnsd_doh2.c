@@ -53,6 +53,7 @@ struct cw_doh2_sess {
     void *arg;
     size_t open, submitted; /* streams open; requests with the loop */
     struct stream *streams;
+    int cert_view;          /* the client certificate's view (handshake), -1: none */
 };
 
 /* Scratch for one request at a time: every session of a front runs on its thread. */
@@ -214,6 +215,8 @@ static unsigned check_headers(struct cw_doh2_sess *s, struct stream *st, int *vi
     unsigned r = cw_dnsd_doh_route(s->hub, t_path, view);
     if (r)
         return r;
+    if (*view < 0) /* token > certificate > address (dnsd_doh.h) */
+        *view = s->cert_view;
     if (st->method != M_GET && st->method != M_POST)
         return 405;
     if (st->method == M_POST && st->clen != UINT64_MAX && st->clen > CW_DOH_MSG_MAX)
@@ -410,6 +413,7 @@ struct cw_doh2_sess *cw_doh2_sess_new(struct cw_dnsd_doh_hub *hub, unsigned list
         goto fail;
     s->hub = hub;
     s->listener = listener;
+    s->cert_view = -1;
     if (peer)
         s->peer = *peer;
     s->submit = submit;
@@ -515,6 +519,7 @@ struct conn {
     int64_t deadline;
     struct sockaddr_storage peer;
     socklen_t peerlen;
+    int view;                    /* the client certificate's view, -1: none */
 };
 
 struct cw_doh2_front {
@@ -817,12 +822,14 @@ static void after_handshake(struct conn *c)
     unsigned len = 0;
     SSL_get0_alpn_selected(c->ssl, &p, &len);
     c->rd_blocked = c->wr_blocked = false;
+    c->view = cw_dnsd_tls_peer_view(c->ssl, f->hub->pins); /* once, for every request */
     if (len == 2 && !memcmp(p, "h2", 2)) {
         c->sess = cw_doh2_sess_new(f->hub, f->listener, &c->peer, submit_to_loop, c);
         if (!c->sess) {
             conn_gone(c);
             return;
         }
+        c->sess->cert_view = c->view;
         c->state = S_H2;
         c->deadline = now_ms() + CW_DOH2_IDLE_MS;
         return;
@@ -834,7 +841,7 @@ static void after_handshake(struct conn *c)
         return;
     }
     /* libmicrohttpd takes sv[1] (and closes it, even when it refuses it) */
-    if (f->h1(f->h1_arg, sv[1], (const struct sockaddr *)&c->peer, c->peerlen)) {
+    if (f->h1(f->h1_arg, sv[1], (const struct sockaddr *)&c->peer, c->peerlen, c->view)) {
         close(sv[0]);
         conn_gone(c);
         return;
@@ -1030,6 +1037,8 @@ struct cw_doh2_front *cw_doh2_front_start(struct cw_dnsd_doh_hub *hub, unsigned 
     struct epoll_event ee = {.events = EPOLLIN, .data.ptr = &f->te};
     if (!(f->ctx = ctx_from_pem(cert_pem, key_pem, err, errlen)))
         goto fail;
+    if (hub->pins && hub->pins->n) /* as DoT does: the same pins, the same code */
+        cw_dnsd_tls_ctx_request_cert(f->ctx);
     if (f->ep < 0 || f->evfd < 0 || epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &el) ||
         epoll_ctl(f->ep, EPOLL_CTL_ADD, f->evfd, &ee) ||
         pthread_create(&f->th, NULL, front_main, f)) {

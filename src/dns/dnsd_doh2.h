@@ -78,9 +78,11 @@ void cw_doh2_sess_free(struct cw_doh2_sess *s);
 
 /* -- the front (a thread) -------------------------------------------------------- */
 
-/* Hands an HTTP/1.1 connection (plaintext end of a socketpair, and the client's
- * address) to libmicrohttpd, which closes fd in any case; 0 or -1. */
-typedef int (*cw_doh2_h1_fn)(void *arg, int fd, const struct sockaddr *peer, socklen_t len);
+/* Hands an HTTP/1.1 connection (plaintext end of a socketpair, the client's address
+ * and its client certificate's view or -1) to libmicrohttpd, which closes fd in any
+ * case; 0 or -1. */
+typedef int (*cw_doh2_h1_fn)(void *arg, int fd, const struct sockaddr *peer, socklen_t len,
+                             int view);
 
 /* Start the front on a bound, listening socket (it owns fd on success). cert_pem may hold the chain. NULL with a message in err. */
 struct cw_doh2_front *cw_doh2_front_start(struct cw_dnsd_doh_hub *hub, unsigned listener, int fd,

@@ -91,7 +91,7 @@ struct conn {
     bool r_wants_w;           /* SSL_read needs the socket writable */
     bool w_wants_r;           /* SSL_write needs the socket readable */
     int64_t hs_deadline_ms;
-    int view;                 /* from the client certificate (--view-dot-cert), -1: by address */
+    int view;                 /* from the client certificate (--view-tls-cert), -1: by address */
 };
 
 struct server;
@@ -187,7 +187,7 @@ struct server {
     struct cw_dnsd_rec *rec;  /* recursive mode (libunbound), or NULL: forward mode */
     struct handle rec_h;
     struct cw_dnsd_ns *ns;    /* NS sets for NSDNAME/NSIP (dnsd_nsinfo.h), or NULL */
-    struct cw_dnsd_tls_pins *pins; /* DoT client certificates -> views, or NULL */
+    struct cw_dnsd_tls_pins *pins; /* DoT/DoH client certificates -> views, or NULL */
     struct query *nswait;     /* queries waiting for an NS set (linked by prev/next) */
     struct handle ns_h;
     pthread_t reload_thread;
@@ -1783,8 +1783,9 @@ static uint16_t view_index(const struct server *s, const char *name)
     return 0;
 }
 
-/* --view-dot-cert: pinned client certificates pick the view of a DoT connection */
-static int dot_pins(struct server *s, char *err, size_t errlen)
+/* --view-tls-cert (alias --view-dot-cert): pinned client certificates pick the view
+ * of a DoT or DoH connection; one set of pins for both listeners */
+static int tls_pins(struct server *s, char *err, size_t errlen)
 {
     const struct cw_dnsd_config *c = s->cfg;
     for (size_t v = 0; v < c->nviews; v++)
@@ -1801,8 +1802,6 @@ static int dot_pins(struct server *s, char *err, size_t errlen)
                 return -1;
             }
         }
-    if (s->pins)
-        cw_dnsd_tls_ctx_request_cert(s->tls_ctx);
     return 0;
 }
 
@@ -2000,14 +1999,18 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             l->transport = t ? TR_TCP : TR_UDP;
             ep_add(s, &l->h, EPOLLIN);
         }
+    if ((cfg->ntls_listen || cfg->ndoh_listen) && tls_pins(s, err, errlen))
+        goto out;
     if (cfg->ntls_listen) {
         if (!cfg->tls_cert || !cfg->tls_key) {
             snprintf(err, errlen, "--tls-listen needs --tls-cert FILE and --tls-key FILE");
             goto out;
         }
         s->tls_ctx = cw_dnsd_tls_ctx_new(cfg->tls_cert, cfg->tls_key, err, errlen);
-        if (!s->tls_ctx || dot_pins(s, err, errlen))
+        if (!s->tls_ctx)
             goto out;
+        if (s->pins)
+            cw_dnsd_tls_ctx_request_cert(s->tls_ctx);
     }
     for (size_t i = 0; i < cfg->ntls_listen; i++) {
         struct listener *l = &s->ls[s->nls];
@@ -2042,6 +2045,7 @@ int cw_dnsd_run(const struct cw_dnsd_config *cfg, char *err, size_t errlen)
             goto out;
         }
         s->doh_hub_ok = true;
+        s->doh_hub.pins = s->pins; /* the front asks for certificates when there are pins */
         for (size_t i = 0; i < cfg->ndoh_listen && i < CW_DNSD_MAX_ADDRS; i++) {
             struct sockaddr_storage ss;
             socklen_t sl;
