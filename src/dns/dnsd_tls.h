@@ -45,13 +45,14 @@ int cw_dnsd_tls_write(SSL *ssl, const void *buf, size_t len, size_t *n);
 /* Why the last handshake failed (for the debug log). */
 const char *cw_dnsd_tls_error(char *buf, size_t cap);
 
-/* -- views by client certificate (--view-dot-cert) ------------------------------
+/* -- views by client certificate (--view-tls-cert, alias --view-dot-cert) --------
  *
  * A client certificate is a credential pinned by the SHA-256 of its DER encoding,
  * not a chain to a CA: the server asks for one (SSL_VERIFY_PEER without
  * FAIL_IF_NO_PEER_CERT) and its verify callback accepts any chain, so a client
- * without a certificate, or with an unknown one, still gets DoT in its address
- * view. The TLS handshake itself proves the client holds the certificate's private
+ * without a certificate, or with an unknown one, still gets DoT or DoH in its
+ * address view. Both listeners (dnsd_server.c for DoT, dnsd_doh2.c for DoH) use
+ * the same pins and these same functions. The TLS handshake itself proves the client holds the certificate's private
  * key (CertificateVerify), which is what the pin relies on; expiry and issuer are
  * not looked at (a pin is revoked by removing it from the configuration). */
 #define CW_DNSD_TLS_MAX_PINS 1024
