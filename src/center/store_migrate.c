@@ -207,11 +207,11 @@ static int write_backup(sqlite3 *db, const char *data_dir, int version, char *ou
     snprintf(dir, sizeof(dir), "%s/backup", data_dir);
     struct stat sb;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create the backup directory %s: %s", dir, strerror(errno));
+        snprintf(err, errlen, "cannot create the backup directory %.900s: %s", dir, strerror(errno));
         return -1;
     }
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        snprintf(err, errlen, "the backup directory %s is not a directory", dir);
+        snprintf(err, errlen, "the backup directory %.900s is not a directory", dir);
         return -1;
     }
     time_t now = time(NULL);
@@ -243,15 +243,15 @@ static int write_backup(sqlite3 *db, const char *data_dir, int version, char *ou
         rc = sqlite3_errcode(dst);
     }
     if (rc != SQLITE_OK)
-        snprintf(err, errlen, "cannot write the backup %s: %s", part,
+        snprintf(err, errlen, "cannot write the backup %.900s: %s", part,
                  dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
     sqlite3_close(dst);
     if (rc == SQLITE_OK && fsync_path(part, O_RDONLY) != 0) {
-        snprintf(err, errlen, "cannot sync the backup %s: %s", part, strerror(errno));
+        snprintf(err, errlen, "cannot sync the backup %.900s: %s", part, strerror(errno));
         rc = SQLITE_IOERR;
     }
     if (rc == SQLITE_OK && rename(part, out) != 0) {
-        snprintf(err, errlen, "cannot name the backup %s: %s", out, strerror(errno));
+        snprintf(err, errlen, "cannot name the backup %.900s: %s", out, strerror(errno));
         rc = SQLITE_IOERR;
     }
     if (rc != SQLITE_OK) {
@@ -392,7 +392,7 @@ int cw_schema_status(const char *data_dir, const struct cw_migration *list, size
     snprintf(path, sizeof(path), "%s/crosswatch.db", data_dir);
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        snprintf(err, errlen, "no database at %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "no database at %.900s: %s", path, strerror(errno));
         return -1;
     }
     /* read-write without CREATE, then query_only: a read-only open of a WAL database
@@ -400,7 +400,7 @@ int cw_schema_status(const char *data_dir, const struct cw_migration *list, size
     sqlite3 *db = NULL;
     int tables = 0, rc = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+        snprintf(err, errlen, "cannot open %.900s: %s", path, db ? sqlite3_errmsg(db) : "?");
         goto out;
     }
     sqlite3_busy_timeout(db, 5000);
