@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "center/store_impl.h" /* sighted_load(): one read of ioc_sightings */
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "formats/format.h"
@@ -385,12 +386,16 @@ struct hits {
     struct hit *batch;
     size_t n, cap;
     int64_t scanned;
+    int64_t after, last; /* digests up to `after` were read by an earlier pass */
 };
 
 static int on_digest(void *ctx, const struct cw_digest_row *d)
 {
     struct hits *x = ctx;
+    if (d->batch_id <= x->after)
+        return 0;
     x->scanned++;
+    x->last = d->batch_id; /* in id order */
     size_t k = 0;
     while (k < x->nkeys && !cw_obs_digest_has(d->keys, d->n, x->keys[k]))
         k++;
@@ -536,13 +541,74 @@ out:
     return hits;
 }
 
+/* The batches holding a sighting of indicator id, ascending (heap, *ids). */
+static int sighted_load(struct cw_store *s, int64_t id, int64_t **ids, size_t *n, char *err,
+                        size_t errlen)
+{
+    size_t cap = 0;
+    *n = 0;
+    sqlite3 *rd = cw_store_reader(s);
+    sqlite3_stmt *st = NULL;
+    int rc = cw_store_prep(rd, &st, "SELECT DISTINCT batch_id FROM ioc_sightings"
+                                    " WHERE indicator_id = ? ORDER BY batch_id", err, errlen);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        int r;
+        while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                int64_t *ni = realloc(*ids, nc * sizeof(*ni));
+                if (!ni) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = -1;
+                    break;
+                }
+                *ids = ni;
+                cap = nc;
+            }
+            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        }
+        if (rc == 0 && r != SQLITE_DONE) {
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    cw_store_reader_done(s, rd);
+    return rc;
+}
+
+static bool sighted(const int64_t *ids, size_t n, int64_t batch_id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < batch_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == batch_id;
+}
+
+/* One detection per record and indicator, whoever finds it. The live detector matches
+ * a whole batch against one snapshot of the set (read lock once per batch) and its
+ * sightings commit in the transaction that commits the batch and its digest. So a
+ * batch whose digest a hunt reads either holds sightings of the indicator already (it
+ * was detected with the indicator in the set: the live detector covered all of its
+ * records) or was detected before the publish and is the hunt's to confirm. Deciding
+ * per batch from what is committed needs no schema change and no bookkeeping of the
+ * batches in flight, which a watermark of batch ids would: a batch detected just
+ * before the publish can commit after it. That is also why a second pass reads the
+ * digests committed during the first. */
 int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
                           int64_t *batches_out, int64_t *read_out, char *err, size_t errlen)
 {
     struct cw_ioc_row *r = malloc(sizeof(*r));
     struct cw_iocset *one = cw_iocset_new();
     struct hits x = {.nkeys = 0}; /* 1 KiB of keys */
-    int64_t t0 = cw_monotonic_ms(), hits = 0;
+    int64_t t0 = cw_monotonic_ms(), hits = 0, read = 0, *done = NULL;
+    size_t ndone = 0;
     int rc = -1;
     if (!r || !one) {
         snprintf(err, errlen, "out of memory");
@@ -574,28 +640,39 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
     needle_of(r->type, r->value, needle, sizeof(needle));
     cw_store_ioc_retro_set(h->store, id, "running", 0, 0, 0, 0);
     int64_t since = cw_now_us() - h->retro_days * 86400LL * 1000000LL;
-    if (cw_store_digests_foreach(h->store, since, on_digest, &x, err, errlen))
-        goto out;
-    for (size_t i = 0; i < x.n; i++) {
-        int64_t n = hunt_batch(h, one, needle, &x.batch[i], err, errlen);
-        if (n < 0)
+    for (int pass = 0; pass < 2; pass++) {
+        x.n = 0;
+        /* the digests first, then the sightings: a batch seen here has its live
+         * sightings (same transaction) in the later read */
+        if (cw_store_digests_foreach(h->store, since, on_digest, &x, err, errlen) ||
+            sighted_load(h->store, id, &done, &ndone, err, errlen))
             goto out;
-        hits += n;
+        x.after = x.last;
+        for (size_t i = 0; i < x.n; i++) {
+            if (sighted(done, ndone, x.batch[i].batch_id))
+                continue;
+            int64_t n = hunt_batch(h, one, needle, &x.batch[i], err, errlen);
+            if (n < 0)
+                goto out;
+            hits += n;
+            read++;
+        }
     }
     rc = 0;
 out:
     if (rc == 0 && r && r->state == CW_IOC_PUBLISHED && x.nkeys)
-        cw_store_ioc_retro_set(h->store, id, "done", hits, x.scanned, (int64_t)x.n,
+        cw_store_ioc_retro_set(h->store, id, "done", hits, x.scanned, read,
                                cw_monotonic_ms() - t0);
     else if (rc)
-        cw_store_ioc_retro_set(h->store, id, "failed", hits, x.scanned, (int64_t)x.n,
+        cw_store_ioc_retro_set(h->store, id, "failed", hits, x.scanned, read,
                                cw_monotonic_ms() - t0);
     if (hits_out)
         *hits_out = hits;
     if (batches_out)
         *batches_out = x.scanned;
     if (read_out)
-        *read_out = (int64_t)x.n;
+        *read_out = read;
+    free(done);
     free(x.batch);
     cw_iocset_free(one);
     free(r);

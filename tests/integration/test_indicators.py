@@ -603,6 +603,64 @@ def taxii_revoked(ck, call, tok, coll, get, ghost_obj, ghost_ver, hidden):
              "the RPZ feed policy withdrew the revoked name (DNS side unchanged)")
 
 
+def publish_race(ck, c, call):
+    """Publish while records with the indicator's value arrive: four threads ingest
+    one-record batches continuously before, during and after the publish. Each record
+    must give exactly one sighting: the retro-hunt's (its batch committed before the
+    set had the indicator) or the live detector's, never both, never none. A range of
+    the threads' addresses is published first: its hunt keeps the worker busy, so many
+    batches detected live commit before the domain's hunt reads the digests (before
+    the fix, each of them got a second, retro sighting)."""
+    print("[publish while ingesting: one sighting per record]")
+    keys = [c.add_sensor("acme", "race%d" % i)["key"] for i in range(4)]
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() - 600))
+    sent, lock, stop = [], threading.Lock(), threading.Event()
+
+    def feed(t, key):
+        i = 0
+        while not stop.is_set():
+            q = "t%d-%d.race-publish.example" % (t, i)
+            r = c.ingest(key, rec(ts, "dns", src_ip="203.0.113.%d" % (t + 8),
+                                  **{"dns.qname": q, "dns.qtype": "A"}) + "\n")
+            if r.status == 200:
+                with lock:
+                    sent.append(q)
+            i += 1
+
+    ths = [threading.Thread(target=feed, args=(t, k)) for t, k in enumerate(keys)]
+    for th in ths:
+        th.start()
+    time.sleep(1.0)
+    r = call("POST", "/api/v1/indicators", {"type": "cidr", "value": "203.0.113.8/30",
+                                            "publish": True, "tlp": "GREEN"})
+    ck.eq(r.status, 200, "a range published while ingesting")
+    r = call("POST", "/api/v1/indicators", {"type": "domain", "value": "race-publish.example",
+                                            "publish": True, "tlp": "GREEN"})
+    ck.eq(r.status, 200, "published while ingesting")
+    rid = r.json()["added"][0]["id"] if r.status == 200 else 0
+    time.sleep(1.0)
+    stop.set()
+    for th in ths:
+        th.join(30)
+    deadline = time.time() + 30
+    one = {}
+    while time.time() < deadline:
+        one = call("GET", "/api/v1/indicators/%d" % rid).json()
+        if (one.get("retro_hunt") or {}).get("state") == "done":
+            break
+        time.sleep(0.1)
+    # every stored record's qname carries the value: each one sighted exactly once
+    # (one record per batch, so the sightings' batch ids name the records)
+    ck.check(len(sent) > 20, "records were ingesting around the publish", len(sent))
+    ck.eq(one.get("sightings"), len(sent), "one sighting per record (%d records, retro-hunt "
+          "%s)" % (len(sent), json.dumps(one.get("retro_hunt"))))
+    batches = [s["batch"] for s in one.get("recent_sightings", [])]
+    ck.eq(len(batches), len(set(batches)), "no batch sighted twice among the latest 50")
+    kinds = set(s["kind"] for s in one.get("recent_sightings", []))
+    print("publish race: %d records, sightings %s, latest kinds %s" %
+          (len(sent), one.get("sightings"), sorted(kinds)))
+
+
 def wide_cidrs(ck, c, call, acme):
     """Retro-hunt of CIDRs wider than the widest prefix the digests index (/8, IPv6 /32):
     records in several /8s (and IPv6 /32s), a few batches, then a forced /6, /7 and
@@ -958,6 +1016,7 @@ def sharing(args, env):
           "both records (upper-case qname, http host) found in the one batch")
 
     wide_cidrs(ck, c, call, acme)
+    publish_race(ck, c, call)
 
     print("[admin CLI]")
     base = [args.binary, "admin", "--center", c.url, "--token-file",
