@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "center/store_impl.h" /* sighted_load(): one read of ioc_sightings */
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "formats/format.h"
@@ -541,43 +540,6 @@ out:
     return hits;
 }
 
-/* The batches holding a sighting of indicator id, ascending (heap, *ids). */
-static int sighted_load(struct cw_store *s, int64_t id, int64_t **ids, size_t *n, char *err,
-                        size_t errlen)
-{
-    size_t cap = 0;
-    *n = 0;
-    sqlite3 *rd = cw_store_reader(s);
-    sqlite3_stmt *st = NULL;
-    int rc = cw_store_prep(rd, &st, "SELECT DISTINCT batch_id FROM ioc_sightings"
-                                    " WHERE indicator_id = ? ORDER BY batch_id", err, errlen);
-    if (rc == 0) {
-        sqlite3_bind_int64(st, 1, id);
-        int r;
-        while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                int64_t *ni = realloc(*ids, nc * sizeof(*ni));
-                if (!ni) {
-                    snprintf(err, errlen, "out of memory");
-                    rc = -1;
-                    break;
-                }
-                *ids = ni;
-                cap = nc;
-            }
-            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-        }
-        if (rc == 0 && r != SQLITE_DONE) {
-            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
-            rc = -1;
-        }
-    }
-    sqlite3_finalize(st);
-    cw_store_reader_done(s, rd);
-    return rc;
-}
-
 static bool sighted(const int64_t *ids, size_t n, int64_t batch_id)
 {
     size_t lo = 0, hi = n;
@@ -645,7 +607,7 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
         /* the digests first, then the sightings: a batch seen here has its live
          * sightings (same transaction) in the later read */
         if (cw_store_digests_foreach(h->store, since, on_digest, &x, err, errlen) ||
-            sighted_load(h->store, id, &done, &ndone, err, errlen))
+            cw_store_ioc_sighted_batches(h->store, id, &done, &ndone, err, errlen))
             goto out;
         x.after = x.last;
         for (size_t i = 0; i < x.n; i++) {

@@ -1201,3 +1201,39 @@ int cw_store_sample_json(struct cw_store *s, int64_t id, uint32_t scope, struct 
     cw_store_reader_done(s, rd);
     return rc;
 }
+
+int cw_store_ioc_sighted_batches(struct cw_store *s, int64_t id, int64_t **ids, size_t *n,
+                                 char *err, size_t errlen)
+{
+    size_t cap = 0;
+    *n = 0;
+    sqlite3 *rd = cw_store_reader(s);
+    sqlite3_stmt *st = NULL;
+    int rc = cw_store_prep(rd, &st, "SELECT DISTINCT batch_id FROM ioc_sightings"
+                                    " WHERE indicator_id = ? ORDER BY batch_id", err, errlen);
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        int r;
+        while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                int64_t *ni = realloc(*ids, nc * sizeof(*ni));
+                if (!ni) {
+                    snprintf(err, errlen, "out of memory");
+                    rc = -1;
+                    break;
+                }
+                *ids = ni;
+                cap = nc;
+            }
+            (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        }
+        if (rc == 0 && r != SQLITE_DONE) {
+            snprintf(err, errlen, "storage error: %s", sqlite3_errmsg(rd));
+            rc = -1;
+        }
+    }
+    sqlite3_finalize(st);
+    cw_store_reader_done(s, rd);
+    return rc;
+}

@@ -154,6 +154,11 @@ int cw_store_iocs_retro_write(struct cw_store *s, int64_t batch_id, const struct
                               struct cw_triage_result *tr, int (*aggregate)(void *ctx),
                               void *actx, char *err, size_t errlen);
 /* Retro-hunt progress of an indicator: state "running", "done", "failed: ...". */
+/* The batches holding a sighting of indicator id, ascending, into *ids (heap, the
+ * caller frees; *ids may be NULL or a previous result, it is grown). The retro-hunt
+ * skips them: the live detector covered every record of such a batch. 0 or -1. */
+int cw_store_ioc_sighted_batches(struct cw_store *s, int64_t id, int64_t **ids, size_t *n,
+                                 char *err, size_t errlen);
 int cw_store_ioc_retro_set(struct cw_store *s, int64_t id, const char *state, int64_t hits,
                            int64_t batches, int64_t batches_read, int64_t ms);
 
