@@ -14,7 +14,9 @@
  *
  * Retro-hunts run on one worker thread, one published indicator at a time, over the
  * batch digests of the window (obs_digest.h); hits become detections (triage, events,
- * "retro-hunt" in their detail) and sightings of the member concerned.
+ * "retro-hunt" in their detail) and sightings of the member concerned. A record gets
+ * at most one detection per indicator: a hunt skips every batch that already holds a
+ * live sighting of it (the live detector covered all of that batch's records).
  *
  * Thread-safety: every function may be called from any thread. */
 #ifndef CW_CENTER_IOC_HUB_H
