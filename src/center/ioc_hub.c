@@ -606,7 +606,7 @@ int cw_ioc_hub_retro_hunt(struct cw_ioc_hub *h, int64_t id, int64_t *hits_out,
         x.n = 0;
         /* the digests first, then the sightings: a batch seen here has its live
          * sightings (same transaction) in the later read */
-        if (cw_store_digests_foreach(h->store, since, on_digest, &x, err, errlen) ||
+        if (cw_store_digests_foreach(h->store, since, x.after, on_digest, &x, err, errlen) ||
             cw_store_ioc_sighted_batches(h->store, id, &done, &ndone, err, errlen))
             goto out;
         x.after = x.last;

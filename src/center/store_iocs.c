@@ -920,11 +920,11 @@ int cw_store_iocs_batch_write(struct cw_store *s, int64_t batch_id,
     return 0;
 }
 
-int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, cw_digest_cb cb, void *ctx,
-                             char *err, size_t errlen)
+int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, int64_t after_batch,
+                             cw_digest_cb cb, void *ctx, char *err, size_t errlen)
 {
     /* pages of rows so the read lock is never held for the whole scan */
-    int64_t after = 0;
+    int64_t after = after_batch;
     int rc = 0;
     uint32_t *keys = NULL;
     size_t cap = 0;

@@ -142,8 +142,10 @@ struct cw_digest_row {
     size_t n;
 };
 typedef int (*cw_digest_cb)(void *ctx, const struct cw_digest_row *d);
-int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, cw_digest_cb cb, void *ctx,
-                             char *err, size_t errlen);
+/* Every digest of a batch whose newest record is at or after since_us and whose id is
+ * above after_batch (0: all), in batch id order. */
+int cw_store_digests_foreach(struct cw_store *s, int64_t since_us, int64_t after_batch,
+                             cw_digest_cb cb, void *ctx, char *err, size_t errlen);
 /* The decompressed NDJSON segment of a batch (heap, caller frees). NOT_FOUND when its
  * records are gone (retention). */
 int cw_store_batch_segment(struct cw_store *s, int64_t batch_id, char **out, size_t *len,

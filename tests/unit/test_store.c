@@ -52,7 +52,7 @@ static int digests(struct cw_store *s)
 {
     char err[256];
     int n = 0;
-    CHECK_EQ_INT(cw_store_digests_foreach(s, 0, count_digest, &n, err, sizeof(err)), 0);
+    CHECK_EQ_INT(cw_store_digests_foreach(s, 0, 0, count_digest, &n, err, sizeof(err)), 0);
     return n;
 }
 
