@@ -19,6 +19,7 @@ Usage in a test script:
 import argparse
 import atexit
 import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -159,6 +160,34 @@ def nsd_conf(port, dir, zone, zonefile=None):
     """nsd.conf serving one zone on 127.0.0.1:port, files under dir, the zone read from
     zonefile (default ZONE.zone) in dir."""
     return NSD_CONF.format(port=port, dir=dir, zone=zone, zonefile=zonefile or zone + ".zone")
+
+
+def self_signed_cert(openssl, cert, key, cn, san=None):
+    """A P-256 self-signed certificate (2 days) and its key written to cert and key,
+    subject CN=cn, subjectAltName san if given. Returns (completed openssl process,
+    SHA-256 hex of the certificate's DER or None when openssl failed)."""
+    argv = [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + cn]
+    if san:
+        argv += ["-addext", "subjectAltName=" + san]
+    r = run(argv, timeout=60)
+    if r.returncode != 0:
+        return r, None
+    der = run([openssl, "x509", "-in", cert, "-outform", "DER"], timeout=60)
+    return r, hashlib.sha256(der.stdout).hexdigest()
+
+
+def wait_noerror(kdig, port, name, proc, timeout_s=30, extra=()):
+    """Ask 127.0.0.1:port for name with kdig until the answer is NOERROR: True, or
+    False when proc (the server) exits or timeout_s passes first."""
+    deadline = time.monotonic() + timeout_s
+    while b"status: NOERROR" not in run(
+            [kdig, "@127.0.0.1", "-p", str(port), name, *extra, "+retry=0", "+timeout=1"],
+            timeout=10).stdout:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def tail(path, n=40):

@@ -15,7 +15,6 @@ view member-a, B is pinned nowhere. View member-b covers the client's address
     the view decided at the handshake holds for both;
   - a pin that is not 64 hex digits is refused at start with a message.
 """
-import hashlib
 import os
 import re
 import shutil
@@ -69,13 +68,10 @@ def main():
 
         def mkcert(name, cn):
             cert, key = env.path(name + ".pem"), env.path(name + ".key")
-            r = cwtest.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
-                            "-days", "2", "-subj", "/CN=" + cn], timeout=60)
-            ck.require(r.returncode == 0, "certificate %s made" % name,
+            r, fp = cwtest.self_signed_cert(openssl, cert, key, cn)
+            ck.require(fp is not None, "certificate %s made" % name,
                        r.stderr.decode(errors="replace"))
-            r = cwtest.run([openssl, "x509", "-in", cert, "-outform", "DER"], timeout=60)
-            return cert, key, hashlib.sha256(r.stdout).hexdigest()
+            return cert, key, fp
 
         scert, skey, _ = mkcert("server", "dns.test")
         acert, akey, afp = mkcert("client-a", "member-a")
@@ -86,13 +82,8 @@ def main():
         nsd_port = cwtest.free_port()
         write("nsd.conf", cwtest.nsd_conf(nsd_port, env.dir, "example.test"))
         nsd_p = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.out"))
-        deadline = time.monotonic() + 30
-        while b"status: NOERROR" not in cwtest.run(
-                [kdig, "@127.0.0.1", "-p", str(nsd_port), "www.example.test", "+retry=0",
-                 "+timeout=1"], timeout=10).stdout:
-            ck.require(nsd_p.poll() is None and time.monotonic() < deadline, "nsd starts",
-                       cwtest.tail(env.path("nsd.log")))
-            time.sleep(0.1)
+        ck.require(cwtest.wait_noerror(kdig, nsd_port, "www.example.test", nsd_p), "nsd starts",
+                   cwtest.tail(env.path("nsd.log")))
 
         ra = write("a.rpz", view_rpz("member-a", "ablock.example.test"))
         rb = write("b.rpz", view_rpz("member-b", "bblock.example.test"))

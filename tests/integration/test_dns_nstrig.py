@@ -207,15 +207,8 @@ def main():
         write("nsd-fwd.conf", conf)
         nsd_p = cwtest.spawn([nsd, "-d", "-c", env.path("nsd-fwd.conf")], env.path("nsd-fwd.out"))
         procs.append(nsd_p)
-        deadline = time.monotonic() + 30
-        while True:
-            r = cwtest.run([kdig, "@127.0.0.1", "-p", str(nsd_port), "www.clean.test", "A",
-                            "+retry=0", "+timeout=1"], timeout=10)
-            if b"status: NOERROR" in r.stdout:
-                break
-            ck.require(nsd_p.poll() is None and time.monotonic() < deadline, "nsd starts",
-                       cwtest.tail(env.path("nsd-fwd.log")))
-            time.sleep(0.1)
+        ck.require(cwtest.wait_noerror(kdig, nsd_port, "www.clean.test", nsd_p, extra=("A",)),
+                   "nsd starts", cwtest.tail(env.path("nsd-fwd.log")))
 
         def start_dns(name, rpz, upstream=None, extra=()):
             port = cwtest.free_port()

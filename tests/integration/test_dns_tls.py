@@ -98,20 +98,11 @@ def main():
         with open(rpz1, "w") as f:
             f.write(RPZ1)
         cert, key = env.path("cert.pem"), env.path("key.pem")
-        r = cwtest.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=dns.test",
-                        "-addext", "subjectAltName=DNS:dns.test,IP:127.0.0.1"], timeout=60)
+        r, _ = cwtest.self_signed_cert(openssl, cert, key, "dns.test", "DNS:dns.test,IP:127.0.0.1")
         ck.require(r.returncode == 0, "self-signed certificate made", r.stderr.decode(errors="replace"))
         nsd_proc = cwtest.spawn([nsd, "-d", "-c", env.path("nsd.conf")], env.path("nsd.out.log"))
-        deadline = time.monotonic() + 30
-        while True:
-            r = cwtest.run([kdig, "@127.0.0.1", "-p", str(nsd_port), "www.example.test",
-                            "+retry=0", "+timeout=1"], timeout=10)
-            if b"status: NOERROR" in r.stdout:
-                break
-            if nsd_proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("nsd did not start:\n" + cwtest.tail(env.path("nsd.log")))
-            time.sleep(0.1)
+        if not cwtest.wait_noerror(kdig, nsd_port, "www.example.test", nsd_proc):
+            raise AssertionError("nsd did not start:\n" + cwtest.tail(env.path("nsd.log")))
 
         c = env.center(args.binary)
         mem_a, mem_b = c.add_member("member-a"), c.add_member("member-b")
