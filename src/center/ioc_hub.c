@@ -385,14 +385,12 @@ struct hits {
     struct hit *batch;
     size_t n, cap;
     int64_t scanned;
-    int64_t after, last; /* digests up to `after` were read by an earlier pass */
+    int64_t after, last; /* the store reads digests after `after` (an earlier pass's last) */
 };
 
 static int on_digest(void *ctx, const struct cw_digest_row *d)
 {
     struct hits *x = ctx;
-    if (d->batch_id <= x->after)
-        return 0;
     x->scanned++;
     x->last = d->batch_id; /* in id order */
     size_t k = 0;

@@ -485,8 +485,10 @@ out:
     return rc;
 }
 
-int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void *ctx,
-                          char *err, size_t errlen)
+/* Every row sql selects (ROW_COLS, first parameter bound to state when state is not
+ * NULL) to cb, one row buffer for all; retired rows read as revoked. */
+static int rows_foreach(struct cw_store *s, const char *sql, const char *state, bool retired,
+                        cw_ioc_row_cb cb, void *ctx, char *err, size_t errlen)
 {
     struct cw_ioc_row *r = malloc(sizeof(*r));
     if (!r) {
@@ -496,18 +498,15 @@ int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void 
     int rc = 0;
     sqlite3 *rd = cw_store_reader(s);
     sqlite3_stmt *st = NULL;
-    if (cw_store_prep(rd, &st,
-                      state < 0 ? "SELECT " ROW_COLS " FROM indicators ORDER BY id"
-                                : "SELECT " ROW_COLS " FROM indicators WHERE state = ?"
-                                  " ORDER BY id",
-                      err, errlen)) {
+    if (cw_store_prep(rd, &st, sql, err, errlen)) {
         rc = -1;
     } else {
-        if (state >= 0)
-            sqlite3_bind_text(st, 1, cw_ioc_state_name((enum cw_ioc_state)state), -1,
-                              SQLITE_STATIC);
+        if (state)
+            sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
         while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
             read_row(st, r);
+            if (retired)
+                r->state = CW_IOC_REVOKED; /* a retired generation is revoked for good */
             rc = cb(ctx, r);
         }
     }
@@ -517,31 +516,22 @@ int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void 
     return rc;
 }
 
+int cw_store_iocs_foreach(struct cw_store *s, int state, cw_ioc_row_cb cb, void *ctx,
+                          char *err, size_t errlen)
+{
+    if (state < 0)
+        return rows_foreach(s, "SELECT " ROW_COLS " FROM indicators ORDER BY id", NULL, false,
+                            cb, ctx, err, errlen);
+    return rows_foreach(s, "SELECT " ROW_COLS " FROM indicators WHERE state = ? ORDER BY id",
+                        cw_ioc_state_name((enum cw_ioc_state)state), false, cb, ctx, err,
+                        errlen);
+}
+
 int cw_store_iocs_retired_foreach(struct cw_store *s, cw_ioc_row_cb cb, void *ctx, char *err,
                                   size_t errlen)
 {
-    struct cw_ioc_row *r = malloc(sizeof(*r));
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    sqlite3 *rd = cw_store_reader(s);
-    sqlite3_stmt *st = NULL;
-    if (cw_store_prep(rd, &st, "SELECT " ROW_COLS " FROM ioc_retired ORDER BY id, stix_gen",
-                      err, errlen)) {
-        rc = -1;
-    } else {
-        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-            read_row(st, r);
-            r->state = CW_IOC_REVOKED; /* a retired generation is revoked for good */
-            rc = cb(ctx, r);
-        }
-    }
-    sqlite3_finalize(st);
-    cw_store_reader_done(s, rd);
-    free(r);
-    return rc;
+    return rows_foreach(s, "SELECT " ROW_COLS " FROM ioc_retired ORDER BY id, stix_gen", NULL,
+                        true, cb, ctx, err, errlen);
 }
 
 /* ------------------------------------------------------------------ JSON */
